@@ -1,0 +1,125 @@
+"""The build: the stages of the generator, top to bottom.
+
+``build(root, options)`` reads the settings, finds and parses the content, collects
+the site, renders it through the theme and writes it into a staging folder that
+replaces the output only when everything succeeded.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from .collect import collect
+from .config import load_config
+from .discover import StaticFile, discover_content, discover_static
+from .errors import BuildError, Problem
+from .markdown import make_markdown
+from .model import Page
+from .parse import parse_all
+from .render import Renderer
+from .themes import load_theme
+from .write import Staging, check_output_folder
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class BuildOptions:
+    """What the command line can change for one build."""
+
+    drafts: bool = False
+    future: bool = False
+    output: Path | None = None
+    base_url: str | None = None
+    now: datetime | None = None  # for tests: the moment that decides what is "future"
+
+
+@dataclass(frozen=True, slots=True)
+class BuildReport:
+    """What a successful build did."""
+
+    output: Path
+    pages: int  # HTML pages written
+    files: int  # all files written, static ones included
+    seconds: float
+    warnings: tuple[Problem, ...] = ()
+    left_out_future: tuple[Page, ...] = ()
+    left_out_drafts: int = 0
+    timezone: str = "UTC"
+
+
+def build(root: Path, options: BuildOptions = BuildOptions(), progress: Progress | None = None) -> BuildReport:
+    """Build the site in ``root``. Raises ``SitegenError``/``BuildError`` with every
+    problem found; the previous output is then left exactly as it was."""
+    started = time.perf_counter()
+    config = load_config(root, base_url=options.base_url, output=options.output)
+    check_output_folder(config.output, config.root)
+    theme = load_theme(config)
+
+    sources, problems = discover_content(config.root)
+    pages, parse_problems = parse_all(sources, config, make_markdown())
+    problems += parse_problems
+    static_files = _static_files(theme.static_dirs, config.root, problems)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:  # report every broken file at once, before rendering anything
+        raise BuildError(errors)
+
+    now = options.now or datetime.now(timezone.utc)
+    site = collect(pages, config, drafts=options.drafts, future=options.future, now=now)
+    renderer = Renderer(site, theme)
+
+    staging = Staging(config.output)
+    try:
+        # Static files first, so a rendered page wins over a static file of the same name.
+        static_count = staging.copy_static(static_files)
+        html_pages = 0
+        total = 1 + len(site.entries) + len(site.pages)
+        for file in renderer.render_all():
+            staging.write(file)
+            if file.path.endswith(".html"):
+                html_pages += 1
+                if progress is not None:
+                    progress(html_pages, total)
+        staging.commit()
+    except BaseException:
+        staging.discard()
+        raise
+    warnings = [p for p in problems if p.severity == "warning"]
+    warnings += _missing_strings(renderer)
+    return BuildReport(
+        output=config.output,
+        pages=html_pages,
+        files=staging.count + static_count,
+        seconds=time.perf_counter() - started,
+        warnings=tuple(warnings),
+        left_out_future=site.left_out_future,
+        left_out_drafts=site.left_out_drafts,
+        timezone=config.timezone,
+    )
+
+
+def _static_files(theme_dirs: tuple[Path, ...], root: Path, problems: list[Problem]) -> list[StaticFile]:
+    """Theme static files, then the site's: later ones overwrite earlier ones."""
+    files: list[StaticFile] = []
+    for folder in theme_dirs:
+        found, _ = discover_static(folder, folder.parent)
+        files += found
+    found, static_problems = discover_static(root / "static", root)
+    problems += static_problems
+    return files + found
+
+
+def _missing_strings(renderer: Renderer) -> list[Problem]:
+    missing = renderer.catalogs.missing
+    by_lang: dict[str, list[str]] = {}
+    for lang, key in missing:
+        by_lang.setdefault(lang, []).append(key)
+    return [
+        Problem(f"interface strings missing in '{lang}', shown in English: {', '.join(keys)}",
+                severity="warning", hint=f"add them to i18n/{lang}.yaml in your site")
+        for lang, keys in by_lang.items()
+    ]

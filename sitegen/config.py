@@ -1,0 +1,269 @@
+"""Settings: ``load_config(root)`` reads ``sitegen.yaml`` into a validated ``Config``.
+
+Three levels, in order of precedence: built-in defaults (the ``Config`` dataclass) <
+``sitegen.yaml`` < command-line options (``--base-url``, ``--output``). Every problem
+in the file is reported at once, each with its key and line.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import BuildError, Problem, SitegenError
+from .frontmatter import load_yaml
+from .model import Author, Config, Link
+
+CONFIG_FILE = "sitegen.yaml"
+LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+EMAIL_RE = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$")
+_DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.I)
+
+#: Every top-level key of sitegen.yaml, with a short description for error messages.
+KEYS: dict[str, str] = {
+    "title": "the hub's name",
+    "base_url": "the address the site is served at, e.g. https://user.github.io/repo/",
+    "description": "one or two sentences about the hub",
+    "language": "the site's language code, e.g. en or es",
+    "timezone": "the time zone of dates without one, e.g. Europe/Madrid",
+    "author": "the creator: a name, or name/email/url/photo/rel_me",
+    "theme": "the theme's name (default: default)",
+    "output": "the output folder (default: _site)",
+    "page_size": "entries per page in lists",
+    "home_entries": "entries shown on the home page",
+    "cname": "a custom domain for GitHub Pages (writes CNAME)",
+    "menu": "the navigation: a list of label/url",
+    "contact": "how readers reach the creator",
+    "membership": "membership tiers and goal",
+    "privacy": "privacy settings, e.g. allow_origins",
+    "extra": "free-form values for templates",
+    "private": "values that never reach the output",
+}
+REQUIRED = ("title", "base_url")
+
+
+def did_you_mean(key: str, known: list[str] | tuple[str, ...] | dict[str, Any]) -> str:
+    """``" (did you mean 'title'?)"`` for a close match of ``key``, else ``""``."""
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def load_config(root: Path, base_url: str | None = None, output: str | Path | None = None) -> Config:
+    """Read and validate ``root/sitegen.yaml``; options given here override the file.
+
+    Raises :class:`BuildError` with every problem found in the file.
+    """
+    path = root / CONFIG_FILE
+    if not path.is_file():
+        raise SitegenError(
+            f"no {CONFIG_FILE} in {root}",
+            hint="run sitegen in your hub's folder, pass the folder (sitegen build my-hub), "
+            "or start a new hub with 'sitegen init'",
+        )
+    try:
+        text = path.read_bytes().decode("utf-8-sig").replace("\r\n", "\n")
+    except UnicodeDecodeError as exc:
+        raise SitegenError(f"not UTF-8 text (byte {exc.start})", path=CONFIG_FILE,
+                           hint="re-save the file as UTF-8") from None
+    except OSError as exc:
+        raise SitegenError(f"cannot read: {exc.strerror}", path=CONFIG_FILE) from None
+    data, lines = load_yaml(text, CONFIG_FILE)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise SitegenError("the settings must be 'key: value' lines", path=CONFIG_FILE, line=1,
+                           hint="start with 'title: My hub' and 'base_url: https://...'")
+    if base_url is not None:
+        data["base_url"] = base_url
+        lines["base_url"] = 0
+    if output is not None:
+        data["output"] = str(output)
+    return _validate(root.resolve(), data, lines)
+
+
+class _Checker:
+    """Collects problems about keys of one YAML file."""
+
+    def __init__(self, lines: dict[str, int]) -> None:
+        self.lines = lines
+        self.problems: list[Problem] = []
+
+    def error(self, key: str, message: str, hint: str | None = None) -> None:
+        line = self.lines.get(key)
+        if line == 0:  # came from the command line
+            self.problems.append(Problem(f"--{key.replace('_', '-')}: {message}", hint=hint))
+            return
+        self.problems.append(Problem(f"'{key}' {message}", path=CONFIG_FILE, line=line or None, hint=hint))
+
+    def typed(self, data: dict[str, Any], key: str, kind: type | tuple[type, ...], name: str) -> Any:
+        value = data.get(key.rsplit(".", 1)[-1])
+        if value is None:
+            return None
+        if isinstance(value, bool) and kind is not bool and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+            self.error(key, f"must be {name} (got {value!r})")
+            return None
+        if not isinstance(value, kind):
+            self.error(key, f"must be {name} (got {_shown(value)})")
+            return None
+        return value
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+def check_url(value: str, schemes: tuple[str, ...] = ("http", "https", "mailto")) -> bool:
+    """True when ``value`` is a URL with one of ``schemes`` (or a site path, ``/...``)."""
+    if value.startswith("/") and not value.startswith("//"):
+        return True
+    parts = urlsplit(value)
+    if parts.scheme not in schemes:
+        return False
+    return parts.scheme == "mailto" or bool(parts.netloc)
+
+
+def _validate(root: Path, data: dict[str, Any], lines: dict[str, int]) -> Config:
+    c = _Checker(lines)
+    for key in data:
+        if key not in KEYS:
+            c.error(str(key), f"is not a setting{did_you_mean(str(key), KEYS)}",
+                    hint="the settings are: " + ", ".join(KEYS))
+    for key in REQUIRED:
+        if data.get(key) in (None, ""):
+            c.problems.append(Problem(f"'{key}' is missing: {KEYS[key]}", path=CONFIG_FILE,
+                                      hint=f"add a line '{key}: ...' to {CONFIG_FILE}"))
+    title = c.typed(data, "title", str, "text") or ""
+    base_url = c.typed(data, "base_url", str, "a URL") or ""
+    if base_url:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            c.error("base_url", f"must be an absolute http(s) URL (got {base_url!r})",
+                    hint="e.g. https://user.github.io/repo/ or https://example.org/")
+            base_url = ""
+        elif not base_url.endswith("/"):
+            base_url += "/"
+    description = c.typed(data, "description", str, "text") or ""
+    language = c.typed(data, "language", str, "a language code") or "en"
+    if not LANG_RE.match(language):
+        c.error("language", f"is not a language code (got {language!r})", hint="e.g. en, es, pt-BR")
+    timezone = c.typed(data, "timezone", str, "a time zone name") or "UTC"
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        c.error("timezone", f"is not a known time zone (got {timezone!r})",
+                hint="use a name from the tz database, e.g. Europe/Madrid or America/Mexico_City")
+        timezone = "UTC"
+    author = _author(c, data.get("author"))
+    theme = c.typed(data, "theme", str, "a theme name") or "default"
+    output = c.typed(data, "output", str, "a folder") or "_site"
+    page_size = _positive_int(c, data, "page_size", 10, minimum=1)
+    home_entries = _positive_int(c, data, "home_entries", 6, minimum=0)
+    cname = c.typed(data, "cname", str, "a domain name")
+    if cname and not _DOMAIN_RE.match(cname):
+        c.error("cname", f"is not a domain name (got {cname!r})", hint="e.g. hub.example.org, without https://")
+    menu = _menu(c, data.get("menu"))
+    sections: dict[str, Any] = {}
+    for key in ("contact", "membership", "privacy", "extra"):
+        value = c.typed(data, key, dict, "a mapping of settings")
+        sections[key] = value
+    _check_contact(c, sections["contact"] or {})
+    if c.problems:
+        raise BuildError(c.problems)
+    return Config(
+        root=root,
+        title=title,
+        base_url=base_url,
+        description=description,
+        language=language,
+        timezone=timezone,
+        author=author,
+        theme=theme,
+        output=(root / output).resolve(),
+        page_size=page_size,
+        home_entries=home_entries,
+        cname=cname,
+        menu=menu,
+        contact=sections["contact"] or {},
+        membership=sections["membership"],
+        privacy=sections["privacy"] or {},
+        extra=sections["extra"] or {},
+    )
+
+
+def _positive_int(c: _Checker, data: dict[str, Any], key: str, default: int, minimum: int) -> int:
+    value = c.typed(data, key, int, "a whole number")
+    if value is None:
+        return default
+    if value < minimum:
+        c.error(key, f"must be at least {minimum} (got {value})")
+        return default
+    return int(value)
+
+
+def _author(c: _Checker, value: Any) -> Author | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return Author(name=value)
+    if not isinstance(value, dict):
+        c.error("author", "must be a name or a mapping with name, email, url, photo, rel_me")
+        return None
+    known = ("name", "email", "url", "photo", "rel_me")
+    for key in value:
+        if key not in known:
+            c.error(f"author.{key}", f"is not an author setting{did_you_mean(str(key), known)}")
+    name = value.get("name")
+    if not isinstance(name, str) or not name:
+        c.error("author", "needs a 'name'")
+        return None
+    email = value.get("email")
+    if email is not None and (not isinstance(email, str) or not EMAIL_RE.match(email)):
+        c.error("author.email", f"is not an e-mail address (got {email!r})")
+        email = None
+    url = value.get("url")
+    if url is not None and (not isinstance(url, str) or not check_url(url, ("http", "https"))):
+        c.error("author.url", f"must be an http(s) URL (got {url!r})")
+        url = None
+    photo = value.get("photo")
+    if photo is not None and not isinstance(photo, str):
+        c.error("author.photo", "must be a path under static/ like /images/me.jpg")
+        photo = None
+    rel_me = value.get("rel_me") or []
+    if not isinstance(rel_me, list) or not all(isinstance(u, str) and check_url(u, ("http", "https")) for u in rel_me):
+        c.error("author.rel_me", "must be a list of http(s) URLs of your profiles")
+        rel_me = []
+    return Author(name=name, email=email, url=url, photo=photo, rel_me=tuple(rel_me))
+
+
+def _menu(c: _Checker, value: Any) -> tuple[Link, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        c.error("menu", "must be a list of entries with 'label' and 'url'")
+        return None
+    items = []
+    for item in value:
+        if not (isinstance(item, dict) and isinstance(item.get("label"), str) and isinstance(item.get("url"), str)):
+            c.error("menu", f"entries need a 'label' and a 'url' (got {item!r})",
+                    hint="e.g. - {label: About, url: /about/}")
+            continue
+        if not check_url(item["url"]):
+            c.error("menu", f"url must be a site path like /about/ or an http(s) URL (got {item['url']!r})")
+            continue
+        items.append(Link(label=item["label"], url=item["url"]))
+    return tuple(items)
+
+
+def _check_contact(c: _Checker, contact: dict[str, Any]) -> None:
+    email = contact.get("email")
+    if email is not None and (not isinstance(email, str) or not EMAIL_RE.match(email)):
+        c.error("contact.email", f"is not an e-mail address (got {email!r})", hint="e.g. hello@example.org")
+

@@ -1,0 +1,109 @@
+"""Discovery: walk ``content/`` and ``static/`` and list the sources, nothing parsed.
+
+In content/, hidden files and folders (editors' ``.#draft.md``) and names starting
+with ``_`` are skipped; in static/, only version-control and editor litter is. Symbolic links are followed only when they stay inside the site
+folder, and a link loop cannot hang the walk.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .errors import Problem
+from .model import CONTENT_DIRS, Kind
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A content file: its kind and where it is."""
+
+    kind: Kind
+    path: Path  # absolute
+    rel: str  # relative to the site folder, with forward slashes
+
+
+@dataclass(frozen=True, slots=True)
+class StaticFile:
+    """A file to copy as is: where it is and where it goes in the output."""
+
+    path: Path
+    target: str  # relative to the output folder
+
+
+def _skip_content(name: str) -> bool:
+    return name.startswith((".", "_"))
+
+
+def _skip_static(name: str) -> bool:
+    # Dotfiles such as .well-known/ are published; version control and editor litter is not.
+    return name in (".git", ".hg", ".svn", ".DS_Store", "Thumbs.db") or name.endswith(("~", ".swp"))
+
+
+def _walk(top: Path, root: Path, problems: list[Problem], skip: Callable[[str], bool] = _skip_content) -> list[Path]:
+    """Every regular file under ``top``, sorted, skipping ``skip`` names and link loops."""
+    found: list[Path] = []
+    seen: set[tuple[int, int]] = set()
+    for dirpath, dirnames, filenames in os.walk(top, followlinks=True):
+        here = Path(dirpath)
+        try:
+            st = here.stat()
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) in seen:  # a symbolic-link loop: walked already
+            dirnames[:] = []
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        real = here.resolve()
+        if real != root and root not in real.parents:
+            problems.append(Problem(
+                "a symbolic link leads outside the site folder; it is not followed",
+                path=here.relative_to(root).as_posix() if here.is_relative_to(root) else str(here),
+                hint="copy the files into the site instead of linking to them",
+            ))
+            dirnames[:] = []
+            continue
+        dirnames[:] = sorted(d for d in dirnames if not skip(d))
+        for name in sorted(filenames):
+            if skip(name):
+                continue
+            found.append(here / name)
+    return found
+
+
+def discover_content(root: Path) -> tuple[list[Source], list[Problem]]:
+    """All Markdown sources under ``content/``, by kind then path, and any problems."""
+    sources: list[Source] = []
+    problems: list[Problem] = []
+    for kind, folder in CONTENT_DIRS.items():
+        top = root / folder
+        if not top.is_dir():
+            continue
+        for path in _walk(top, root, problems):
+            if path.suffix.lower() in (".md", ".markdown"):
+                sources.append(Source(kind=kind, path=path, rel=path.relative_to(root).as_posix()))
+    return sources, problems
+
+
+def discover_static(top: Path, root: Path) -> tuple[list[StaticFile], list[Problem]]:
+    """The files under a static folder (the site's or a theme's), with their targets.
+
+    A file that is a symbolic link to something outside ``root`` is refused.
+    """
+    problems: list[Problem] = []
+    if not top.is_dir():
+        return [], problems
+    files = []
+    for path in _walk(top, root, problems, skip=_skip_static):
+        real = path.resolve()
+        if real != root and root not in real.parents:
+            problems.append(Problem(
+                "a symbolic link in static/ points outside the site folder",
+                path=path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path),
+                hint="copy the file into static/ instead of linking to it",
+            ))
+            continue
+        files.append(StaticFile(path=path, target=path.relative_to(top).as_posix()))
+    return files, problems

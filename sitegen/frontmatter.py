@@ -1,0 +1,139 @@
+"""Front matter: split the ``---`` block from a Markdown file and load its YAML.
+
+YAML is read with the C loader when PyYAML has it. Timestamps are *not* resolved by
+YAML: ``date: 2026-13-02`` stays a string so ``parse.py`` can report it with the
+file, line and a hint instead of a bare ``ValueError``. Every mapping key's line is
+recorded (``person.consent`` -> 5) so later stages can point at the right line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from .errors import SitegenError
+
+_BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """The safe loader without implicit timestamps (dates are validated by sitegen)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+_FENCE = "---"
+
+
+@dataclass(frozen=True, slots=True)
+class FrontMatter:
+    """A Markdown file split in two: its metadata and its body."""
+
+    meta: dict[str, Any]
+    lines: dict[str, int]  # dotted key -> 1-based line in the file
+    body: str
+    body_line: int  # the file line where the body starts (1-based)
+
+
+def load_yaml(text: str, path: str, first_line: int = 1) -> tuple[Any, dict[str, int]]:
+    """Load YAML ``text`` that starts at file line ``first_line``.
+
+    Returns the data and the line of every mapping key (dotted for nested keys).
+    Raises :class:`SitegenError` naming ``path`` and the line of a syntax error.
+    """
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + first_line if mark is not None else first_line
+        column = mark.column + 1 if mark is not None else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise SitegenError(
+            f"invalid YAML: {problem}", path=path, line=line, column=column, hint=_yaml_hint(text, exc)
+        ) from None
+    except yaml.YAMLError as exc:  # a reader error: a character YAML refuses
+        raise SitegenError(f"invalid YAML: {exc}", path=path, line=first_line,
+                           hint="remove control characters from the front matter") from None
+    finally:
+        loader.dispose()
+    lines: dict[str, int] = {}
+    if node is not None:
+        _record_lines(node, "", first_line, lines)
+    return data, lines
+
+
+def _record_lines(node: yaml.Node, prefix: str, first_line: int, lines: dict[str, int]) -> None:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                key = f"{prefix}{key_node.value}"
+                lines.setdefault(key, key_node.start_mark.line + first_line)
+                _record_lines(value_node, key + ".", first_line, lines)
+
+
+def _yaml_hint(text: str, exc: yaml.MarkedYAMLError) -> str:
+    problem = (exc.problem or "").lower()
+    mark = exc.problem_mark
+    line = text.split("\n")[mark.line] if mark is not None and mark.line < text.count("\n") + 1 else ""
+    if "tab" in problem or "\t" in line:
+        return "indent YAML with spaces, not tabs"
+    if "mapping values are not allowed" in problem:
+        return 'a value that contains ": " must be in quotes, e.g. title: "Bread: a co-op"'
+    if "found character '@'" in problem or "found character '`'" in problem:
+        return "a value that starts with @ or ` must be in quotes"
+    if "expected <block end>" in problem or "did not find expected" in problem:
+        return "check the indentation and the quotes on this line and the one above"
+    return "check this line's syntax: 'key: value', spaces for indentation, quotes around values with ':' or '#'"
+
+
+def split_front_matter(text: str, path: str) -> FrontMatter:
+    """Split ``text`` (BOM and CRLF already removed) into front matter and body.
+
+    A file without a leading ``---`` line has no front matter. A ``---`` block that is
+    never closed is an error at line 1.
+    """
+    if not (text.startswith(_FENCE + "\n") or text == _FENCE or text.startswith(_FENCE + " ")):
+        return FrontMatter(meta={}, lines={}, body=text, body_line=1)
+    lines = text.split("\n")
+    if lines[0].strip() != _FENCE:
+        return FrontMatter(meta={}, lines={}, body=text, body_line=1)
+    end = None
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() in (_FENCE, "..."):
+            end = index
+            break
+    if end is None:
+        raise SitegenError(
+            "the front matter opened by '---' on line 1 is never closed",
+            path=path,
+            line=1,
+            hint="add a line with just '---' after the last front-matter setting",
+        )
+    yaml_text = "\n".join(lines[1:end])
+    data, key_lines = load_yaml(yaml_text, path, first_line=2)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise SitegenError(
+            f"the front matter must be a set of 'key: value' settings, not {_describe(data)}",
+            path=path,
+            line=2,
+            hint="write one setting per line, e.g. 'title: My interview'",
+        )
+    body = "\n".join(lines[end + 1:])
+    return FrontMatter(meta=data, lines=key_lines, body=body, body_line=end + 2)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a line of text"
+    return f"a {type(value).__name__}"

@@ -1,0 +1,326 @@
+"""Parsing: a source file becomes a :class:`~sitegen.model.Page`.
+
+Reads the file (UTF-8, a byte-order mark and CRLF accepted), splits the front matter,
+validates every known key for the file's kind, and renders the Markdown body. Unknown
+keys are kept in ``Page.meta`` for templates. Problems name the file and line.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from markdown_it import MarkdownIt
+
+from .config import EMAIL_RE, LANG_RE, check_url, did_you_mean
+from .discover import Source
+from .errors import Problem, SitegenError
+from .frontmatter import FrontMatter, split_front_matter
+from .model import Config, Link, Page, Person
+from .slugs import slugify
+
+#: Front-matter keys sitegen reads; any other key is kept in ``Page.meta``.
+KNOWN_KEYS = (
+    "title", "date", "updated", "summary", "tags", "lang", "person", "video", "transcript",
+    "draft", "template", "slug", "image", "translation_key",
+)
+PERSON_KEYS = ("name", "role", "links", "contact", "consent")
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?$")
+_WORD = re.compile(r"\w+")
+
+
+def read_source(source: Source) -> str:
+    """The text of a source, with a byte-order mark and CRLF line endings removed."""
+    try:
+        raw = source.path.read_bytes()
+    except PermissionError:
+        raise SitegenError("cannot read this file: permission denied", path=source.rel,
+                           hint="give yourself read permission, e.g. chmod u+r " + source.rel) from None
+    except OSError as exc:
+        raise SitegenError(f"cannot read this file: {exc.strerror}", path=source.rel) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise SitegenError(
+            f"this file is not UTF-8 text (byte {exc.start} is 0x{raw[exc.start]:02x})",
+            path=source.rel, line=line,
+            hint="re-save the file as UTF-8 in your editor (Save with Encoding: UTF-8)",
+        ) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+class _Fields:
+    """Validates front-matter values of one file, collecting problems."""
+
+    def __init__(self, source: Source, fm: FrontMatter) -> None:
+        self.source = source
+        self.meta = fm.meta
+        self.lines = fm.lines
+        self.problems: list[Problem] = []
+
+    def error(self, key: str, message: str, hint: str | None = None) -> None:
+        self.problems.append(Problem(message, path=self.source.rel,
+                                     line=self.lines.get(key, 1 if key else None), hint=hint))
+
+    def text(self, key: str, required: bool = False) -> str | None:
+        value = self.meta.get(key)
+        if value is None or value == "":
+            if required:
+                self.error(key, f"'{key}' is missing", hint=f"add a line '{key}: ...' to the front matter")
+            return None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)  # title: 1984 is text to a writer
+        if not isinstance(value, str):
+            self.error(key, f"'{key}' must be text (got {_shown(value)})",
+                       hint=f"write it on one line, e.g. {key}: \"...\"")
+            return None
+        return value.strip()
+
+    def flag(self, key: str) -> bool:
+        value = self.meta.get(key)
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            self.error(key, f"'{key}' must be true or false (got {_shown(value)})", hint=f"write {key}: true")
+            return False
+        return value
+
+    def moment(self, key: str, zone: ZoneInfo, required: bool) -> datetime | None:
+        value = self.meta.get(key)
+        if value is None or value == "":
+            if required:
+                self.error(key, f"'{key}' is missing", hint=f"add '{key}: YYYY-MM-DD', e.g. {key}: 2026-10-02")
+            return None
+        parsed = parse_date(value, zone)
+        if parsed is None:
+            self.error(key, f"'{key}' must be a date like 2026-10-02 (got {_shown(value)})",
+                       hint=f"write {key}: YYYY-MM-DD, or with a time: {key}: 2026-10-02 18:30 "
+                       "(optionally +02:00); the month comes before the day")
+        return parsed
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f'"{value}"' if isinstance(value, str) else repr(value)
+
+
+def parse_date(value: Any, zone: ZoneInfo) -> datetime | None:
+    """A timezone-aware datetime from a front-matter value, or None when it is not a date.
+
+    ``2026-10-02`` is midnight in ``zone``; a time without an offset is in ``zone``.
+    """
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime.combine(value, time())
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+    else:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment
+
+
+def _person(f: _Fields, value: Any) -> Person | None:
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip():
+        return Person(name=value.strip(), slug=slugify(value))
+    if not isinstance(value, dict):
+        f.error("person", "'person' must be a name or a mapping with name, role, links, contact, consent")
+        return None
+    for key in value:
+        if key not in PERSON_KEYS:
+            f.error(f"person.{key}", f"'person.{key}' is not a person setting{did_you_mean(str(key), PERSON_KEYS)}",
+                    hint="a person has: " + ", ".join(PERSON_KEYS))
+    name = value.get("name")
+    if not isinstance(name, str) or not name.strip():
+        f.error("person", "'person' needs a 'name'", hint="e.g. person: {name: Ana Pérez, role: Baker}")
+        return None
+    role = value.get("role")
+    if role is not None and not isinstance(role, str):
+        f.error("person.role", "'person.role' must be text")
+        role = None
+    consent = value.get("consent", False)
+    if not isinstance(consent, bool):
+        f.error("person.consent", f"'person.consent' must be true or false (got {_shown(consent)})")
+        consent = False
+    links = _links(f, "person.links", value.get("links"), ("http", "https"))
+    contact = _contact(f, value.get("contact"))
+    if contact and not consent:
+        # Never keep details the person did not agree to publish: no template can leak them.
+        f.problems.append(Problem(
+            f"contact details for {name} are not published: 'person.consent' is not true",
+            path=f.source.rel, line=f.lines.get("person.contact"), severity="warning",
+            hint="set 'consent: true' once the person agreed, or remove the details",
+        ))
+        contact = ()
+    return Person(name=name.strip(), slug=slugify(name), role=(role or "").strip() or None,
+                  links=links, contact=contact, consent=consent)
+
+
+def _links(f: _Fields, key: str, value: Any, schemes: tuple[str, ...]) -> tuple[Link, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        f.error(key, f"'{key}' must be a mapping of name: URL", hint=f'e.g. {key.split(".")[-1]}: {{website: "https://..."}}')
+        return ()
+    links = []
+    for label, url in value.items():
+        if not isinstance(url, str) or not check_url(url, schemes):
+            f.error(f"{key}.{label}", f"'{key}.{label}' must be an http(s) URL (got {_shown(url)})")
+            continue
+        links.append(Link(label=str(label), url=url))
+    return tuple(links)
+
+
+def _contact(f: _Fields, value: Any) -> tuple[Link, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        f.error("person.contact", "'person.contact' must be a mapping, e.g. {email: ana@example.org}")
+        return ()
+    details = []
+    for label, detail in value.items():
+        if not isinstance(detail, (str, int)) or isinstance(detail, bool):
+            f.error(f"person.contact.{label}", f"'person.contact.{label}' must be text")
+            continue
+        detail = str(detail).strip()
+        if label == "email" and not EMAIL_RE.match(detail):
+            f.error("person.contact.email", f"'person.contact.email' is not an e-mail address (got {_shown(detail)})")
+            continue
+        details.append(Link(label=str(label), url=detail))
+    return tuple(details)
+
+
+def _tags(f: _Fields) -> tuple[str, ...]:
+    value = f.meta.get("tags")
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        f.error("tags", f"'tags' must be a list (got {_shown(value)})", hint="e.g. tags: [food, cooperatives]")
+        return ()
+    tags: list[str] = []
+    for tag in value:
+        if isinstance(tag, bool) or not isinstance(tag, (str, int, float)) or not slugify(str(tag)):
+            f.error("tags", f"each tag must be a word or phrase (got {_shown(tag)})", hint="e.g. tags: [food, cooperatives]")
+            continue
+        name = str(tag).strip()
+        if name not in tags:
+            tags.append(name)
+    return tuple(tags)
+
+
+def _slug(f: _Fields) -> str:
+    given = f.meta.get("slug")
+    if given is not None:
+        if not isinstance(given, str) or not SLUG_RE.match(given):
+            f.error("slug", f"'slug' must be lowercase letters, digits and hyphens (got {_shown(given)})",
+                    hint="e.g. slug: ana-perez; it cannot contain '/', '..', '\\' or spaces")
+            return slugify(f.source.path.stem) or "untitled"
+        return given
+    slug = slugify(f.source.path.stem)
+    if not slug:
+        f.error("", "the file name has no letters or digits to make its URL from",
+                hint="rename the file, e.g. ana-perez.md")
+        return "untitled"
+    return slug
+
+
+def parse_source(source: Source, config: Config, md: MarkdownIt) -> tuple[Page | None, list[Problem]]:
+    """Parse one source into a Page. Returns the page (None when it has errors) and
+    every problem found in it, warnings included."""
+    try:
+        fm = split_front_matter(read_source(source), source.rel)
+    except SitegenError as exc:
+        return None, list(exc.problems)
+    f = _Fields(source, fm)
+    zone = ZoneInfo(config.timezone)
+    is_entry = source.kind != "page"
+    if not fm.meta and not fm.body.strip():
+        f.error("", "this file is empty", hint="start it with front matter: ---, title: ..., date: ..., ---")
+        return None, f.problems
+    title = f.text("title", required=True)
+    if "title" not in fm.meta and not fm.lines:
+        f.problems[-1] = Problem("'title' is missing: this file has no front matter", path=source.rel, line=1,
+                                 hint="start the file with '---', 'title: ...'" + (", 'date: YYYY-MM-DD'" if is_entry else "")
+                                 + " and '---' on their own lines")
+    when = f.moment("date", zone, required=is_entry)
+    updated = f.moment("updated", zone, required=False)
+    lang = f.text("lang") or config.language
+    if not LANG_RE.match(lang):
+        f.error("lang", f"'lang' is not a language code (got {_shown(lang)})", hint="e.g. lang: es")
+        lang = config.language
+    video = f.text("video")
+    if video and not check_url(video, ("http", "https")):
+        f.error("video", f"'video' must be an https URL or a path under static/ like /video/talk.mp4 (got {_shown(video)})")
+        video = None
+    image = f.text("image")
+    if image and not check_url(image, ("http", "https")):
+        f.error("image", f"'image' must be a path under static/ like /images/ana.jpg (got {_shown(image)})")
+        image = None
+    page_kwargs = dict(
+        summary=f.text("summary") or "",
+        tags=_tags(f),
+        person=_person(f, fm.meta.get("person")),
+        video=video,
+        transcript=f.flag("transcript"),
+        draft=f.flag("draft"),
+        template=f.text("template"),
+        image=image,
+        translation_key=f.text("translation_key"),
+        slug=_slug(f),
+    )
+    if any(p.severity == "error" for p in f.problems):
+        return None, f.problems
+    env: dict[str, Any] = {"urls": config.urls, "line_offset": fm.body_line}
+    body_html = md.render(fm.body, env)
+    summary = page_kwargs.pop("summary") or _shorten(env.get("first_paragraph", ""))
+    page = Page(
+        kind=source.kind,
+        source=source.rel,
+        title=title or "",
+        body_html=body_html,
+        lang=lang,
+        date=when,
+        updated=updated,
+        summary=summary,
+        headings=tuple(env.get("headings", ())),
+        word_count=len(_WORD.findall(fm.body)),
+        meta={k: v for k, v in fm.meta.items() if k not in KNOWN_KEYS},
+        lines=fm.lines,
+        **page_kwargs,  # type: ignore[arg-type]
+    )
+    return page, f.problems
+
+
+def _shorten(text: str, limit: int = 200) -> str:
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def parse_all(sources: list[Source], config: Config, md: MarkdownIt) -> tuple[list[Page], list[Problem]]:
+    """Parse every source; returns the pages and all problems (errors and warnings)."""
+    pages: list[Page] = []
+    problems: list[Problem] = []
+    for source in sources:
+        page, found = parse_source(source, config, md)
+        problems.extend(found)
+        if page is not None:
+            pages.append(page)
+    return pages, problems
+

@@ -1,0 +1,101 @@
+"""URLs: the one place that joins ``base_url`` paths and builds links.
+
+Inside sitegen a page's address is a *site path*: relative to the site root, with no
+leading slash, ending in ``/`` for pretty URLs (``interviews/ana-perez/``); the home
+page is ``""``. Everything that leaves the generator (a link in HTML, a URL in a feed,
+a file in the output) is made from a site path here, so a site built for
+``https://user.github.io/repo/`` works served under ``/repo/``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import quote, urlsplit
+
+SECTIONS = {"interview": "interviews", "story": "stories"}
+
+_ROOT_ATTR = re.compile(r'(\s(?:href|src|poster))="/(?!/)')
+_FRAGMENT_ATTR = re.compile(r'(\shref)="#')
+
+
+@dataclass(frozen=True, slots=True)
+class Urls:
+    """Turns site paths into links, absolute URLs and output file names."""
+
+    origin: str  # "https://user.github.io"
+    base_path: str  # "/repo/" (always starts and ends with "/")
+
+    @classmethod
+    def from_base_url(cls, base_url: str) -> "Urls":
+        """Split a validated absolute ``base_url`` into origin and base path."""
+        parts = urlsplit(base_url)
+        path = parts.path or "/"
+        if not path.endswith("/"):
+            path += "/"
+        return cls(origin=f"{parts.scheme}://{parts.netloc}", base_path=path)
+
+    @property
+    def base_url(self) -> str:
+        """The site's absolute root URL, ending in ``/``."""
+        return self.origin + self.base_path
+
+    def path(self, site_path: str = "") -> str:
+        """The root-relative link for a site path: ``interviews/ana/`` -> ``/repo/interviews/ana/``."""
+        return self.base_path + site_path.lstrip("/")
+
+    def absolute(self, site_path: str = "") -> str:
+        """The absolute URL for a site path, for feeds, sitemaps and canonical links."""
+        return self.origin + self.path(site_path)
+
+    def link(self, url: str) -> str:
+        """A URL written by a user: ``/about/`` is a site path and gets the base path;
+        anything else (``https://...``, ``mailto:``, ``#top``, ``../x``) is left alone."""
+        if url.startswith("/") and not url.startswith("//"):
+            return self.path(url)
+        return url
+
+    def absolutize_html(self, html: str, page_site_path: str) -> str:
+        """Make root-relative and fragment links in rendered HTML absolute (for feeds)."""
+        html = _ROOT_ATTR.sub(lambda m: f'{m.group(1)}="{self.origin}/', html)
+        return _FRAGMENT_ATTR.sub(lambda m: f'{m.group(1)}="{self.absolute(page_site_path)}#', html)
+
+
+def output_file(site_path: str) -> str:
+    """The file, relative to the output folder, that serves a site path."""
+    if site_path == "" or site_path.endswith("/"):
+        return site_path + "index.html"
+    return site_path
+
+
+def section_path(kind: str) -> str:
+    """The index of a section: ``interview`` -> ``interviews/``."""
+    return SECTIONS[kind] + "/"
+
+
+def entry_path(kind: str, slug: str) -> str:
+    """The site path of an interview, story or page."""
+    if kind == "page":
+        return f"{slug}/"
+    return f"{SECTIONS[kind]}/{slug}/"
+
+
+def tag_path(tag_slug: str) -> str:
+    """The site path of a tag's page."""
+    return f"tags/{tag_slug}/"
+
+
+def page_number_path(first: str, number: int) -> str:
+    """The site path of page ``number`` of a paginated list whose first page is ``first``."""
+    return first if number == 1 else f"{first}page/{number}/"
+
+
+def mailto(address: str, subject: str = "", body: str = "") -> str:
+    """A ``mailto:`` link whose subject (and body) are percent-encoded as RFC 6068 asks:
+    accents as UTF-8, and ``&``, ``?``, ``#``, ``+`` and spaces escaped."""
+    query = []
+    if subject:
+        query.append("subject=" + quote(subject, safe=""))
+    if body:
+        query.append("body=" + quote(body, safe=""))
+    return f"mailto:{quote(address, safe='@')}" + ("?" + "&".join(query) if query else "")

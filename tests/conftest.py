@@ -1,0 +1,111 @@
+"""Shared test helpers: make a site from a dict of files, run the CLI, parse built HTML."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+from typing import Callable
+
+import pytest
+from bs4 import BeautifulSoup
+from click.testing import CliRunner, Result
+
+from sitegen.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE_SITE = REPO / "example-site"
+SITES = Path(__file__).resolve().parent / "sites"
+
+MINIMAL_CONFIG = """\
+title: Test Hub
+base_url: https://example.org/
+timezone: UTC
+contact:
+  email: hello@example.org
+"""
+
+
+def write_files(root: Path, files: dict[str, str | bytes]) -> Path:
+    """Write ``files`` (relative path -> text or bytes) under ``root``."""
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def make_site(tmp_path: Path) -> Callable[..., Path]:
+    """``make_site(files={...}, config=...)``: a site folder with a sitegen.yaml."""
+
+    def make(files: dict[str, str | bytes] | None = None, config: str | None = MINIMAL_CONFIG,
+             name: str = "site") -> Path:
+        root = tmp_path / name
+        root.mkdir()
+        if config is not None:
+            (root / "sitegen.yaml").write_text(config, encoding="utf-8")
+        return write_files(root, files or {})
+
+    return make
+
+
+@pytest.fixture
+def copy_site(tmp_path: Path) -> Callable[[Path], Path]:
+    """Copy a fixture site (e.g. example-site) into tmp_path, without any old output."""
+
+    def copy(source: Path) -> Path:
+        target = tmp_path / source.name
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns("_site", ".sitegen-cache"))
+        return target
+
+    return copy
+
+
+@pytest.fixture
+def cli() -> Callable[..., Result]:
+    """Run ``sitegen`` with arguments; returns click's Result (exit_code, output, stderr)."""
+    runner = CliRunner()
+
+    def run(*args: str) -> Result:
+        return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+    return run
+
+
+def soup(path: Path) -> BeautifulSoup:
+    """Parse a built HTML file."""
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html5lib")
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """Every file under ``folder`` with a hash of its bytes (to prove nothing changed)."""
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+INTERVIEW = """\
+---
+title: {title}
+person:
+  name: Ana Pérez
+  role: Baker
+date: 2026-10-02
+summary: A baker on sharing a business.
+tags: [food, cooperatives]
+---
+Intro.
+
+## Why bread?
+
+Because it brings people together.
+
+## What next?
+
+More bread.
+"""

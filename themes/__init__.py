@@ -1,0 +1,1 @@
+"""Themes shipped with sitegen (installed as the ``sitegen.builtin_themes`` package)."""
