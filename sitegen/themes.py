@@ -17,7 +17,14 @@ from .model import Config
 
 
 def builtin_themes_dir() -> Path:
-    """The folder of the themes shipped with sitegen (inside the wheel too)."""
+    """The folder of the themes shipped with sitegen (inside the wheel too).
+
+    In a source checkout (an editable install, or tests run from a work tree) the
+    ``themes/`` folder beside the package is used directly.
+    """
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "themes" / "default" / "templates").is_dir():
+        return checkout / "themes"
     return Path(str(resources.files("sitegen.builtin_themes")))
 
 
