@@ -13,7 +13,7 @@ line where the body starts, so token lines become file lines).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, MutableMapping
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
@@ -44,7 +44,7 @@ def inline_text(token: Token) -> str:
     return "".join(child.content for child in token.children if child.type in ("text", "code_inline"))
 
 
-def _file_line(token: Token, env: dict[str, Any]) -> int:
+def _file_line(token: Token, env: MutableMapping[str, Any]) -> int:
     start = token.map[0] if token.map else 0
     return int(env.get("line_offset", 1)) + start
 

@@ -272,37 +272,38 @@ def parse_source(source: Source, config: Config, md: MarkdownIt) -> tuple[Page |
     if image and not check_url(image, ("http", "https")):
         f.error("image", f"'image' must be a path under static/ like /images/ana.jpg (got {_shown(image)})")
         image = None
-    page_kwargs = dict(
-        summary=f.text("summary") or "",
-        tags=_tags(f),
-        person=_person(f, fm.meta.get("person")),
-        video=video,
-        transcript=f.flag("transcript"),
-        draft=f.flag("draft"),
-        template=f.text("template"),
-        image=image,
-        translation_key=f.text("translation_key"),
-        slug=_slug(f),
-    )
+    summary = f.text("summary") or ""
+    tags = _tags(f)
+    person = _person(f, fm.meta.get("person"))
+    transcript, draft = f.flag("transcript"), f.flag("draft")
+    template, translation_key = f.text("template"), f.text("translation_key")
+    slug = _slug(f)
     if any(p.severity == "error" for p in f.problems):
         return None, f.problems
     env: dict[str, Any] = {"urls": config.urls, "line_offset": fm.body_line}
     body_html = md.render(fm.body, env)
-    summary = page_kwargs.pop("summary") or _shorten(env.get("first_paragraph", ""))
     page = Page(
         kind=source.kind,
         source=source.rel,
+        slug=slug,
         title=title or "",
         body_html=body_html,
         lang=lang,
         date=when,
         updated=updated,
-        summary=summary,
+        summary=summary or _shorten(env.get("first_paragraph", "")),
+        tags=tags,
+        person=person,
+        video=video,
+        transcript=transcript,
+        draft=draft,
+        template=template,
+        image=image,
+        translation_key=translation_key,
         headings=tuple(env.get("headings", ())),
         word_count=len(_WORD.findall(fm.body)),
         meta={k: v for k, v in fm.meta.items() if k not in KNOWN_KEYS},
         lines=fm.lines,
-        **page_kwargs,  # type: ignore[arg-type]
     )
     return page, f.problems
 

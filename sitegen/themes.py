@@ -55,7 +55,7 @@ class Theme:
 
 def available_themes(root: Path) -> list[str]:
     """The names of the themes a site can use: its own ``themes/`` and the built-in ones."""
-    names = set()
+    names: set[str] = set()
     for top in (root / "themes", builtin_themes_dir()):
         if top.is_dir():
             names.update(p.name for p in top.iterdir() if (p / "templates").is_dir())
