@@ -114,12 +114,22 @@ def _static_files(theme_dirs: tuple[Path, ...], root: Path, problems: list[Probl
 
 
 def _missing_strings(renderer: Renderer) -> list[Problem]:
-    missing = renderer.catalogs.missing
-    by_lang: dict[str, list[str]] = {}
-    for lang, key in missing:
-        by_lang.setdefault(lang, []).append(key)
-    return [
-        Problem(f"interface strings missing in '{lang}', shown in English: {', '.join(keys)}",
-                severity="warning", hint=f"add them to i18n/{lang}.yaml in your site")
-        for lang, keys in by_lang.items()
-    ]
+    """One warning per language of the site whose interface strings are incomplete:
+    those strings are shown in English."""
+    site, catalogs = renderer.site, renderer.catalogs
+    used = [site.config.language, *site.config.languages, *(p.lang for p in (*site.entries, *site.pages))]
+    used += [lang for lang, _ in catalogs.missing]
+    problems = []
+    for lang in dict.fromkeys(used):
+        keys = catalogs.missing_keys(lang)
+        if not keys:
+            continue
+        hint = (f"add them to i18n/{lang}.yaml in your site (copy their English text from the theme's "
+                f"i18n/en.yaml and translate it)")
+        if not catalogs.has_language(lang):
+            problems.append(Problem(f"no interface strings in '{lang}': the theme's {len(keys)} strings are shown "
+                                    "in English", severity="warning", hint=hint))
+        else:
+            problems.append(Problem(f"interface strings missing in '{lang}', shown in English: {', '.join(keys)}",
+                                    severity="warning", hint=hint))
+    return problems

@@ -3,6 +3,8 @@
 Leaves out drafts and future entries (unless asked), gives every page its URL, sorts
 entries newest first, groups tags, and refuses two sources that would be served at
 the same URL, also when they differ only in letter case or Unicode normalisation.
+It links translations (pages sharing a ``translation_key``) and, for a multilingual
+site, splits the site into one edition per language (see :class:`~sitegen.model.Site`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import datetime
 from .errors import BuildError, Problem
 from .model import Config, Page, Site, Tag
 from .slugs import slugify
-from .urls import entry_path, section_path
+from .urls import entry_path, language_root, section_path
 
 #: Site paths the generator itself writes, which no page may take.
 GENERATED = {
@@ -43,10 +45,12 @@ def collect(pages: list[Page], config: Config, *, drafts: bool, future: bool, no
         if page.date is not None and page.date > now and not future:
             left_out_future.append(page)
             continue
-        published.append(dataclasses.replace(page, url=entry_path(page.kind, page.slug)))
-    _check_collisions(published)
+        published.append(_with_url(page, config))
+    roots = sorted({language_root(lang, config.language, config.languages) for lang in config.languages} | {""})
+    _check_collisions(published, roots)
     entries = sorted((p for p in published if p.is_entry), key=lambda p: (p.date, p.title), reverse=True)
     site_pages = sorted((p for p in published if not p.is_entry), key=lambda p: p.title.casefold())
+    translations = _link_translations(published, config)
     return Site(
         config=config,
         entries=tuple(entries),
@@ -54,12 +58,32 @@ def collect(pages: list[Page], config: Config, *, drafts: bool, future: bool, no
         tags=_group_tags(entries),
         left_out_future=tuple(sorted(left_out_future, key=lambda p: p.date or now)),
         left_out_drafts=left_out_drafts,
+        lang=config.language,
+        translations=translations,
+        by_language=_editions(config, entries, site_pages, translations),
     )
 
 
-def _check_collisions(pages: list[Page]) -> None:
-    owners: dict[str, str] = {_url_key(path): what for path, what in GENERATED.items()}
-    owners.update({_url_key(section_path(k)): GENERATED[section_path(k)] for k in ("interview", "story")})
+def _with_url(page: Page, config: Config) -> Page:
+    """The page with its URL: under ``/<lang>/`` when the site lists ``languages`` and
+    the page is not in the site's language. There a file name's ``-<lang>`` ending
+    (``ana-es.md``) is dropped, as the folder already says the language, unless the
+    page sets its own ``slug:``."""
+    root = language_root(page.lang, config.language, config.languages)
+    slug = page.slug
+    suffix = "-" + slugify(page.lang)
+    if root and "slug" not in page.lines and slug.endswith(suffix) and len(slug) > len(suffix):
+        slug = slug[: -len(suffix)]
+    return dataclasses.replace(page, slug=slug, url=entry_path(page.kind, slug, root))
+
+
+def _check_collisions(pages: list[Page], roots: list[str]) -> None:
+    owners: dict[str, str] = {}
+    for root in roots:
+        where = f" of /{root}" if root else ""
+        owners.update({_url_key(root + path): what + where for path, what in GENERATED.items()})
+        owners.update({_url_key(section_path(k, root)): GENERATED[section_path(k)] + where
+                       for k in ("interview", "story")})
     sources: dict[str, Page] = {}
     problems: list[Problem] = []
     for page in pages:
@@ -71,7 +95,7 @@ def _check_collisions(pages: list[Page]) -> None:
                 path=page.source, line=page.lines.get("slug"),
                 hint="rename one of the files (URLs ignore letter case and accents' encoding), or set a different 'slug:'",
             ))
-        elif key in owners or key.startswith("tags/") or key.startswith("people/"):
+        elif key in owners or any(key.startswith((f"{root}tags/", f"{root}people/")) for root in roots):
             problems.append(Problem(
                 f"this page's URL /{page.url} is taken by {owners.get(key, 'generated pages')}",
                 path=page.source, line=page.lines.get("slug"),
@@ -83,7 +107,65 @@ def _check_collisions(pages: list[Page]) -> None:
         raise BuildError(problems)
 
 
-def _group_tags(entries: list[Page]) -> tuple[Tag, ...]:
+def _link_translations(pages: list[Page], config: Config) -> dict[str, tuple[Page, ...]]:
+    """Pages sharing a ``translation_key``, by URL, in the site's language order.
+    Raises :class:`BuildError` when two pages claim the same key and language."""
+    groups: dict[str, dict[str, Page]] = {}
+    problems: list[Problem] = []
+    for page in pages:
+        if not page.translation_key:
+            continue
+        group = groups.setdefault(page.translation_key, {})
+        other = group.get(page.lang)
+        if other is not None:
+            problems.append(Problem(
+                f"this file and {other.source} are both the '{page.lang}' version of "
+                f"translation_key '{page.translation_key}'",
+                path=page.source, line=page.lines.get("translation_key") or page.lines.get("lang"),
+                hint="give each language version its own 'lang:', or a different 'translation_key:'",
+            ))
+            continue
+        group[page.lang] = page
+    if problems:
+        raise BuildError(problems)
+    order = language_order(config, [p.lang for p in pages])
+    linked: dict[str, tuple[Page, ...]] = {}
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        versions = tuple(sorted(group.values(), key=lambda p: order.index(p.lang)))
+        linked.update({p.url: versions for p in versions})
+    return linked
+
+
+def language_order(config: Config, langs: list[str]) -> list[str]:
+    """The languages in the order a switcher lists them: ``languages`` as written, or
+    the site's language first and then the others alphabetically."""
+    rest = sorted(set(langs) - set(config.languages) - {config.language})
+    return list(config.languages or (config.language,)) + rest
+
+
+def _editions(config: Config, entries: list[Page], pages: list[Page],
+              translations: dict[str, tuple[Page, ...]]) -> dict[str, Site]:
+    """One Site per language of a multilingual site (``{}`` for a single-language one)."""
+    editions: dict[str, Site] = {}
+    for lang in config.languages:
+        root = language_root(lang, config.language, config.languages)
+        own = [e for e in entries if e.lang == lang]
+        editions[lang] = Site(
+            config=config,
+            entries=tuple(own),
+            pages=tuple(p for p in pages if p.lang == lang),
+            tags=_group_tags(own, root),
+            lang=lang,
+            root=root,
+            translations=translations,
+            fallback_pages=tuple(p for p in pages if p.lang == config.language) if lang != config.language else (),
+        )
+    return editions
+
+
+def _group_tags(entries: list[Page], root: str = "") -> tuple[Tag, ...]:
     names: dict[str, str] = {}
     members: dict[str, list[Page]] = {}
     for entry in entries:  # newest first, so each tag's list is too
@@ -91,5 +173,5 @@ def _group_tags(entries: list[Page]) -> tuple[Tag, ...]:
             slug = slugify(name)
             names.setdefault(slug, name)
             members.setdefault(slug, []).append(entry)
-    tags = [Tag(name=names[slug], slug=slug, entries=tuple(pages)) for slug, pages in members.items()]
+    tags = [Tag(name=names[slug], slug=slug, entries=tuple(pages), root=root) for slug, pages in members.items()]
     return tuple(sorted(tags, key=lambda t: t.name.casefold()))

@@ -29,6 +29,7 @@ KEYS: dict[str, str] = {
     "base_url": "the address the site is served at, e.g. https://user.github.io/repo/",
     "description": "one or two sentences about the hub",
     "language": "the site's language code, e.g. en or es",
+    "languages": "the languages of a multilingual site, e.g. [en, es]; the others get /<lang>/",
     "timezone": "the time zone of dates without one, e.g. Europe/Madrid",
     "author": "the creator: a name, or name/email/url/photo/rel_me",
     "theme": "the theme's name (default: default)",
@@ -151,9 +152,13 @@ def _validate(root: Path, data: dict[str, Any], lines: dict[str, int]) -> Config
         elif not base_url.endswith("/"):
             base_url += "/"
     description = c.typed(data, "description", str, "text") or ""
-    language = c.typed(data, "language", str, "a language code") or "en"
+    languages = _languages(c, data.get("languages"))
+    language = c.typed(data, "language", str, "a language code") or (languages[0] if languages else "en")
     if not LANG_RE.match(language):
         c.error("language", f"is not a language code (got {language!r})", hint="e.g. en, es, pt-BR")
+    elif languages and language not in languages:
+        c.error("languages", f"does not include the site's language {language!r}",
+                hint=f"add {language} to 'languages' (it is published at the root), or change 'language'")
     timezone = c.typed(data, "timezone", str, "a time zone name") or "UTC"
     try:
         ZoneInfo(timezone)
@@ -183,6 +188,7 @@ def _validate(root: Path, data: dict[str, Any], lines: dict[str, int]) -> Config
         base_url=base_url,
         description=description,
         language=language,
+        languages=languages,
         timezone=timezone,
         author=author,
         theme=theme,
@@ -206,6 +212,24 @@ def _positive_int(c: _Checker, data: dict[str, Any], key: str, default: int, min
         c.error(key, f"must be at least {minimum} (got {value})")
         return default
     return int(value)
+
+
+def _languages(c: _Checker, value: Any) -> tuple[str, ...]:
+    """``languages``: a list of distinct language codes (empty when not set)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not value:
+        c.error("languages", f"must be a list of language codes, e.g. [en, es] (got {_shown(value)})")
+        return ()
+    codes: list[str] = []
+    for code in value:
+        if not isinstance(code, str) or not LANG_RE.match(code):
+            c.error("languages", f"has something that is not a language code: {code!r}", hint="e.g. [en, es, pt-BR]")
+        elif code in codes:
+            c.error("languages", f"lists {code!r} twice")
+        else:
+            codes.append(code)
+    return tuple(codes)
 
 
 def _author(c: _Checker, value: Any) -> Author | None:

@@ -38,6 +38,23 @@ class Catalogs:
         return english[key].format(**values) if values else english[key]
 
 
+    def has_language(self, lang: str) -> bool:
+        """True when some catalog covers ``lang`` or its base language."""
+        return any(candidate in self.strings for candidate in (lang, lang.split("-")[0]))
+
+    def missing_keys(self, lang: str) -> tuple[str, ...]:
+        """The English keys that ``lang`` (and its base language) do not translate,
+        in the order of the English catalog; keys that fell back while rendering
+        (a site template's own key) come after."""
+        tables = [self.strings.get(c, {}) for c in dict.fromkeys((lang, lang.split("-")[0]))]
+        if lang.split("-")[0] == FALLBACK:
+            keys: list[str] = []
+        else:
+            keys = [k for k in self.strings.get(FALLBACK, {}) if not any(k in t for t in tables)]
+        keys += [k for (used_lang, k) in self.missing if used_lang == lang and k not in keys]
+        return tuple(keys)
+
+
 def load_catalogs(folders: tuple[Path, ...], root: Path) -> Catalogs:
     """Read every ``<lang>.yaml`` in ``folders`` (least specific first)."""
     strings: dict[str, dict[str, str]] = {}

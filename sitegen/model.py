@@ -6,13 +6,13 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
-from .urls import Urls
+from .l10n import reading_minutes
+from .urls import Urls, tag_path
 
 Kind = Literal["interview", "story", "page"]
 KINDS: tuple[Kind, ...] = ("interview", "story", "page")
@@ -52,6 +52,7 @@ class Config:
     base_url: str
     description: str = ""
     language: str = "en"
+    languages: tuple[str, ...] = ()  # a multilingual site: all but `language` live under /<lang>/
     timezone: str = "UTC"
     author: Author | None = None
     theme: str = "default"
@@ -138,8 +139,8 @@ class Page:
 
     @property
     def reading_minutes(self) -> int:
-        """Minutes to read the body at an unhurried 220 words a minute, at least 1."""
-        return max(1, math.ceil(self.word_count / 220))
+        """Minutes to read the body at the usual speed of its language, at least 1."""
+        return reading_minutes(self.word_count, self.lang)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,16 +150,23 @@ class Tag:
     name: str
     slug: str
     entries: tuple[Page, ...]
+    root: str = ""  # the language root of a multilingual site's edition ("es/")
 
     @property
     def url(self) -> str:
         """The tag page's site path."""
-        return f"tags/{self.slug}/"
+        return tag_path(self.slug, self.root)
 
 
 @dataclass(frozen=True, slots=True)
 class Site:
-    """Everything the renderer needs: the settings and the published pages."""
+    """Everything the renderer needs: the settings and the published pages.
+
+    A multilingual site (``languages`` set) also has one *edition* per language: a
+    ``Site`` holding only that language's entries, pages and tags, whose home,
+    indexes, tags and feeds live under ``root`` (``""`` or ``es/``). Otherwise the
+    site is its own single edition.
+    """
 
     config: Config
     entries: tuple[Page, ...]  # interviews and stories, newest first
@@ -166,6 +174,25 @@ class Site:
     tags: tuple[Tag, ...]  # by name
     left_out_future: tuple[Page, ...] = ()
     left_out_drafts: int = 0
+    lang: str = "en"  # the language of this edition's lists (the site's language for the whole site)
+    root: str = ""  # this edition's home, as a site path
+    #: every version of a translated page (itself included) by its URL, in language order
+    translations: Mapping[str, tuple[Page, ...]] = field(default_factory=dict)
+    by_language: Mapping[str, "Site"] = field(default_factory=dict)  # the editions, when multilingual
+    fallback_pages: tuple[Page, ...] = ()  # pages of the site's language offered where this edition has none
+
+    @property
+    def editions(self) -> tuple["Site", ...]:
+        """The sites that get their own home, indexes, tags and feeds."""
+        return tuple(self.by_language.values()) or (self,)
+
+    def edition(self, lang: str) -> "Site":
+        """The edition that holds pages in ``lang`` (the site itself when single-language)."""
+        return self.by_language.get(lang, self)
+
+    def versions(self, page: Page) -> tuple[Page, ...]:
+        """Every language version of ``page`` (itself included), or ``()`` when untranslated."""
+        return self.translations.get(page.url, ())
 
     @property
     def interviews(self) -> tuple[Page, ...]:
@@ -182,4 +209,7 @@ class Site:
         for p in self.pages:
             if p.slug == slug:
                 return p
+        for p in self.fallback_pages:  # e.g. the English 'about' on the Spanish edition...
+            if p.slug == slug:  # ...unless it has a Spanish version under another slug
+                return next((v for v in self.versions(p) if v.lang == self.lang), p)
         return None

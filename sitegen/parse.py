@@ -264,6 +264,9 @@ def parse_source(source: Source, config: Config, md: MarkdownIt) -> tuple[Page |
     if not LANG_RE.match(lang):
         f.error("lang", f"'lang' is not a language code (got {_shown(lang)})", hint="e.g. lang: es")
         lang = config.language
+    elif config.languages and lang not in config.languages:
+        f.error("lang", f"'lang' is {lang!r}, which is not one of the site's languages ({', '.join(config.languages)})",
+                hint="use one of them, or add it to 'languages' in sitegen.yaml")
     video = f.text("video")
     if video and not check_url(video, ("http", "https")):
         f.error("video", f"'video' must be an https URL or a path under static/ like /video/talk.mp4 (got {_shown(video)})")

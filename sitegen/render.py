@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import jinja2
-from babel.dates import format_date as babel_format_date
-from babel.core import UnknownLocaleError
 
 from .errors import BuildError, Problem, SitegenError
 from .i18n import Catalogs, load_catalogs
+from .l10n import format_date, format_number, format_price, language_name, text_direction
 from .model import Page, Site
 from .themes import Theme
 from .slugs import slugify
@@ -31,6 +30,10 @@ from .urls import Urls, mailto, output_file, page_number_path, section_path, tag
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+#: Generated pages that every edition of a multilingual site has, so they are each
+#: other's translations (relative to the edition's root).
+SHARED_PATHS = ("", "interviews/", "stories/", "tags/")
 #: How many entries the feeds carry (full content each).
 FEED_ENTRIES = 20
 #: Template chosen for each kind of page when the page does not name one.
@@ -67,6 +70,15 @@ class Pagination:
     def next(self) -> str | None:
         """The site path of the next page, if any."""
         return self.path(self.number + 1) if self.number < self.total else None
+
+
+@dataclass(frozen=True, slots=True)
+class Alternate:
+    """One language version of a page, for the switcher, hreflang and the sitemap."""
+
+    lang: str
+    site_path: str
+    current: bool = False
 
 
 def _template_location(filename: str | None, root: Path) -> str:
@@ -115,6 +127,10 @@ class Renderer:
             asset=self.asset,
             t=self._translate,
             format_date=self.format_date,
+            format_number=format_number,
+            format_price=format_price,
+            language_name=language_name,
+            text_direction=text_direction,
             iso_date=lambda d: d.isoformat(),
             mailto=mailto,
         )
@@ -126,12 +142,10 @@ class Renderer:
         lang = context.get("lang") or self.config.language
         return self.catalogs.get(lang, key, **values)
 
-    def format_date(self, moment: datetime, lang: str, form: str = "long") -> str:
-        """A date in the reader's language: ``2 October 2026`` / ``2 de octubre de 2026``."""
-        try:
-            return babel_format_date(moment.date(), format=form, locale=lang.replace("-", "_"))
-        except (UnknownLocaleError, ValueError):
-            return babel_format_date(moment.date(), format=form, locale="en")
+    def format_date(self, moment: datetime, lang: str) -> str:
+        """A date in the reader's language and the site's time zone:
+        ``2 October 2026`` / ``2 de octubre de 2026``."""
+        return format_date(moment, lang, self.config.timezone)
 
     def asset(self, site_path: str) -> str:
         """The link to a theme or site static file, with a version query that changes
@@ -172,16 +186,46 @@ class Renderer:
 
     # -- Pages -----------------------------------------------------------------
     def page_context(self, page: Page | None, lang: str, site_path: str, title: str,
-                     description: str = "") -> dict[str, Any]:
-        """What every HTML template gets besides the globals."""
+                     description: str = "", edition: Site | None = None) -> dict[str, Any]:
+        """What every HTML template gets besides the globals. ``site`` is the edition
+        the page belongs to (its language's entries, tags and pages) and ``lang_root``
+        that edition's home, so a Spanish page's menu leads to the Spanish indexes."""
+        edition = edition or self.site.edition(lang)
+        alternates = self.alternates(page, site_path)
         return {
             "page": page,
             "lang": lang,
+            "site": edition,
+            "lang_root": edition.root,
+            "alternates": alternates,
+            "x_default": self.x_default(alternates),
             "site_path": site_path,
             "canonical": self.urls.absolute(site_path),
             "title": title,
             "description": description or self.config.description,
         }
+
+    def alternates(self, page: Page | None, site_path: str) -> tuple[Alternate, ...]:
+        """The language versions of a page (itself included), or ``()`` when it has
+        none: a page's translations, or for a multilingual site the same home, index
+        or tags page of every edition."""
+        if page is not None:
+            return tuple(Alternate(v.lang, v.url, v.url == page.url) for v in self.site.versions(page))
+        for edition in self.site.by_language.values():
+            if edition.root and site_path.startswith(edition.root):
+                break
+        else:
+            edition = self.site.edition(self.config.language)
+        relative = site_path[len(edition.root):]
+        if not self.site.by_language or relative not in SHARED_PATHS:
+            return ()
+        return tuple(Alternate(e.lang, e.root + relative, e is edition) for e in self.site.editions)
+
+    def x_default(self, alternates: tuple[Alternate, ...]) -> str | None:
+        """The version for readers of no listed language: the site's language, else the first."""
+        if not alternates:
+            return None
+        return next((a.site_path for a in alternates if a.lang == self.config.language), alternates[0].site_path)
 
     def render_page(self, page: Page) -> OutputFile:
         """The HTML of one interview, story or page."""
@@ -190,14 +234,15 @@ class Renderer:
         return OutputFile(output_file(page.url), html.encode("utf-8"), page.source)
 
     def render_list(self, template: str, first: str, entries: tuple[Page, ...], title: str,
-                    **extra: Any) -> Iterator[OutputFile]:
-        """A list of entries, paginated by ``page_size``."""
+                    edition: Site | None = None, **extra: Any) -> Iterator[OutputFile]:
+        """A list of entries, paginated by ``page_size``, in the edition's language."""
+        edition = edition or self.site
         size = self.config.page_size
         total = max(1, math.ceil(len(entries) / size))
         for number in range(1, total + 1):
             pagination = Pagination(number=number, total=total, first=first)
             site_path = pagination.path(number)
-            context = self.page_context(None, self.config.language, site_path, title)
+            context = self.page_context(None, edition.lang, site_path, title, edition=edition)
             html = self.render_template(template, None, entries=entries[(number - 1) * size: number * size],
                                         pagination=pagination, **extra, **context)
             yield OutputFile(output_file(site_path), html.encode("utf-8"))
@@ -217,47 +262,57 @@ class Renderer:
 
     def _jobs(self) -> Iterator[Any]:
         site, config = self.site, self.config
-        yield lambda: [self.render_home()]
         for page in (*site.entries, *site.pages):
             yield lambda page=page: [self.render_page(page)]
-        for kind, entries in (("interview", site.interviews), ("story", site.stories)):
-            yield lambda kind=kind, entries=entries: self.render_list(
-                "list.html", section_path(kind), entries, self.catalogs.get(config.language, f"section_{kind}"), kind=kind)
-        yield lambda: [self._html("tags.html", "tags/", self.catalogs.get(config.language, "tags_title"))]
-        for tag in site.tags:
-            yield lambda tag=tag: self.render_list("tag.html", tag_path(tag.slug), tag.entries,
-                                                   self.catalogs.get(config.language, "tag_title", tag=tag.name), tag=tag)
+        for ed in site.editions:  # one home, set of indexes, tags and feeds per language
+            yield from self._edition_jobs(ed)
         yield lambda: [self._html("404.html", "404.html", self.catalogs.get(config.language, "not_found_title"))]
-        yield lambda: [self.atom_feed("feed.xml", site.entries, config.title)]
-        for tag in site.tags:
-            yield lambda tag=tag: [self.atom_feed(f"{tag_path(tag.slug)}feed.xml", tag.entries,
-                                                  f"{config.title}: {tag.name}")]
-        yield lambda: [self.json_feed()]
         yield lambda: [self.sitemap(), self.robots(), OutputFile(".nojekyll", b"")]
         if config.cname:
             yield lambda: [OutputFile("CNAME", (config.cname + "\n").encode("ascii"))]
 
-    def _html(self, template: str, site_path: str, title: str, **extra: Any) -> OutputFile:
-        context = self.page_context(None, self.config.language, site_path, title)
+    def _edition_jobs(self, ed: Site) -> Iterator[Any]:
+        """The generated pages and feeds of one edition (the whole site, or one language)."""
+        title = self.config.title
+        text = lambda key, **values: self.catalogs.get(ed.lang, key, **values)  # noqa: E731
+        yield lambda: [self.render_home(ed)]
+        for kind, entries in (("interview", ed.interviews), ("story", ed.stories)):
+            yield lambda kind=kind, entries=entries: self.render_list(
+                "list.html", section_path(kind, ed.root), entries, text(f"section_{kind}"), ed, kind=kind)
+        yield lambda: [self._html("tags.html", f"{ed.root}tags/", text("tags_title"), ed)]
+        for tag in ed.tags:
+            yield lambda tag=tag: self.render_list("tag.html", tag.url, tag.entries, text("tag_title", tag=tag.name),
+                                                   ed, tag=tag)
+        yield lambda: [self.atom_feed(f"{ed.root}feed.xml", ed.entries, title, ed)]
+        for tag in ed.tags:
+            yield lambda tag=tag: [self.atom_feed(f"{tag.url}feed.xml", tag.entries, f"{title}: {tag.name}", ed)]
+        yield lambda: [self.json_feed(ed)]
+
+    def _html(self, template: str, site_path: str, title: str, edition: Site | None = None,
+              **extra: Any) -> OutputFile:
+        edition = edition or self.site.edition(self.config.language)
+        context = self.page_context(None, edition.lang, site_path, title, edition=edition)
         html = self.render_template(template, None, **extra, **context)
         return OutputFile(output_file(site_path), html.encode("utf-8"))
 
-    def render_home(self) -> OutputFile:
-        """The home page: the latest entries and the invitations."""
-        return self._html("home.html", "", self.config.title,
-                          entries=self.site.entries[: self.config.home_entries])
+    def render_home(self, edition: Site | None = None) -> OutputFile:
+        """The home page of an edition: the latest entries and the invitations."""
+        edition = edition or self.site
+        return self._html("home.html", edition.root, self.config.title, edition,
+                          entries=edition.entries[: self.config.home_entries])
 
     # -- Feeds and machine-readable files ----------------------------------------
-    def atom_feed(self, path: str, entries: tuple[Page, ...], title: str) -> OutputFile:
+    def atom_feed(self, path: str, entries: tuple[Page, ...], title: str, edition: Site | None = None) -> OutputFile:
         """An Atom feed of the newest entries, full content, absolute URLs."""
+        edition = edition or self.site
         ET.register_namespace("", ATOM_NS)
         q = lambda tag: f"{{{ATOM_NS}}}{tag}"  # noqa: E731
-        feed = ET.Element(q("feed"), {"{http://www.w3.org/XML/1998/namespace}lang": self.config.language})
+        feed = ET.Element(q("feed"), {XML_LANG: edition.lang})
         ET.SubElement(feed, q("title")).text = title
         if self.config.description:
             ET.SubElement(feed, q("subtitle")).text = self.config.description
         ET.SubElement(feed, q("link"), rel="self", type="application/atom+xml", href=self.urls.absolute(path))
-        ET.SubElement(feed, q("link"), rel="alternate", type="text/html", href=self.urls.absolute(""))
+        ET.SubElement(feed, q("link"), rel="alternate", type="text/html", href=self.urls.absolute(edition.root))
         ET.SubElement(feed, q("id"), ).text = self.urls.absolute(path)
         shown = entries[:FEED_ENTRIES]
         ET.SubElement(feed, q("updated")).text = _rfc3339(max((_changed(e) for e in shown), default=_EPOCH))
@@ -267,7 +322,7 @@ class Renderer:
             ET.SubElement(author, q("uri")).text = self.config.author.url
         ET.SubElement(feed, q("generator"), uri="https://pypi.org/project/sitegen/").text = "sitegen"
         for page in shown:
-            entry = ET.SubElement(feed, q("entry"))
+            entry = ET.SubElement(feed, q("entry"), {XML_LANG: page.lang} if page.lang != edition.lang else {})
             ET.SubElement(entry, q("title")).text = page.title
             ET.SubElement(entry, q("link"), rel="alternate", type="text/html", href=self.urls.absolute(page.url))
             ET.SubElement(entry, q("id")).text = self.urls.absolute(page.url)
@@ -282,22 +337,23 @@ class Renderer:
         data = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
         return OutputFile(path, data + b"\n")
 
-    def json_feed(self) -> OutputFile:
-        """A JSON Feed 1.1 of the newest entries."""
+    def json_feed(self, edition: Site | None = None) -> OutputFile:
+        """A JSON Feed 1.1 of the edition's newest entries."""
+        edition = edition or self.site
         author = self.config.author
         feed: dict[str, Any] = {
             "version": "https://jsonfeed.org/version/1.1",
             "title": self.config.title,
-            "home_page_url": self.urls.absolute(""),
-            "feed_url": self.urls.absolute("feed.json"),
-            "language": self.config.language,
+            "home_page_url": self.urls.absolute(edition.root),
+            "feed_url": self.urls.absolute(f"{edition.root}feed.json"),
+            "language": edition.lang,
             "items": [],
         }
         if self.config.description:
             feed["description"] = self.config.description
         if author:
             feed["authors"] = [{"name": author.name, **({"url": author.url} if author.url else {})}]
-        for page in self.site.entries[:FEED_ENTRIES]:
+        for page in edition.entries[:FEED_ENTRIES]:
             item: dict[str, Any] = {
                 "id": self.urls.absolute(page.url),
                 "url": self.urls.absolute(page.url),
@@ -312,30 +368,42 @@ class Renderer:
             if page.tags:
                 item["tags"] = list(page.tags)
             feed["items"].append(item)
-        return OutputFile("feed.json", json.dumps(feed, ensure_ascii=False, indent=1).encode("utf-8"))
+        return OutputFile(f"{edition.root}feed.json", json.dumps(feed, ensure_ascii=False, indent=1).encode("utf-8"))
 
     def html_paths(self) -> list[tuple[str, datetime | None]]:
         """The site path of every HTML page the sitemap lists, with its last change."""
         site = self.site
-        paths: list[tuple[str, datetime | None]] = [("", None)]
+        paths: list[tuple[str, datetime | None]] = [(ed.root, None) for ed in site.editions]
         paths += [(p.url, _changed(p) if p.date else None) for p in (*site.entries, *site.pages)]
-        for first, count in ((section_path("interview"), len(site.interviews)),
-                             (section_path("story"), len(site.stories)),
-                             *((tag_path(t.slug), len(t.entries)) for t in site.tags)):
-            total = max(1, math.ceil(count / self.config.page_size))
-            paths += [(page_number_path(first, n), None) for n in range(1, total + 1)]
-        paths.append(("tags/", None))
+        for ed in site.editions:
+            for first, count in ((section_path("interview", ed.root), len(ed.interviews)),
+                                 (section_path("story", ed.root), len(ed.stories)),
+                                 *((t.url, len(t.entries)) for t in ed.tags)):
+                total = max(1, math.ceil(count / self.config.page_size))
+                paths += [(page_number_path(first, n), None) for n in range(1, total + 1)]
+            paths.append((f"{ed.root}tags/", None))
         return paths
 
     def sitemap(self) -> OutputFile:
-        """sitemap.xml: every HTML page except the 404 page."""
+        """sitemap.xml: every HTML page except the 404 page, each with its language
+        versions as ``xhtml:link`` alternates (x-default included)."""
         ET.register_namespace("", SITEMAP_NS)
+        ET.register_namespace("xhtml", XHTML_NS)
+        pages = {p.url: p for p in (*self.site.entries, *self.site.pages)}
         urlset = ET.Element(f"{{{SITEMAP_NS}}}urlset")
         for site_path, changed in self.html_paths():
             node = ET.SubElement(urlset, f"{{{SITEMAP_NS}}}url")
             ET.SubElement(node, f"{{{SITEMAP_NS}}}loc").text = self.urls.absolute(site_path)
             if changed is not None:
                 ET.SubElement(node, f"{{{SITEMAP_NS}}}lastmod").text = changed.date().isoformat()
+            alternates = self.alternates(pages.get(site_path), site_path)
+            x_default = self.x_default(alternates)
+            hreflangs = [(a.lang, a.site_path) for a in alternates]
+            if x_default is not None:
+                hreflangs.append(("x-default", x_default))
+            for lang, path in hreflangs:
+                ET.SubElement(node, f"{{{XHTML_NS}}}link", rel="alternate", hreflang=lang,
+                              href=self.urls.absolute(path))
         return OutputFile("sitemap.xml", ET.tostring(urlset, encoding="utf-8", xml_declaration=True) + b"\n")
 
     def robots(self) -> OutputFile:
@@ -344,6 +412,7 @@ class Renderer:
         return OutputFile("robots.txt", text.encode("utf-8"))
 
 
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 

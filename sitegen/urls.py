@@ -68,21 +68,29 @@ def output_file(site_path: str) -> str:
     return site_path
 
 
-def section_path(kind: str) -> str:
-    """The index of a section: ``interview`` -> ``interviews/``."""
-    return SECTIONS[kind] + "/"
+def language_root(lang: str, language: str, languages: tuple[str, ...]) -> str:
+    """Where a language's home is: ``""`` for the site's ``language`` (and for every
+    page when ``languages`` is not set), ``es/`` for another listed language."""
+    if not languages or lang == language:
+        return ""
+    return f"{lang.lower()}/"
 
 
-def entry_path(kind: str, slug: str) -> str:
-    """The site path of an interview, story or page."""
+def section_path(kind: str, root: str = "") -> str:
+    """The index of a section: ``interview`` -> ``interviews/`` (``es/interviews/`` under ``root``)."""
+    return f"{root}{SECTIONS[kind]}/"
+
+
+def entry_path(kind: str, slug: str, root: str = "") -> str:
+    """The site path of an interview, story or page, under its language's ``root``."""
     if kind == "page":
-        return f"{slug}/"
-    return f"{SECTIONS[kind]}/{slug}/"
+        return f"{root}{slug}/"
+    return f"{root}{SECTIONS[kind]}/{slug}/"
 
 
-def tag_path(tag_slug: str) -> str:
-    """The site path of a tag's page."""
-    return f"tags/{tag_slug}/"
+def tag_path(tag_slug: str, root: str = "") -> str:
+    """The site path of a tag's page, under its language's ``root``."""
+    return f"{root}tags/{tag_slug}/"
 
 
 def page_number_path(first: str, number: int) -> str:
