@@ -77,7 +77,7 @@ def build(root: Path, options: BuildOptions = BuildOptions(), progress: Progress
         # Static files first, so a rendered page wins over a static file of the same name.
         static_count = staging.copy_static(static_files)
         html_pages = 0
-        total = 1 + len(site.entries) + len(site.pages)
+        total = len(site.editions) + len(site.entries) + len(site.pages)
         for file in renderer.render_all():
             staging.write(file)
             if file.path.endswith(".html"):

@@ -211,13 +211,12 @@ class Renderer:
         or tags page of every edition."""
         if page is not None:
             return tuple(Alternate(v.lang, v.url, v.url == page.url) for v in self.site.versions(page))
-        for edition in self.site.by_language.values():
-            if edition.root and site_path.startswith(edition.root):
-                break
-        else:
-            edition = self.site.edition(self.config.language)
+        if not self.site.by_language:
+            return ()
+        edition = next((e for e in self.site.by_language.values() if e.root and site_path.startswith(e.root)),
+                       self.site.edition(self.config.language))
         relative = site_path[len(edition.root):]
-        if not self.site.by_language or relative not in SHARED_PATHS:
+        if relative not in SHARED_PATHS:
             return ()
         return tuple(Alternate(e.lang, e.root + relative, e is edition) for e in self.site.editions)
 
