@@ -387,10 +387,43 @@ def test_example_site_is_bilingual(copy_site) -> None:
     out = root / "_site"
     base = "https://example.github.io/small-rooms/"
     sitemap = _hreflangs_sitemap(out)
-    translated = [loc for loc, alt in sitemap.items() if "/interviews/" in loc and alt and "es" in alt]
-    assert len(translated) >= 2  # at least one interview, in English and in Spanish
+    translated = [loc for loc, alt in sitemap.items() if "/interviews/" in loc and alt]
+    assert len(translated) >= 4  # at least two interviews, each in English and in Spanish
     for loc in translated:
-        assert _hreflangs_html(_file_for(out, loc, base)) == sitemap[loc]
-    assert soup(out / "es/index.html").html["lang"] == "es"
+        alternates = sitemap[loc]
+        assert set(alternates) == {"en", "es", "x-default"}
+        assert _hreflangs_html(_file_for(out, loc, base)) == alternates
+        spanish = soup(_file_for(out, alternates["es"], base))
+        assert spanish.html["lang"] == "es" and spanish.select_one(".language-switcher a[hreflang=en]")
+        assert " de " in spanish.select_one(".entry-meta time").get_text()  # "14 de febrero de 2025"
     check_internal_links(out, "/small-rooms/")
     check_sitemap_lists_every_page(out, base)
+
+
+def test_example_site_also_builds_as_a_multilingual_site(copy_site) -> None:
+    # The /es/ scheme on real content: Spanish entries move under /es/ with their own
+    # indexes and feeds. (Links written in the content to the old URLs would then
+    # need updating, which is why the example keeps the default scheme.)
+    root = copy_site(EXAMPLE_SITE)
+    config = (root / "sitegen.yaml").read_text(encoding="utf-8")
+    (root / "sitegen.yaml").write_text(config.replace("language: en\n", "language: en\nlanguages: [en, es]\n"),
+                                       encoding="utf-8")
+    build(root)
+    out = root / "_site"
+    assert (out / "es/interviews/baking-for-one-street/index.html").is_file()
+    assert (out / "es/interviews/libreria-la-cuesta/index.html").is_file()
+    spanish = [e.find(f"{ATOM}title").text for e in check_atom(out / "es/feed.xml").findall(f"{ATOM}entry")]
+    assert "Pan para una sola calle" in spanish
+    english = [e.find(f"{ATOM}title").text for e in check_atom(out / "feed.xml").findall(f"{ATOM}entry")]
+    assert "Pan para una sola calle" not in english and "Baking for one street" in english
+    check_sitemap_lists_every_page(out, "https://example.github.io/small-rooms/")
+
+
+def test_language_roots_and_paths_come_from_urls() -> None:
+    from sitegen.urls import entry_path, language_root, section_path, tag_path
+    assert language_root("es", "en", ()) == ""  # no 'languages': every page at its normal URL
+    assert language_root("en", "en", ("en", "es")) == ""
+    assert language_root("pt-BR", "en", ("en", "pt-BR")) == "pt-br/"
+    root = language_root("es", "en", ("en", "es"))
+    assert (entry_path("interview", "pan", root), entry_path("page", "acerca", root)) == ("es/interviews/pan/", "es/acerca/")
+    assert (section_path("story", root), tag_path("comida", root)) == ("es/stories/", "es/tags/comida/")
