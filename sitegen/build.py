@@ -17,6 +17,7 @@ from .collect import collect
 from .config import load_config
 from .discover import StaticFile, discover_content, discover_static
 from .errors import BuildError, Problem
+from .guard import SiteGuard
 from .markdown import make_markdown
 from .model import Page
 from .parse import parse_all
@@ -78,12 +79,23 @@ def build(root: Path, options: BuildOptions = BuildOptions(), progress: Progress
         static_count = staging.copy_static(static_files)
         html_pages = 0
         total = len(site.editions) + len(site.entries) + len(site.pages)
+        guard = SiteGuard(config, theme)
         for file in renderer.render_all():
             staging.write(file)
             if file.path.endswith(".html"):
+                guard.scan(file.path, file.data, file.source)
                 html_pages += 1
                 if progress is not None:
                     progress(html_pages, total)
+        for static in static_files:
+            if static.target.endswith(".css"):
+                guard.scan_css(static.target, static.path)
+        # The guard reads the rendered output (content, raw HTML and every template alike),
+        # so it runs after rendering; a counter or tracker must never reach the output,
+        # so it runs before the commit, and reports every page's findings at once.
+        findings = guard.problems()
+        if findings:
+            raise BuildError(findings)
         staging.commit()
     except BaseException:
         staging.discard()

@@ -180,6 +180,7 @@ def _validate(root: Path, data: dict[str, Any], lines: dict[str, int]) -> Config
         value = c.typed(data, key, dict, "a mapping of settings")
         sections[key] = value
     _check_contact(c, sections["contact"] or {})
+    _check_privacy(c, sections["privacy"] or {})
     if c.problems:
         raise BuildError(c.problems)
     return Config(
@@ -291,3 +292,23 @@ def _check_contact(c: _Checker, contact: dict[str, Any]) -> None:
     if email is not None and (not isinstance(email, str) or not EMAIL_RE.match(email)):
         c.error("contact.email", f"is not an e-mail address (got {email!r})", hint="e.g. hello@example.org")
 
+
+
+def _check_privacy(c: _Checker, privacy: dict[str, Any]) -> None:
+    """``privacy.allow_origins``: the only way to let pages load from another origin."""
+    for key in privacy:
+        if key != "allow_origins":
+            c.error(f"privacy.{key}", f"is not a privacy setting{did_you_mean(str(key), ['allow_origins'])}",
+                    hint="privacy has one setting: allow_origins, a list like [\"https://media.example.org\"]")
+    origins = privacy.get("allow_origins")
+    if origins is None:
+        return
+    if not isinstance(origins, list):
+        c.error("privacy.allow_origins", "must be a list of origins", hint='e.g. allow_origins: ["https://media.example.org"]')
+        return
+    for origin in origins:
+        parts = urlsplit(origin) if isinstance(origin, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/") \
+                or parts.query or parts.fragment:
+            c.error("privacy.allow_origins", f"entries must be origins like https://media.example.org (got {origin!r})",
+                    hint="an origin is a scheme and a host (and port), without a path")
