@@ -20,6 +20,7 @@ from .errors import Problem, SitegenError
 from .frontmatter import FrontMatter, split_front_matter
 from .model import Config, Link, Page, Person
 from .slugs import slugify
+from .video import link_timestamps, make_video
 
 #: Front-matter keys sitegen reads; any other key is kept in ``Page.meta``.
 KNOWN_KEYS = (
@@ -285,6 +286,8 @@ def parse_source(source: Source, config: Config, md: MarkdownIt) -> tuple[Page |
         return None, f.problems
     env: dict[str, Any] = {"urls": config.urls, "line_offset": fm.body_line}
     body_html = md.render(fm.body, env)
+    if transcript and video:
+        body_html = link_timestamps(body_html, make_video(video, config.urls, config.root))
     page = Page(
         kind=source.kind,
         source=source.rel,

@@ -27,6 +27,7 @@ from .model import Page, Site
 from .themes import Theme
 from .slugs import slugify
 from .urls import Urls, mailto, output_file, page_number_path, section_path, tag_path
+from .video import page_policy, page_video
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -133,6 +134,8 @@ class Renderer:
             text_direction=text_direction,
             iso_date=lambda d: d.isoformat(),
             mailto=mailto,
+            video=lambda page: page_video(page, self.config),
+            csp=lambda page: page_policy(page, self.config),
         )
         env.filters["tag_slug"] = slugify
         return env
