@@ -7,6 +7,7 @@ keeps its traceback. ``--debug`` shows a traceback for our errors too.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Callable, TypeVar
@@ -15,6 +16,9 @@ import click
 
 from . import __version__
 from .build import BuildOptions, BuildReport, build
+from .check import CheckReport, check_output
+from .config import load_config
+from .themes import load_theme
 from .errors import Problem, SitegenError, format_problems
 
 T = TypeVar("T")
@@ -101,3 +105,61 @@ def build_command(directory: Path, drafts: bool, future: bool, output: Path | No
 
     report = run_or_exit(debug, run)
     report_build(report, root)
+
+
+def _print_check(report: CheckReport) -> None:
+    """The check's findings as text, grouped by page."""
+    for page, findings in report.by_page():
+        source = report.sources.get(page)
+        click.secho(page or "the whole site", bold=True) if not source else \
+            click.secho(f"{page} (from {source})", bold=True)
+        for f in findings:
+            where = f"{f.path}:{f.line}: " if f.path and f.line else (f"{f.path}: " if f.path else "")
+            click.secho(f"  {where}{f.severity}: {f.message}", fg="red" if f.severity == "error" else "yellow")
+            if f.hint:
+                click.echo(f"    hint: {f.hint}")
+    errors, warnings = report.errors, report.warnings
+    summary = (f"Checked {report.pages} pages: {errors} error{'s' if errors != 1 else ''}, "
+               f"{warnings} warning{'s' if warnings != 1 else ''}.")
+    click.secho(summary, fg="red" if errors else ("yellow" if warnings else "green"))
+
+
+@main.command("check")
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--no-build", is_flag=True, help="Audit the existing output instead of building first.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              help="text for people (default), json for machines.")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (default: _site, or 'output' in sitegen.yaml).")
+@click.option("--base-url", help="Override base_url, as for sitegen build.")
+@click.option("--drafts", is_flag=True, help="Build and check drafts too.")
+@click.option("--debug", is_flag=True, help="Show a traceback for errors.")
+def check_command(directory: Path, no_build: bool, output_format: str, output: Path | None,
+                  base_url: str | None, drafts: bool, debug: bool) -> None:
+    """Build the site in DIRECTORY and audit it: links, anchors, assets, alt text,
+    counters and trackers, consent, feeds, sitemap. Exit status 1 on any error."""
+    root = directory.resolve()
+    if output is not None:
+        output = output.resolve()
+
+    def run() -> CheckReport:
+        if not no_build:
+            build(root, BuildOptions(drafts=drafts, output=output, base_url=base_url))
+        config = load_config(root, base_url=base_url, output=output)
+        return check_output(config, load_theme(config))
+
+    if output_format == "json":
+        try:
+            report = run()
+        except SitegenError as exc:
+            if debug:
+                raise
+            click.echo(json.dumps({"ok": False, "build_failed": True, "problems": [
+                {"severity": p.severity, "message": p.message, "path": p.path, "line": p.line, "hint": p.hint}
+                for p in exc.problems]}, ensure_ascii=False, indent=1))
+            sys.exit(1)
+        click.echo(report.to_json())
+    else:
+        report = run_or_exit(debug, run)
+        _print_check(report)
+    sys.exit(1 if report.errors else 0)

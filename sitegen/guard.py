@@ -168,7 +168,7 @@ _COUNT_CLASS_HINT = re.compile(
     r"(?:^|[-_\s])(?:counts?|counter|followers?|likes?|views?|subscribers?|shares?|visits?|members?)(?:$|[-_\s])", re.I)
 
 # -- Tokenizer ----------------------------------------------------------------------
-_TOKEN = re.compile(r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<![^>]*>|<\?[^>]*>|<(/?)([a-zA-Z][\w:-]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>", re.S)
+TAG_TOKEN = re.compile(r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<![^>]*>|<\?[^>]*>|<(/?)([a-zA-Z][\w:-]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>", re.S)
 _ATTR = re.compile(r"([^\s\"'>/=]+)(?:\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+)))?")
 _RAW_TEXT = {"script", "style", "textarea", "title"}
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
@@ -184,7 +184,8 @@ _LOAD_ATTRS: Mapping[str, tuple[str, ...]] = {
 }
 
 
-def _attrs(raw: str) -> dict[str, str]:
+def parse_attrs(raw: str) -> dict[str, str]:
+    """The attributes of a start tag (the text after its name), entities decoded."""
     found: dict[str, str] = {}
     for m in _ATTR.finditer(raw):
         name = m.group(1).lower()
@@ -268,7 +269,7 @@ class Guard:
         pos = 0
         length = len(html)
         while pos < length:
-            m = _TOKEN.search(html, pos)
+            m = TAG_TOKEN.search(html, pos)
             end = m.start() if m else length
             if end > pos and not skip:
                 stack[-1].add(html[pos:end])
@@ -287,7 +288,7 @@ class Guard:
                         break
                 continue
             raw = m.group(3)
-            attrs = _attrs(raw) if raw.strip() else {}
+            attrs = parse_attrs(raw) if raw.strip() else {}
             if attrs:
                 self._tag(name, attrs, findings)
             if name in _RAW_TEXT:
@@ -526,8 +527,7 @@ class SiteGuard:
         """Scan one rendered HTML page (``page`` is its path in the output)."""
         findings = self.guard.scan_html(data.decode("utf-8", errors="replace"))
         if findings:
-            candidates = ([(source, self.root / source)] if source else []) + self.templates
-            self._record(findings, page, candidates)
+            self._record(findings, page, self.candidates(source))
 
     def scan_css(self, target: str, path: Path) -> None:
         """Scan one style sheet copied from a theme or the site's static/."""
@@ -536,14 +536,25 @@ class SiteGuard:
         if findings:
             self._record(findings, target, [(_shown_path(path, self.root), path)])
 
+    def candidates(self, source: str | None) -> list[tuple[str, Path]]:
+        """Where a page's text may come from: its content file, then every template."""
+        return ([(source, self.root / source)] if source else []) + self.templates
+
+    def locate_finding(self, finding: Finding, candidates: list[tuple[str, Path]]) -> tuple[str | None, int | None]:
+        """The file and line a finding most likely came from (the content file, else unknown)."""
+        where = locate(finding.evidence, candidates)
+        if where is None and finding.kind == "counter":
+            numbers = re.findall(r"\d[\d.,]*", finding.evidence)
+            if numbers:
+                where = locate(max(numbers, key=len), candidates)
+        if where:
+            return where
+        first = candidates[0][0] if candidates else None
+        return (first if first and first.startswith("content/") else None), None
+
     def _record(self, findings: list[Finding], page: str, candidates: list[tuple[str, Path]]) -> None:
         for finding in findings:
-            where = locate(finding.evidence, candidates)
-            if where is None and finding.kind == "counter":
-                numbers = re.findall(r"\d[\d.,]*", finding.evidence)
-                if numbers:
-                    where = locate(max(numbers, key=len), candidates)
-            path, line = where if where else (candidates[0][0] if candidates and candidates[0][0].startswith("content/") else None, None)
+            path, line = self.locate_finding(finding, candidates)
             key = (finding.kind, finding.evidence, path, line)
             pages = self._found.setdefault(key, [])
             if not pages:

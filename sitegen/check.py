@@ -1,0 +1,365 @@
+"""Checking: audits of a built site (``sitegen check``), after the build.
+
+``check_output(config, theme)`` reads the output folder and reports, page by page:
+broken internal links, anchors and assets (under the base path, against the ids the
+renderer wrote), links that escape the base path, images without alt text, links
+without text, counters and trackers (the same rules as the build's guard), contact
+details published without consent, feeds that do not parse, pages missing from the
+sitemap and a missing ``404.html``. Nothing is printed here; ``cli.py`` shows the
+report as text or JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+from urllib.parse import quote, unquote, urlsplit
+
+from .discover import discover_content
+from .errors import Problem, Severity, SitegenError
+from .frontmatter import split_front_matter
+from .guard import TAG_TOKEN, Guard, SiteGuard, finding_problem, locate, parse_attrs
+from .model import Config
+from .parse import read_source
+from .slugs import slugify
+from .themes import Theme
+from .urls import entry_path, output_file
+
+#: Elements whose URL attributes are assets the page loads (the rest are links).
+_ASSET_ATTRS = {"img": ("src", "srcset"), "script": ("src",), "source": ("src", "srcset"), "video": ("src", "poster"),
+                "audio": ("src",), "track": ("src",), "iframe": ("src",), "embed": ("src",), "object": ("data",)}
+_SKIPPED_SCHEMES = ("mailto:", "tel:", "sms:", "data:", "javascript:", "blob:", "about:", "geo:", "webcal:")
+_LINK_ASSET_RELS = {"stylesheet", "icon", "preload", "modulepreload", "apple-touch-icon", "manifest"}
+_RAW = {"script", "style", "textarea", "title"}
+_CLOSERS = {name: re.compile(rf"</{name}\s*>", re.I) for name in _RAW}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing ``sitegen check`` found on one page (``page`` is "" for the whole site)."""
+
+    page: str
+    kind: str
+    message: str
+    severity: Severity = "error"
+    path: str | None = None  # the file to fix (content file or template), when known
+    line: int | None = None
+    hint: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The finding as plain data, for ``--format json``."""
+        return {"kind": self.kind, "severity": self.severity, "message": self.message,
+                "path": self.path, "line": self.line, "hint": self.hint}
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    """Everything ``sitegen check`` found."""
+
+    output: Path
+    pages: int
+    findings: tuple[Finding, ...]
+    sources: dict[str, str] = field(default_factory=dict)  # output page -> content file
+
+    @property
+    def errors(self) -> int:
+        """How many findings are errors (any error makes the exit status 1)."""
+        return sum(1 for f in self.findings if f.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        """How many findings are warnings."""
+        return len(self.findings) - self.errors
+
+    def by_page(self) -> list[tuple[str, list[Finding]]]:
+        """Findings grouped by page, site-wide ones first, then pages in path order."""
+        groups: dict[str, list[Finding]] = {}
+        for finding in self.findings:
+            groups.setdefault(finding.page, []).append(finding)
+        return sorted(groups.items(), key=lambda item: (item[0] != "", item[0]))
+
+    def to_json(self) -> str:
+        """The report as JSON for machines."""
+        return json.dumps({
+            "ok": self.errors == 0,
+            "output": str(self.output),
+            "pages_checked": self.pages,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "pages": [{"page": page, "source": self.sources.get(page), "findings": [f.as_dict() for f in items]}
+                      for page, items in self.by_page()],
+        }, ensure_ascii=False, indent=1)
+
+
+@dataclass(slots=True)
+class _Page:
+    """What one HTML page holds that the checks need."""
+
+    ids: set[str] = field(default_factory=set)
+    refs: list[tuple[str, str, str]] = field(default_factory=list)  # (url, tag, "link" | "asset")
+    no_alt: list[str] = field(default_factory=list)  # src of images without alt
+    empty_links: list[str] = field(default_factory=list)  # href of links without text
+    text: str = ""
+
+
+def _read_page(html: str) -> _Page:
+    """One pass over a page: ids, links, assets, images without alt, links without text."""
+    page = _Page(text=html)
+    open_link: list[Any] | None = None  # [href, has_text]
+    pos = 0
+    length = len(html)
+    while pos < length:
+        m = TAG_TOKEN.search(html, pos)
+        end = m.start() if m else length
+        if open_link is not None and end > pos and html[pos:end].strip():
+            open_link[1] = True
+        if m is None:
+            break
+        pos = m.end()
+        name = m.group(2)
+        if name is None:
+            continue
+        name = name.lower()
+        if m.group(1):
+            if name == "a" and open_link is not None:
+                if not open_link[1]:
+                    page.empty_links.append(open_link[0])
+                open_link = None
+            continue
+        attrs = parse_attrs(m.group(3)) if m.group(3).strip() else {}
+        if "id" in attrs:
+            page.ids.add(attrs["id"])
+        if name == "a":
+            if "name" in attrs:
+                page.ids.add(attrs["name"])
+            if "href" in attrs:
+                page.refs.append((attrs["href"], "a", "link"))
+                labelled = any(attrs.get(k, "").strip() for k in ("aria-label", "aria-labelledby", "title"))
+                open_link = [attrs["href"], labelled]
+        elif name == "link" and "href" in attrs:
+            rels = set(attrs.get("rel", "").lower().split())
+            page.refs.append((attrs["href"], "link", "asset" if rels & _LINK_ASSET_RELS else "link"))
+        elif name == "img":
+            if "alt" not in attrs:
+                page.no_alt.append(attrs.get("src", ""))
+            elif open_link is not None and attrs["alt"].strip():
+                open_link[1] = True
+        elif name == "svg" and open_link is not None and attrs.get("aria-label", "").strip():
+            open_link[1] = True
+        for attr in _ASSET_ATTRS.get(name, ()):
+            value = attrs.get(attr)
+            if not value:
+                continue
+            urls = [c.strip().split()[0] for c in value.split(",") if c.strip()] if attr == "srcset" else [value]
+            page.refs += [(u, name, "asset") for u in urls]
+        if name in _RAW:
+            closing = _CLOSERS[name].search(html, pos)
+            pos = closing.start() if closing else length
+    return page
+
+
+class _Site:
+    """The output folder: its files, and the pages read so far."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.output = config.output
+        self.urls = config.urls
+        self.files: set[str] = set()
+        for folder, dirs, names in os.walk(self.output):
+            dirs[:] = [d for d in dirs if not d.startswith(".git")]
+            rel = Path(folder).relative_to(self.output).as_posix()
+            prefix = "" if rel == "." else rel + "/"
+            self.files.update(prefix + n for n in names)
+        self.dirs = {posixpath.dirname(f) for f in self.files}
+        self.pages: dict[str, _Page] = {}
+
+    def page(self, rel: str) -> _Page:
+        if rel not in self.pages:
+            self.pages[rel] = _read_page((self.output / rel).read_text(encoding="utf-8", errors="replace"))
+        return self.pages[rel]
+
+    def target(self, page: str, url: str) -> tuple[str, str | None, str]:
+        """Resolve ``url`` written on ``page``: (status, output file, fragment), status one of
+        "external", "ok", "missing", "escapes"."""
+        parts = urlsplit(url)
+        fragment = unquote(parts.fragment)
+        if parts.scheme or parts.netloc:
+            scheme = (parts.scheme or urlsplit(self.urls.origin).scheme).lower()
+            if scheme not in ("http", "https") or f"{scheme}://{parts.netloc}".lower() != self.urls.origin.lower():
+                return "external", None, fragment
+            path = parts.path or "/"
+        elif not parts.path:
+            return "ok", page, fragment  # "#anchor" or "?query" on the same page
+        elif parts.path.startswith("/"):
+            path = parts.path
+        else:
+            here = self.urls.base_path + posixpath.dirname(page)
+            path = posixpath.normpath(posixpath.join(here, parts.path)) + ("/" if parts.path.endswith("/") else "")
+        path = unquote(path)
+        base = self.urls.base_path
+        if not (path.startswith(base) or path == base.rstrip("/")):
+            return "escapes", None, fragment
+        rel = path[len(base):] if path.startswith(base) else ""
+        if rel == "" or rel.endswith("/"):
+            rel = output_file(rel)
+        elif rel not in self.files and rel in self.dirs:
+            rel = rel + "/index.html"
+        return ("ok" if rel in self.files else "missing"), rel, fragment
+
+
+def content_sources(config: Config) -> tuple[dict[str, str], list[tuple[str, str, int | None, list[str]]]]:
+    """Map output pages to content files, and list unconsented contact details:
+    (source, person's name, line, details)."""
+    sources, _ = discover_content(config.root)
+    pages: dict[str, str] = {}
+    unconsented = []
+    for source in sources:
+        try:
+            fm = split_front_matter(read_source(source), source.rel)
+        except SitegenError:
+            continue
+        meta = fm.meta if isinstance(fm.meta, dict) else {}
+        slug = meta.get("slug") if isinstance(meta.get("slug"), str) else slugify(source.path.stem)
+        pages[output_file(entry_path(source.kind, slug))] = source.rel
+        person = meta.get("person")
+        if isinstance(person, dict) and person.get("consent") is not True and isinstance(person.get("contact"), dict):
+            details = [str(v).strip() for v in person["contact"].values()
+                       if isinstance(v, (str, int)) and not isinstance(v, bool) and len(str(v).strip()) >= 5]
+            if details:
+                unconsented.append((source.rel, str(person.get("name", "someone")),
+                                    fm.lines.get("person.contact"), details))
+    return pages, unconsented
+
+
+def check_output(config: Config, theme: Theme) -> CheckReport:
+    """Audit the built site in ``config.output``. Raises SitegenError when there is none."""
+    if not (config.output / "index.html").is_file():
+        raise SitegenError(f"there is no built site in {config.output}",
+                           hint="run 'sitegen check' without --no-build to build it first, or 'sitegen build'")
+    site = _Site(config)
+    sources, unconsented = content_sources(config)
+    guard = SiteGuard(config, theme)
+    findings: list[Finding] = []
+    html_pages = sorted(f for f in site.files if f.endswith(".html"))
+    for rel in html_pages:
+        findings += _check_page(site, rel, sources.get(rel), guard, unconsented)
+    findings += _check_feeds(site)
+    findings += _check_sitemap(site, html_pages)
+    if "404.html" not in site.files:
+        findings.append(Finding("", "missing-404", "there is no 404.html", severity="warning",
+                                hint="GitHub Pages shows 404.html for unknown addresses; the default theme makes one"))
+    return CheckReport(output=config.output, pages=len(html_pages), findings=tuple(findings), sources=sources)
+
+
+def _check_page(site: _Site, rel: str, source: str | None, guard: SiteGuard,
+                unconsented: list[tuple[str, str, int | None, list[str]]]) -> Iterator[Finding]:
+    page = site.page(rel)
+    candidates = guard.candidates(source)
+
+    def where(*needles: str) -> tuple[str | None, int | None]:
+        for needle in needles:
+            if needle:
+                found = locate(needle, candidates)
+                if found:
+                    return found
+        return source, None
+
+    seen: set[tuple[str, str]] = set()
+    for url, tag, role in page.refs:
+        if not url or url.startswith(_SKIPPED_SCHEMES) or (url, tag) in seen:
+            continue
+        seen.add((url, tag))
+        status, target, fragment = site.target(rel, url)
+        site_path = urlsplit(url).path
+        short = site_path[len(site.urls.base_path) - 1:] if site_path.startswith(site.urls.base_path) else site_path
+        if status == "escapes":
+            path, line = where(url)
+            yield Finding(rel, "escapes-base", f"<{tag}> {url} points outside the site's base path {site.urls.base_path}",
+                          path=path, line=line,
+                          hint=f"in Markdown, write site links from the site root (/about/) and sitegen adds "
+                          f"{site.urls.base_path}; in raw HTML and templates, start them with {site.urls.base_path} "
+                          "(templates: {{ url('about/') }})")
+        elif status == "missing":
+            path, line = where(url, short)
+            kind = "broken-asset" if role == "asset" else "broken-link"
+            what = "asset" if role == "asset" else "link"
+            yield Finding(rel, kind, f"broken {what}: <{tag}> {url}: nothing is published at {target}",
+                          path=path, line=line, hint="fix the address, or add the page or file it points to")
+        elif status == "ok" and fragment and target and target.endswith(".html"):
+            if fragment not in site.page(target).ids:
+                path, line = where(url, "#" + fragment)
+                yield Finding(rel, "broken-anchor", f"broken anchor: <{tag}> {url}: {target} has no id {fragment!r}",
+                              path=path, line=line,
+                              hint="heading ids come from the heading's text (\"## Why bread?\" -> #why-bread)")
+    for src in page.no_alt:
+        path, line = where(src, urlsplit(src).path)
+        yield Finding(rel, "missing-alt", f"image without alt text: {src}", path=path, line=line,
+                      hint="describe the image for people who cannot see it: ![A loaf on a table](/images/loaf.jpg), "
+                      "or alt=\"\" if it is only decoration")
+    for href in page.empty_links:
+        path, line = where(href)
+        yield Finding(rel, "empty-link", f"link without text: <a href=\"{href}\">", path=path, line=line,
+                      hint="give the link words a reader (and a screen reader) can follow, or an aria-label")
+    for finding in guard.guard.scan_html(page.text):
+        path, line = guard.locate_finding(finding, candidates)
+        problem: Problem = finding_problem(finding, rel, path, line)
+        yield Finding(rel, finding.kind, problem.message, path=path, line=line, hint=problem.hint)
+    lowered = page.text.lower()
+    for src_file, name, line, details in unconsented:
+        for detail in details:
+            forms = {detail.lower(), quote(detail, safe="@").lower()}
+            if any(form in lowered for form in forms):
+                yield Finding(rel, "consent", f"contact details of {name} are published without consent: {detail!r}",
+                              path=src_file, line=line,
+                              hint="remove them from the page (and any template that shows them), or set "
+                              "'person.consent: true' once the person agreed")
+
+
+def _check_feeds(site: _Site) -> Iterator[Finding]:
+    for rel in sorted(site.files):
+        path = site.output / rel
+        if rel.endswith("feed.xml") or rel.endswith(".atom") or rel.endswith(".rss"):
+            try:
+                root = ET.parse(path).getroot()
+            except ET.ParseError as exc:
+                yield Finding(rel, "feed", f"the feed is not well-formed XML: {exc}",
+                              hint="a template or raw HTML produced invalid XML; rebuild with the default theme to compare")
+                continue
+            if root.tag not in ("{http://www.w3.org/2005/Atom}feed", "rss"):
+                yield Finding(rel, "feed", f"not an Atom or RSS feed (root element {root.tag})")
+        elif rel.endswith("feed.json"):
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (ValueError, UnicodeDecodeError) as exc:
+                yield Finding(rel, "feed", f"the JSON feed does not parse: {exc}")
+                continue
+            if not (isinstance(data, dict) and str(data.get("version", "")).startswith("https://jsonfeed.org/version/")
+                    and isinstance(data.get("items"), list)):
+                yield Finding(rel, "feed", "not a JSON Feed: it needs a 'version' of https://jsonfeed.org/version/1.1 and 'items'")
+
+
+def _check_sitemap(site: _Site, html_pages: list[str]) -> Iterator[Finding]:
+    if "sitemap.xml" not in site.files:
+        yield Finding("", "sitemap", "there is no sitemap.xml", severity="warning",
+                      hint="search engines find pages through it; the build writes one")
+        return
+    try:
+        root = ET.parse(site.output / "sitemap.xml").getroot()
+    except ET.ParseError as exc:
+        yield Finding("sitemap.xml", "sitemap", f"sitemap.xml is not well-formed XML: {exc}")
+        return
+    listed = {(loc.text or "").strip() for loc in root.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")}
+    for rel in html_pages:
+        if rel == "404.html" or rel.startswith(("404/", ".")):
+            continue
+        url = site.urls.absolute(rel.removesuffix("index.html"))
+        if url not in listed and site.urls.absolute(rel) not in listed:
+            yield Finding(rel, "sitemap", f"missing from sitemap.xml ({url})", severity="warning",
+                          hint="pages the build makes are listed automatically; a page added by hand to static/ is not")
