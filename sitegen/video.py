@@ -110,7 +110,7 @@ def make_video(value: str, urls: Urls, root: Path | None = None, poster: str | N
         captions = ""
         vtt = PurePosixPath(value).with_suffix(".vtt").as_posix()
         if root is not None and (root / "static" / vtt.lstrip("/")).is_file():
-            captions = urls.link(vtt)
+            captions = urls.link(quote(vtt))
         return Video("file", urls.link(quote(value)), captions=captions, poster=poster_link)
     return Video("link", urls.link(value), poster=poster_link)
 
