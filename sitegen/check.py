@@ -25,11 +25,12 @@ from .discover import discover_content
 from .errors import Problem, Severity, SitegenError
 from .frontmatter import split_front_matter
 from .guard import TAG_TOKEN, Guard, SiteGuard, finding_problem, locate, parse_attrs
-from .model import Config
+from .collect import _with_url
+from .model import Config, Page
 from .parse import read_source
 from .slugs import slugify
 from .themes import Theme
-from .urls import entry_path, output_file
+from .urls import output_file
 
 #: Elements whose URL attributes are assets the page loads (the rest are links).
 _ASSET_ATTRS = {"img": ("src", "srcset"), "script": ("src",), "source": ("src", "srcset"), "video": ("src", "poster"),
@@ -227,7 +228,11 @@ def content_sources(config: Config) -> tuple[dict[str, str], list[tuple[str, str
             continue
         meta = fm.meta if isinstance(fm.meta, dict) else {}
         slug = meta.get("slug") if isinstance(meta.get("slug"), str) else slugify(source.path.stem)
-        pages[output_file(entry_path(source.kind, slug))] = source.rel
+        lang = meta.get("lang") if isinstance(meta.get("lang"), str) else config.language
+        # The URL exactly as the build gives it (language folders included).
+        placed = _with_url(Page(kind=source.kind, source=source.rel, slug=slug, title="", body_html="",
+                                lang=lang, lines=fm.lines), config)
+        pages[output_file(placed.url)] = source.rel
         person = meta.get("person")
         if isinstance(person, dict) and person.get("consent") is not True and isinstance(person.get("contact"), dict):
             details = [str(v).strip() for v in person["contact"].values()
@@ -243,6 +248,7 @@ def check_output(config: Config, theme: Theme) -> CheckReport:
     if not (config.output / "index.html").is_file():
         raise SitegenError(f"there is no built site in {config.output}",
                            hint="run 'sitegen check' without --no-build to build it first, or 'sitegen build'")
+    _same_base_url(config)
     site = _Site(config)
     sources, unconsented = content_sources(config)
     guard = SiteGuard(config, theme)
@@ -256,6 +262,22 @@ def check_output(config: Config, theme: Theme) -> CheckReport:
         findings.append(Finding("", "missing-404", "there is no 404.html", severity="warning",
                                 hint="GitHub Pages shows 404.html for unknown addresses; the default theme makes one"))
     return CheckReport(output=config.output, pages=len(html_pages), findings=tuple(findings), sources=sources)
+
+
+def _same_base_url(config: Config) -> None:
+    """Refuse to audit an output built for another address: every link would look broken."""
+    home = (config.output / "index.html").read_text(encoding="utf-8", errors="replace")
+    for m in TAG_TOKEN.finditer(home):
+        if (m.group(2) or "").lower() == "link" and not m.group(1):
+            attrs = parse_attrs(m.group(3))
+            if attrs.get("rel", "").lower() == "canonical":
+                built_for = attrs.get("href", "")
+                if built_for and not built_for.startswith(config.urls.base_url):
+                    raise SitegenError(
+                        f"{config.output} was built for {built_for}, not for {config.urls.base_url}",
+                        hint=f"check it with the address it was built for: --base-url {built_for}, "
+                        "or let check build it (without --no-build)")
+                return
 
 
 def _check_page(site: _Site, rel: str, source: str | None, guard: SiteGuard,

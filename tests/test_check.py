@@ -137,3 +137,13 @@ def test_the_example_site_passes(copy_site, cli) -> None:
     assert result.exit_code == 0, result.output
     assert report["ok"] and report["errors"] == 0 and report["warnings"] == 0, report["pages"]
     assert report["pages_checked"] > 3
+
+
+def test_no_build_on_an_output_built_for_another_address(make_site, cli) -> None:
+    root = make_site({"content/stories/fine.md": FINE.replace("[Ana](/interviews/ana/#why-bread)", "words")},
+                     config=CONFIG)
+    assert cli("build", root, "--base-url", "http://127.0.0.1:8000/").exit_code == 0
+    result = cli("check", root, "--no-build")
+    assert result.exit_code == 1
+    assert "was built for http://127.0.0.1:8000/" in result.output and "--base-url http://127.0.0.1:8000/" in result.output
+    assert cli("check", root, "--no-build", "--base-url", "http://127.0.0.1:8000/").exit_code == 0
