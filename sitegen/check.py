@@ -24,7 +24,7 @@ from urllib.parse import quote, unquote, urlsplit
 from .discover import discover_content
 from .errors import Problem, Severity, SitegenError
 from .frontmatter import split_front_matter
-from .guard import TAG_TOKEN, Guard, SiteGuard, finding_problem, locate, parse_attrs
+from .guard import TAG_TOKEN, SiteGuard, finding_problem, locate, parse_attrs
 from .collect import _with_url
 from .model import Config, Page
 from .parse import read_source
@@ -227,8 +227,9 @@ def content_sources(config: Config) -> tuple[dict[str, str], list[tuple[str, str
         except SitegenError:
             continue
         meta = fm.meta if isinstance(fm.meta, dict) else {}
-        slug = meta.get("slug") if isinstance(meta.get("slug"), str) else slugify(source.path.stem)
-        lang = meta.get("lang") if isinstance(meta.get("lang"), str) else config.language
+        given_slug, given_lang = meta.get("slug"), meta.get("lang")
+        slug = given_slug if isinstance(given_slug, str) else slugify(source.path.stem)
+        lang = given_lang if isinstance(given_lang, str) else config.language
         # The URL exactly as the build gives it (language folders included).
         placed = _with_url(Page(kind=source.kind, source=source.rel, slug=slug, title="", body_html="",
                                 lang=lang, lines=fm.lines), config)

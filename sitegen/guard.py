@@ -371,14 +371,14 @@ class Guard:
                         findings.append(Finding("counter", f"a widget known to show counts (class {token!r})", token))
                         break
         for attr in _LOAD_ATTRS.get(name, ()):
-            value = attrs.get(attr)
-            if value is None:
+            loaded = attrs.get(attr)
+            if loaded is None:
                 continue
             what = f"<{name} {attr}>"
             if attr == "srcset":
-                self.check_srcset(value, what, findings)
+                self.check_srcset(loaded, what, findings)
             else:
-                self.check_url(value, what, findings)
+                self.check_url(loaded, what, findings)
         if name == "link" and "href" in attrs:
             rels = set(attrs.get("rel", "").lower().split())
             if rels & _LOADING_RELS:
