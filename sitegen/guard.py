@@ -73,7 +73,7 @@ _ICON = rf"[{_ICONS}]\ufe0f?"
 _COUNTER_SHAPES = re.compile(
     rf"""^(?:
         (?:(?:{_BEFORE})\s+)?{_NUM}\s*(?:(?:{_BETWEEN})\s+)*(?:{_COUNT_WORDS})(?:\s+(?:{_AFTER}))*
-      | (?:total\s+)?(?:{_COUNT_WORDS})(?:\s+totales)?\s*(?:on\s+(?:{_NETWORKS})\s*|en\s+(?:{_NETWORKS})\s*)?[:·|–—-]?\s*{_NUM}
+      | (?:total\s+)?(?:{_COUNT_WORDS})(?:\s+totales)?\s*(?:on\s+(?:{_NETWORKS})\s*|en\s+(?:{_NETWORKS})\s*)?[:·|–—-]?\s*(?!(?:19|20)\d\d$){_NUM}
       | {_ICON}\s*{_NUM} | {_NUM}\s*{_ICON}
       | {_NUM}\s+(?:people|persons|readers|personas|lectores|lectoras)\s+(?:have\s+|han\s+)?
         (?:read|viewed|seen|liked|watched|shared|leído|leyeron|visto|vieron|compartido|compartieron)
