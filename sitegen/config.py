@@ -293,7 +293,6 @@ def _check_contact(c: _Checker, contact: dict[str, Any]) -> None:
         c.error("contact.email", f"is not an e-mail address (got {email!r})", hint="e.g. hello@example.org")
 
 
-
 def _check_privacy(c: _Checker, privacy: dict[str, Any]) -> None:
     """``privacy.allow_origins``: the only way to let pages load from another origin."""
     for key in privacy:
