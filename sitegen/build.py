@@ -15,6 +15,7 @@ from typing import Callable
 
 from .collect import collect
 from .config import load_config
+from .contact import form_warnings
 from .discover import StaticFile, discover_content, discover_static
 from .errors import BuildError, Problem
 from .guard import SiteGuard
@@ -64,6 +65,7 @@ def build(root: Path, options: BuildOptions = BuildOptions(), progress: Progress
     sources, problems = discover_content(config.root)
     pages, parse_problems = parse_all(sources, config, make_markdown())
     problems += parse_problems
+    problems += form_warnings(config.contact)
     static_files = _static_files(theme.static_dirs, config.root, problems)
     errors = [p for p in problems if p.severity == "error"]
     if errors:  # report every broken file at once, before rendering anything

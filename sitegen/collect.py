@@ -16,7 +16,8 @@ from datetime import datetime
 from .errors import BuildError, Problem
 from .model import Config, Page, Site, Tag
 from .slugs import slugify
-from .urls import entry_path, language_root, section_path
+from .people import collect_people, group_questions, relate
+from .urls import PEOPLE_PATH, QUESTIONS_PATH, entry_path, language_root, section_path
 
 #: Site paths the generator itself writes, which no page may take.
 GENERATED = {
@@ -24,6 +25,8 @@ GENERATED = {
     "interviews/": "the interviews index",
     "stories/": "the stories index",
     "tags/": "the tags index",
+    PEOPLE_PATH: "the people index",
+    QUESTIONS_PATH: "the questions index",
 }
 
 
@@ -51,7 +54,7 @@ def collect(pages: list[Page], config: Config, *, drafts: bool, future: bool, no
     entries = sorted((p for p in published if p.is_entry), key=lambda p: (p.date, p.title), reverse=True)
     site_pages = sorted((p for p in published if not p.is_entry), key=lambda p: p.title.casefold())
     translations = _link_translations(published, config)
-    return Site(
+    site = Site(
         config=config,
         entries=tuple(entries),
         pages=tuple(site_pages),
@@ -62,6 +65,12 @@ def collect(pages: list[Page], config: Config, *, drafts: bool, future: bool, no
         translations=translations,
         by_language=_editions(config, entries, site_pages, translations),
     )
+    # People, shared questions and related entries span every language: each edition gets them too.
+    connections = {"people": collect_people(site.entries, config.language),
+                   "questions": group_questions(site.entries),
+                   "related": relate(site.entries, config.connections.related)}
+    editions = {lang: dataclasses.replace(ed, **connections) for lang, ed in site.by_language.items()}
+    return dataclasses.replace(site, by_language=editions, **connections)
 
 
 def _with_url(page: Page, config: Config) -> Page:
@@ -95,7 +104,7 @@ def _check_collisions(pages: list[Page], roots: list[str]) -> None:
                 path=page.source, line=page.lines.get("slug"),
                 hint="rename one of the files (URLs ignore letter case and accents' encoding), or set a different 'slug:'",
             ))
-        elif key in owners or any(key.startswith((f"{root}tags/", f"{root}people/")) for root in roots):
+        elif key in owners or any(key.startswith((f"{root}tags/", f"{root}people/", f"{root}questions/")) for root in roots):
             problems.append(Problem(
                 f"this page's URL /{page.url} is taken by {owners.get(key, 'generated pages')}",
                 path=page.source, line=page.lines.get("slug"),

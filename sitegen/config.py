@@ -14,13 +14,13 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .contact import EMAIL_RE, parse_contact
 from .errors import BuildError, Problem, SitegenError
 from .frontmatter import load_yaml
-from .model import Author, Config, Link
+from .model import Author, Config, Connections, Link
 
 CONFIG_FILE = "sitegen.yaml"
 LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-EMAIL_RE = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$")
 _DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.I)
 
 #: Every top-level key of sitegen.yaml, with a short description for error messages.
@@ -38,7 +38,9 @@ KEYS: dict[str, str] = {
     "home_entries": "entries shown on the home page",
     "cname": "a custom domain for GitHub Pages (writes CNAME)",
     "menu": "the navigation: a list of label/url",
-    "contact": "how readers reach the creator",
+    "contact": "how readers reach the creator: email, signal, whatsapp, telegram, matrix, fediverse, phone, links, form",
+    "connections": "related entries and introductions: related (a number), introductions (true/false)",
+    "webmention": "the https URL of your Webmention endpoint (optional)",
     "membership": "membership tiers and goal",
     "privacy": "privacy settings, e.g. allow_origins",
     "extra": "free-form values for templates",
@@ -95,6 +97,10 @@ class _Checker:
 
     def error(self, key: str, message: str, hint: str | None = None) -> None:
         line = self.lines.get(key)
+        parent = key
+        while line is None and "." in parent:  # a missing nested key: point at its parent
+            parent = parent.rsplit(".", 1)[0]
+            line = self.lines.get(parent)
         if line == 0:  # came from the command line
             self.problems.append(Problem(f"--{key.replace('_', '-')}: {message}", hint=hint))
             return
@@ -179,8 +185,14 @@ def _validate(root: Path, data: dict[str, Any], lines: dict[str, int]) -> Config
     for key in ("contact", "membership", "privacy", "extra"):
         value = c.typed(data, key, dict, "a mapping of settings")
         sections[key] = value
-    _check_contact(c, sections["contact"] or {})
     _check_privacy(c, sections["privacy"] or {})
+    contact = parse_contact(sections["contact"] or {}, lambda key, message, hint: c.error(key, message, hint),
+                            fallback_email=author.email if author else None)
+    connections = _connections(c, c.typed(data, "connections", dict, "a mapping of settings") or {})
+    webmention = c.typed(data, "webmention", str, "an https URL")
+    if webmention and not (check_url(webmention, ("https",)) and webmention.startswith("https://")):
+        c.error("webmention", f"must be an https URL (got {webmention!r})", hint="e.g. webmention: https://webmention.io/example.org/webmention")
+        webmention = None
     if c.problems:
         raise BuildError(c.problems)
     return Config(
@@ -198,7 +210,9 @@ def _validate(root: Path, data: dict[str, Any], lines: dict[str, int]) -> Config
         home_entries=home_entries,
         cname=cname,
         menu=menu,
-        contact=sections["contact"] or {},
+        contact=contact,
+        connections=connections,
+        webmention=webmention,
         membership=sections["membership"],
         privacy=sections["privacy"] or {},
         extra=sections["extra"] or {},
@@ -287,12 +301,6 @@ def _menu(c: _Checker, value: Any) -> tuple[Link, ...] | None:
     return tuple(items)
 
 
-def _check_contact(c: _Checker, contact: dict[str, Any]) -> None:
-    email = contact.get("email")
-    if email is not None and (not isinstance(email, str) or not EMAIL_RE.match(email)):
-        c.error("contact.email", f"is not an e-mail address (got {email!r})", hint="e.g. hello@example.org")
-
-
 def _check_privacy(c: _Checker, privacy: dict[str, Any]) -> None:
     """``privacy.allow_origins``: the only way to let pages load from another origin."""
     for key in privacy:
@@ -311,3 +319,20 @@ def _check_privacy(c: _Checker, privacy: dict[str, Any]) -> None:
                 or parts.query or parts.fragment:
             c.error("privacy.allow_origins", f"entries must be origins like https://media.example.org (got {origin!r})",
                     hint="an origin is a scheme and a host (and port), without a path")
+
+
+def _connections(c: _Checker, value: dict[str, Any]) -> Connections:
+    known = ("related", "introductions")
+    for key in value:
+        if key not in known:
+            c.error(f"connections.{key}", f"is not a connections setting{did_you_mean(str(key), known)}",
+                    hint="connections has: related, introductions")
+    related = value.get("related", 3)
+    if isinstance(related, bool) or not isinstance(related, int) or related < 0:
+        c.error("connections.related", f"must be a whole number, 0 or more (got {related!r})", hint="e.g. related: 3")
+        related = 3
+    introductions = value.get("introductions", False)
+    if not isinstance(introductions, bool):
+        c.error("connections.introductions", f"must be true or false (got {introductions!r})", hint="introductions: true")
+        introductions = False
+    return Connections(related=related, introductions=introductions)

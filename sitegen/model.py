@@ -11,8 +11,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
+from .contact import Channel, Contact
 from .l10n import reading_minutes
-from .urls import Urls, tag_path
+from .urls import Urls, person_path, tag_path
 
 Kind = Literal["interview", "story", "page"]
 KINDS: tuple[Kind, ...] = ("interview", "story", "page")
@@ -44,6 +45,14 @@ class Author:
 
 
 @dataclass(frozen=True, slots=True)
+class Connections:
+    """How entries point to each other: related entries, introductions."""
+
+    related: int = 3  # related entries shown under each entry (0: none)
+    introductions: bool = False  # offer "ask for an introduction" between two people
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """Site settings: built-in defaults < ``sitegen.yaml`` < command-line options."""
 
@@ -61,7 +70,9 @@ class Config:
     home_entries: int = 6
     cname: str | None = None
     menu: tuple[Link, ...] | None = None
-    contact: Mapping[str, Any] = field(default_factory=dict)
+    contact: Contact = field(default_factory=Contact)
+    connections: Connections = field(default_factory=Connections)
+    webmention: str | None = None  # the Webmention endpoint, if the creator has one
     membership: Mapping[str, Any] | None = None
     privacy: Mapping[str, Any] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -84,7 +95,7 @@ class Person:
     slug: str
     role: str | None = None
     links: tuple[Link, ...] = ()
-    contact: tuple[Link, ...] = ()
+    contact: tuple[Channel, ...] = ()
     consent: bool = False
 
 
@@ -159,6 +170,42 @@ class Tag:
 
 
 @dataclass(frozen=True, slots=True)
+class Profile:
+    """A person interviewed, with what the hub published about them, newest first."""
+
+    person: Person  # as the newest interview describes them
+    interviews: tuple[Page, ...]
+    stories: tuple[Page, ...] = ()
+
+    @property
+    def url(self) -> str:
+        """The person's page: ``people/<slug>/``."""
+        return person_path(self.person.slug)
+
+    @property
+    def entries(self) -> tuple[Page, ...]:
+        """Interviews and stories together, newest first."""
+        return tuple(sorted(self.interviews + self.stories, key=lambda p: (p.date, p.title), reverse=True))
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One interview's answer to a question: the interview and the question heading."""
+
+    interview: Page
+    question: Heading
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionGroup:
+    """The same question (by normalised heading text) asked in several interviews."""
+
+    key: str  # the normalised text, also the group's anchor on the questions page
+    text: str  # as the newest interview asked it
+    answers: tuple[Answer, ...]  # newest interview first
+
+
+@dataclass(frozen=True, slots=True)
 class Site:
     """Everything the renderer needs: the settings and the published pages.
 
@@ -180,6 +227,9 @@ class Site:
     translations: Mapping[str, tuple[Page, ...]] = field(default_factory=dict)
     by_language: Mapping[str, "Site"] = field(default_factory=dict)  # the editions, when multilingual
     fallback_pages: tuple[Page, ...] = ()  # pages of the site's language offered where this edition has none
+    people: tuple[Profile, ...] = ()  # everyone interviewed, by name
+    questions: tuple[QuestionGroup, ...] = ()  # questions asked in two or more interviews
+    related: Mapping[str, tuple[Page, ...]] = field(default_factory=dict)  # entry URL -> related entries
 
     @property
     def editions(self) -> tuple["Site", ...]:
@@ -193,6 +243,15 @@ class Site:
     def versions(self, page: Page) -> tuple[Page, ...]:
         """Every language version of ``page`` (itself included), or ``()`` when untranslated."""
         return self.translations.get(page.url, ())
+
+    def profile(self, person: Person | None) -> Profile | None:
+        """The profile page of ``person``, if they have one (they were interviewed)."""
+        if person is None:
+            return None
+        for profile in self.people:
+            if profile.person.slug == person.slug:
+                return profile
+        return None
 
     @property
     def interviews(self) -> tuple[Page, ...]:

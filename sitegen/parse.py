@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 from markdown_it import MarkdownIt
 
-from .config import EMAIL_RE, LANG_RE, check_url, did_you_mean
+from .config import LANG_RE, check_url, did_you_mean
+from .contact import CHANNELS, Channel, channel
 from .discover import Source
 from .errors import Problem, SitegenError
 from .frontmatter import FrontMatter, split_front_matter
@@ -186,22 +187,22 @@ def _links(f: _Fields, key: str, value: Any, schemes: tuple[str, ...]) -> tuple[
     return tuple(links)
 
 
-def _contact(f: _Fields, value: Any) -> tuple[Link, ...]:
+def _contact(f: _Fields, value: Any) -> tuple[Channel, ...]:
     if value is None:
         return ()
     if not isinstance(value, dict):
         f.error("person.contact", "'person.contact' must be a mapping, e.g. {email: ana@example.org}")
         return ()
     details = []
-    for label, detail in value.items():
-        if not isinstance(detail, (str, int)) or isinstance(detail, bool):
-            f.error(f"person.contact.{label}", f"'person.contact.{label}' must be text")
+    for kind, detail in value.items():
+        found = channel(str(kind), detail)
+        if isinstance(found, str):
+            hint = CHANNELS.get(str(kind))
+            f.error(f"person.contact.{kind}", f"'person.contact.{kind}' {found}",
+                    hint=f"{kind}: {hint}" if hint else "a person's contact can have: "
+                    + ", ".join(k for k in CHANNELS if k != "links"))
             continue
-        detail = str(detail).strip()
-        if label == "email" and not EMAIL_RE.match(detail):
-            f.error("person.contact.email", f"'person.contact.email' is not an e-mail address (got {_shown(detail)})")
-            continue
-        details.append(Link(label=str(label), url=detail))
+        details.append(found)
     return tuple(details)
 
 

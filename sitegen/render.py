@@ -8,6 +8,7 @@ yields :class:`OutputFile` values and ``write.py`` stores them.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -23,10 +24,13 @@ import jinja2
 from .errors import BuildError, Problem, SitegenError
 from .i18n import Catalogs, load_catalogs
 from .l10n import format_date, format_number, format_price, language_name, text_direction
-from .model import Page, Site
+from .model import Page, Person, Site
+from .contact import Channel
+from .people import introduction_pairs, question_key, split_answers
 from .themes import Theme
 from .slugs import slugify
-from .urls import Urls, mailto, output_file, page_number_path, section_path, tag_path
+from .urls import (CONTACT_PATH, PEOPLE_PATH, QUESTIONS_PATH, Urls, mailto, output_file, page_number_path,
+                   section_path, tag_path)
 from .video import page_policy, page_video
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -39,6 +43,8 @@ SHARED_PATHS = ("", "interviews/", "stories/", "tags/")
 FEED_ENTRIES = 20
 #: Template chosen for each kind of page when the page does not name one.
 TEMPLATES = {"interview": "interview.html", "story": "story.html", "page": "page.html"}
+#: The template of content/pages/contact.md (or of the contact page made from the settings).
+CONTACT_TEMPLATE = "contact.html"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +109,8 @@ class Renderer:
         self.urls: Urls = site.config.urls
         self.theme = theme
         self.catalogs: Catalogs = load_catalogs(theme.i18n_dirs + (self.config.root / "i18n",), self.config.root)
+        self.site = site = self._with_contact_page(site)
+        self._shared_questions = {group.key: group for group in site.questions}
         self.env = self._make_env()
         self._asset_versions: dict[str, str] = {}
 
@@ -136,9 +144,44 @@ class Renderer:
             mailto=mailto,
             video=lambda page: page_video(page, self.config),
             csp=lambda page: page_policy(page, self.config),
+            answers=lambda page: split_answers(page.body_html, page.questions),
+            ask_target=self.ask_target,
+            introductions=lambda page: introduction_pairs(page, self.site.related.get(page.url, ())),
+            shared_question=lambda heading: self._shared_questions.get(question_key(heading.text)),
         )
         env.filters["tag_slug"] = slugify
         return env
+
+    def _with_contact_page(self, site: Site) -> Site:
+        """The site with a contact page made from the settings in each language edition
+        that has none (``contact/``, ``es/contact/``...), when the creator can be reached.
+        A ``content/pages/contact.md`` is used instead where it exists."""
+        if not self.config.contact.reachable:
+            return site
+        made: dict[str, Page] = {}
+        for code, ed in (site.by_language or {self.config.language: site}).items():
+            if ed.page("contact") is None:
+                made[code] = Page(kind="page", source="sitegen.yaml", slug="contact", lang=code, body_html="",
+                                  title=self.catalogs.get(code, "contact_title"), url=ed.root + CONTACT_PATH)
+        if not made:
+            return site
+
+        def with_pages(pages: tuple[Page, ...], extra: list[Page]) -> tuple[Page, ...]:
+            return tuple(sorted((*pages, *extra), key=lambda p: p.title.casefold()))
+
+        editions = {code: dataclasses.replace(ed, pages=with_pages(ed.pages, [made[code]] if code in made else []))
+                    for code, ed in site.by_language.items()}
+        return dataclasses.replace(site, pages=with_pages(site.pages, list(made.values())), by_language=editions)
+
+    def ask_target(self, person: Person | None) -> Channel | None:
+        """Where an "ask about this" message goes: the person's e-mail or WhatsApp when they
+        consented to publish one, otherwise the creator's e-mail (who can pass it on)."""
+        if person is not None and person.consent:
+            for kind in ("email", "whatsapp"):
+                for found in person.contact:
+                    if found.kind == kind:
+                        return found
+        return self.config.contact.email_channel
 
     @jinja2.pass_context
     def _translate(self, context: Any, key: str, **values: Any) -> str:
@@ -231,7 +274,8 @@ class Renderer:
 
     def render_page(self, page: Page) -> OutputFile:
         """The HTML of one interview, story or page."""
-        name = page.template or TEMPLATES[page.kind]
+        name = page.template or (CONTACT_TEMPLATE if page.kind == "page" and page.slug == "contact"
+                                 else TEMPLATES[page.kind])
         html = self.render_template(name, page.source, **self.page_context(page, page.lang, page.url, page.title, page.summary))
         return OutputFile(output_file(page.url), html.encode("utf-8"), page.source)
 
@@ -268,6 +312,11 @@ class Renderer:
             yield lambda page=page: [self.render_page(page)]
         for ed in site.editions:  # one home, set of indexes, tags and feeds per language
             yield from self._edition_jobs(ed)
+        people_title = self.catalogs.get(config.language, "people_title")
+        yield lambda: [self._html("people.html", PEOPLE_PATH, people_title)]
+        for profile in site.people:
+            yield lambda profile=profile: [self._html("person.html", profile.url, profile.person.name, profile=profile)]
+        yield lambda: [self._html("questions.html", QUESTIONS_PATH, self.catalogs.get(config.language, "questions_title"))]
         yield lambda: [self._html("404.html", "404.html", self.catalogs.get(config.language, "not_found_title"))]
         yield lambda: [self.sitemap(), self.robots(), OutputFile(".nojekyll", b"")]
         if config.cname:
@@ -384,6 +433,7 @@ class Renderer:
                 total = max(1, math.ceil(count / self.config.page_size))
                 paths += [(page_number_path(first, n), None) for n in range(1, total + 1)]
             paths.append((f"{ed.root}tags/", None))
+        paths += [(PEOPLE_PATH, None), (QUESTIONS_PATH, None)] + [(p.url, None) for p in site.people]
         return paths
 
     def sitemap(self) -> OutputFile:

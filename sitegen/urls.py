@@ -93,6 +93,17 @@ def tag_path(tag_slug: str, root: str = "") -> str:
     return f"{root}tags/{tag_slug}/"
 
 
+def person_path(person_slug: str) -> str:
+    """The site path of a person's page."""
+    return f"people/{person_slug}/"
+
+
+#: The site paths of the people index, the questions index and the contact page.
+PEOPLE_PATH = "people/"
+QUESTIONS_PATH = "questions/"
+CONTACT_PATH = "contact/"
+
+
 def page_number_path(first: str, number: int) -> str:
     """The site path of page ``number`` of a paginated list whose first page is ``first``."""
     return first if number == 1 else f"{first}page/{number}/"
@@ -100,10 +111,11 @@ def page_number_path(first: str, number: int) -> str:
 
 def mailto(address: str, subject: str = "", body: str = "") -> str:
     """A ``mailto:`` link whose subject (and body) are percent-encoded as RFC 6068 asks:
-    accents as UTF-8, and ``&``, ``?``, ``#``, ``+`` and spaces escaped."""
+    accents as UTF-8, and ``&``, ``?``, ``#``, ``+`` and spaces escaped; line breaks
+    in the body become CRLF, as the RFC asks."""
     query = []
     if subject:
         query.append("subject=" + quote(subject, safe=""))
     if body:
-        query.append("body=" + quote(body, safe=""))
+        query.append("body=" + quote(body.replace("\r\n", "\n").replace("\n", "\r\n"), safe=""))
     return f"mailto:{quote(address, safe='@')}" + ("?" + "&".join(query) if query else "")

@@ -224,7 +224,8 @@ def test_multilingual_site_puts_other_languages_under_their_prefix(make_site) ->
     assert spanish.select_one(".kicker").get_text() == "Entrevista"
     assert [a["href"] for a in spanish.select(".tags a")] == ["/repo/es/tags/comida/"]
     nav = {a.get_text(): a["href"] for a in spanish.select(".site-nav a")}
-    assert nav == {"Entrevistas": "/repo/es/interviews/", "Historias": "/repo/es/stories/", "Acerca de": "/repo/es/acerca/"}
+    assert nav == {"Entrevistas": "/repo/es/interviews/", "Historias": "/repo/es/stories/", "Acerca de": "/repo/es/acerca/",
+                   "Contacto": "/repo/es/contact/"}  # the contact page made from contact: in each language
     assert spanish.find("a", class_="site-title")["href"] == "/repo/es/"
     assert spanish.find("link", type="application/atom+xml")["href"] == "/repo/es/feed.xml"
     check_internal_links(out, "/repo/")

@@ -1,0 +1,133 @@
+"""People and connections (part of the collect stage).
+
+From the published entries (newest first) this module gathers the people interviewed
+(:func:`collect_people`), the entries related to each entry by shared tags
+(:func:`relate`), and the questions several interviews asked (:func:`group_questions`).
+It also splits an interview's HTML into its answers (:func:`split_answers`) so the
+theme can offer an "ask about this" link under each one. No I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .model import Answer, Heading, Page, Person, Profile, QuestionGroup
+from .slugs import slugify
+
+
+def collect_people(entries: tuple[Page, ...], language: str) -> tuple[Profile, ...]:
+    """A profile for each person with at least one interview, sorted by name.
+
+    The newest interview describes the person (name, role, links, consent), so a person
+    who later withdrew consent is shown without contact details; among translations of
+    the same date, the one in the site's ``language`` wins. Stories that name the same
+    person (by slug) are listed on their profile too.
+    """
+    interviews: dict[str, list[Page]] = {}
+    stories: dict[str, list[Page]] = {}
+    for entry in entries:
+        if entry.person is None or not entry.person.slug:
+            continue
+        target = interviews if entry.kind == "interview" else stories
+        target.setdefault(entry.person.slug, []).append(entry)
+    profiles = []
+    for slug, pages in interviews.items():
+        newest = [p for p in pages if p.date == pages[0].date]
+        describing = next((p for p in newest if p.lang == language), newest[0])
+        person = describing.person
+        assert person is not None
+        profiles.append(Profile(person=person, interviews=tuple(pages), stories=tuple(stories.get(slug, ()))))
+    return tuple(sorted(profiles, key=lambda p: (p.person.name.casefold(), p.person.slug)))
+
+
+def relate(entries: tuple[Page, ...], limit: int) -> dict[str, tuple[Page, ...]]:
+    """For each entry, up to ``limit`` other entries sharing a tag with it: most shared
+    tags first, then newest. Translations of the entry itself are left out."""
+    related: dict[str, tuple[Page, ...]] = {}
+    if limit <= 0:
+        return related
+    tag_sets = {entry.url: {slugify(t) for t in entry.tags} for entry in entries}
+    for entry in entries:
+        mine = tag_sets[entry.url]
+        if not mine:
+            continue
+        scored = []
+        for index, other in enumerate(entries):  # entries are newest first: index breaks ties
+            if other.url == entry.url or _same_work(entry, other):
+                continue
+            shared = len(mine & tag_sets[other.url])
+            if shared:
+                scored.append((-shared, index, other))
+        scored.sort(key=lambda item: (item[0], item[1]))
+        related[entry.url] = tuple(other for _, _, other in scored[:limit])
+    return related
+
+
+def _same_work(a: Page, b: Page) -> bool:
+    """True when ``a`` and ``b`` are translations of each other."""
+    return a.translation_key is not None and a.translation_key == b.translation_key
+
+
+def question_key(text: str) -> str:
+    """The normalised text of a question: case, accents, punctuation and spacing ignored
+    (``¿Cómo empezó?`` and ``como empezo`` are the same question)."""
+    return slugify(text)
+
+
+def group_questions(entries: tuple[Page, ...]) -> tuple[QuestionGroup, ...]:
+    """Questions asked (as ``## `` headings) in two or more interviews, by text."""
+    groups: dict[str, list[Answer]] = {}
+    for entry in entries:
+        if entry.kind != "interview":
+            continue
+        seen: set[str] = set()
+        for question in entry.questions:
+            key = question_key(question.text)
+            if not key or key in seen:
+                continue
+            seen.add(key)
+            groups.setdefault(key, []).append(Answer(interview=entry, question=question))
+    shared = [QuestionGroup(key=key, text=answers[0].question.text, answers=tuple(answers))
+              for key, answers in groups.items() if len(answers) > 1]
+    return tuple(sorted(shared, key=lambda g: (-len(g.answers), g.text.casefold())))
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A piece of an interview's body: the introduction (no question), or one question
+    heading with its answer."""
+
+    html: str
+    question: Heading | None = None
+
+
+def split_answers(body_html: str, questions: tuple[Heading, ...]) -> tuple[Section, ...]:
+    """Cut rendered HTML before each question's ``<h2 id=...>``; each piece after the
+    first is one question and its answer."""
+    by_id = {q.id: q for q in questions}
+    if not by_id:
+        return (Section(body_html),)
+    pattern = re.compile(r'^<h2 id="(' + "|".join(re.escape(i) for i in by_id) + r')"', re.MULTILINE)
+    sections: list[Section] = []
+    start, current = 0, None
+    for match in pattern.finditer(body_html):
+        if match.start() > start or current is not None:
+            sections.append(Section(body_html[start:match.start()], current))
+        start, current = match.start(), by_id[match.group(1)]
+    sections.append(Section(body_html[start:], current))
+    return tuple(s for s in sections if s.html.strip() or s.question is not None)
+
+
+def introduction_pairs(page: Page, related: tuple[Page, ...]) -> tuple[tuple[Person, Page], ...]:
+    """The people of related entries who differ from this entry's person: each is someone
+    a reader could ask the creator to introduce to this entry's person."""
+    if page.person is None:
+        return ()
+    pairs = []
+    seen = {page.person.slug}
+    for other in related:
+        if other.person is not None and other.person.slug not in seen:
+            seen.add(other.person.slug)
+            pairs.append((other.person, other))
+    return tuple(pairs)
