@@ -66,11 +66,12 @@ def collect(pages: list[Page], config: Config, *, drafts: bool, future: bool, no
         by_language=_editions(config, entries, site_pages, translations),
     )
     # People, shared questions and related entries span every language: each edition gets them too.
-    connections = {"people": collect_people(site.entries, config.language),
-                   "questions": group_questions(site.entries),
-                   "related": relate(site.entries, config.connections.related)}
-    editions = {lang: dataclasses.replace(ed, **connections) for lang, ed in site.by_language.items()}
-    return dataclasses.replace(site, by_language=editions, **connections)
+    people = collect_people(site.entries, config.language)
+    questions = group_questions(site.entries)
+    related = relate(site.entries, config.connections.related)
+    editions = {lang: dataclasses.replace(ed, people=people, questions=questions, related=related)
+                for lang, ed in site.by_language.items()}
+    return dataclasses.replace(site, by_language=editions, people=people, questions=questions, related=related)
 
 
 def _with_url(page: Page, config: Config) -> Page:

@@ -43,11 +43,13 @@ def collect_people(entries: tuple[Page, ...], language: str) -> tuple[Profile, .
 
 def relate(entries: tuple[Page, ...], limit: int) -> dict[str, tuple[Page, ...]]:
     """For each entry, up to ``limit`` other entries sharing a tag with it: most shared
-    tags first, then newest. Translations of the entry itself are left out."""
+    tags first, then newest. Translations of the entry itself are left out, and of a
+    translated entry only the version in the entry's language is offered."""
     related: dict[str, tuple[Page, ...]] = {}
     if limit <= 0:
         return related
     tag_sets = {entry.url: {slugify(t) for t in entry.tags} for entry in entries}
+    versions = {(e.translation_key, e.lang) for e in entries if e.translation_key}
     for entry in entries:
         mine = tag_sets[entry.url]
         if not mine:
@@ -56,6 +58,8 @@ def relate(entries: tuple[Page, ...], limit: int) -> dict[str, tuple[Page, ...]]
         for index, other in enumerate(entries):  # entries are newest first: index breaks ties
             if other.url == entry.url or _same_work(entry, other):
                 continue
+            if other.lang != entry.lang and (other.translation_key, entry.lang) in versions:
+                continue  # its version in the reader's language is a candidate of its own
             shared = len(mine & tag_sets[other.url])
             if shared:
                 scored.append((-shared, index, other))

@@ -397,10 +397,24 @@ def test_related_entries_most_shared_tags_first_then_newest(built) -> None:
     })
     doc = soup(out / "stories/a/index.html")
     titles = [a.get_text() for a in doc.select(".related-entries a")]
-    assert titles == ["A es", "A en", "D"]  # three shared tags, then two (newest first); limit 3
+    assert titles == ["A en", "D", "B"]  # three shared tags, then two (newest first); limit 3; "A es" has an English version
     translated = soup(out / "stories/a-en/index.html")
     assert [a.get_text() for a in translated.select(".related-entries a")] == ["A", "D", "B"]  # not its translation
     assert soup(out / "stories/f/index.html").select_one(".related") is None
+
+
+def test_related_entries_offer_the_version_in_the_readers_language(built) -> None:
+    out, _ = built({
+        "content/stories/a.md": entry("story", "A", "2026-01-01", "[x]"),
+        "content/stories/b.md": entry("story", "B", "2026-01-02", "[x]", extra="translation_key: b\n"),
+        "content/stories/b-es.md": entry("story", "B es", "2026-01-03", "[x]", extra="lang: es\ntranslation_key: b\n"),
+        "content/stories/c-es.md": entry("story", "C es", "2026-01-04", "[x]", extra="lang: es\n"),
+    })
+    english = soup(out / "stories/a/index.html").select(".related-entries a")
+    assert [a.get_text() for a in english] == ["C es", "B"]  # C has no English version: shown, marked Spanish
+    assert english[0]["lang"] == "es" and english[0]["hreflang"] == "es"
+    spanish = soup(out / "stories/c-es/index.html").select(".related-entries a")
+    assert [a.get_text() for a in spanish] == ["B es", "A"]
 
 
 def test_ask_for_an_introduction_names_both_people(built) -> None:
