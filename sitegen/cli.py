@@ -20,6 +20,7 @@ from .check import CheckReport, check_output
 from .config import load_config
 from .themes import load_theme
 from .errors import Problem, SitegenError, format_problems
+from .scaffold import init_hub, new_content
 
 T = TypeVar("T")
 PROGRESS_THRESHOLD = 300
@@ -30,8 +31,10 @@ def _echo_problems(problems: tuple[Problem, ...] | list[Problem]) -> None:
         click.secho(format_problems(problems), fg="yellow" if problems[0].severity == "warning" else "red", err=True)
 
 
-def run_or_exit(debug: bool, action: Callable[[], T]) -> T:
-    """Run ``action``; turn a SitegenError into messages and exit status 1."""
+def run_or_exit(debug: bool, action: Callable[[], T], failure: str | None = None) -> T:
+    """Run ``action``; turn a SitegenError into messages and exit status 1.
+
+    ``failure`` replaces the closing line said after a failed build."""
     try:
         return action()
     except SitegenError as exc:
@@ -40,8 +43,10 @@ def run_or_exit(debug: bool, action: Callable[[], T]) -> T:
         problems = exc.problems
         _echo_problems(problems)
         errors = sum(1 for p in problems if p.severity == "error")
-        click.secho(f"Build failed: {errors} problem{'s' if errors != 1 else ''}. "
-                    "The previous output was left as it was.", fg="red", err=True)
+        if failure is None:
+            failure = (f"Build failed: {errors} problem{'s' if errors != 1 else ''}. "
+                       "The previous output was left as it was.")
+        click.secho(failure, fg="red", err=True)
         sys.exit(1)
 
 
@@ -163,3 +168,55 @@ def check_command(directory: Path, no_build: bool, output_format: str, output: P
         report = run_or_exit(debug, run)
         _print_check(report)
     sys.exit(1 if report.errors else 0)
+
+
+def _shown_path(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix() or "."
+    except ValueError:
+        return str(path)
+
+
+@main.command("init")
+@click.argument("directory", default=".", type=click.Path(path_type=Path))
+@click.option("--title", help="The hub's name (default: from the folder's name).")
+@click.option("--base-url", help="Where the site will live, e.g. https://user.github.io/repo/.")
+@click.option("--force", is_flag=True, help="Replace sample files that already exist.")
+@click.option("--debug", is_flag=True, help="Show a traceback for errors.")
+def init_command(directory: Path, title: str | None, base_url: str | None, force: bool, debug: bool) -> None:
+    """Start a new hub in DIRECTORY (default: here): settings, sample content and a
+    GitHub Pages workflow. Existing files are never overwritten without --force."""
+    result = run_or_exit(debug, lambda: init_hub(directory, title=title, base_url=base_url, force=force),
+                         failure="Nothing was written.")
+    for rel in result.created:
+        click.echo(f"  created   {rel}")
+    for rel in result.replaced:
+        click.echo(f"  replaced  {rel}")
+    for rel in result.extended:
+        click.echo(f"  extended  {rel} (added the output and cache folders)")
+    where = _shown_path(directory)
+    steps = [] if where == "." else [f"cd {where}"]
+    steps += ["sitegen serve --drafts        (a live preview while you edit)",
+              'sitegen new interview "Its title" --person "Their name"',
+              "sitegen build                 (the site, into _site/)"]
+    click.echo(f"\nA new hub is ready in {where}/. Next:\n" + "".join(f"  {s}\n" for s in steps)
+               + 'To publish it on GitHub Pages, follow "Deploy to GitHub Pages" in sitegen\'s README.')
+
+
+@main.command("new")
+@click.argument("kind", type=click.Choice(["interview", "story", "page"]))
+@click.argument("title")
+@click.option("--person", help="Who the interview (or story) is with.")
+@click.option("--lang", help="The page's language, if not the site's (e.g. es).")
+@click.option("--date", "when", help="The date, e.g. 2026-10-02 or '2026-10-02 18:30' (default: now).")
+@click.option("--slug", help="The file name (default: made from the title).")
+@click.option("-s", "--site", "site", default=".", type=click.Path(file_okay=False, path_type=Path),
+              help="The hub's folder (default: here).")
+@click.option("--debug", is_flag=True, help="Show a traceback for errors.")
+def new_command(kind: str, title: str, person: str | None, lang: str | None, when: str | None,
+                slug: str | None, site: Path, debug: bool) -> None:
+    """Write a new draft KIND (interview, story or page) called TITLE, and print its path."""
+    path = run_or_exit(debug, lambda: new_content(site.resolve(), kind, title, person=person, lang=lang,  # type: ignore[arg-type]
+                                                   when=when, slug=slug), failure="Nothing was written.")
+    click.echo(_shown_path(path))
+    click.echo("It is a draft: preview it with 'sitegen serve --drafts'; remove 'draft: true' to publish it.", err=True)
