@@ -8,6 +8,7 @@ keeps its traceback. ``--debug`` shows a traceback for our errors too.
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Callable, TypeVar
@@ -21,6 +22,7 @@ from .config import load_config
 from .themes import load_theme
 from .errors import Problem, SitegenError, format_problems
 from .scaffold import init_hub, new_content
+from .serve import PreviewServer, Rebuilt, ServeOptions, is_local
 
 T = TypeVar("T")
 PROGRESS_THRESHOLD = 300
@@ -220,3 +222,51 @@ def new_command(kind: str, title: str, person: str | None, lang: str | None, whe
                                                    when=when, slug=slug), failure="Nothing was written.")
     click.echo(_shown_path(path))
     click.echo("It is a draft: preview it with 'sitegen serve --drafts'; remove 'draft: true' to publish it.", err=True)
+
+
+@main.command("serve")
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="The port to listen on (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="The address to listen on. Anything but 127.0.0.1/localhost shows the preview to your network.")
+@click.option("--drafts", is_flag=True, help="Include pages marked draft: true.")
+@click.option("--future", is_flag=True, help="Include entries dated in the future.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the site in your web browser.")
+@click.option("--debug", is_flag=True, help="Show a traceback for errors.")
+def serve_command(directory: Path, port: int, host: str, drafts: bool, future: bool, open_browser: bool,
+                  debug: bool) -> None:
+    """Build the site in DIRECTORY (default: here), serve it on 127.0.0.1, rebuild it
+    when a file changes and reload the open browser tabs. Ctrl-C stops it."""
+    root = directory.resolve()
+
+    def reported(outcome: Rebuilt) -> None:
+        if outcome.changed:
+            shown = ", ".join(outcome.changed[:5]) + (f" and {len(outcome.changed) - 5} more" if len(outcome.changed) > 5 else "")
+            click.echo(f"Changed: {shown}", err=True)
+        if outcome.report is not None:
+            report_build(outcome.report, root)
+            return
+        _echo_problems(outcome.problems)
+        if outcome.crash:
+            click.secho(outcome.crash, fg="red", err=True)
+        count = len(outcome.problems) + (1 if outcome.crash else 0)
+        click.secho(f"Build failed: {count} problem{'s' if count != 1 else ''}, shown in the browser too. "
+                    "Still serving: save a fix and the page comes back.", fg="red", err=True)
+
+    server = PreviewServer(root, ServeOptions(host=host, port=port, drafts=drafts, future=future), reported)
+    if not is_local(host):
+        click.secho(f"Warning: serving on {host}, so other machines on your network can see this preview "
+                    "(drafts included, if you asked for them). Use --host 127.0.0.1 to keep it to yourself.",
+                    fg="yellow", err=True)
+    url = run_or_exit(debug, server.start, failure="Not serving.")
+
+    def interrupted(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupted)  # a terminated server stops as cleanly as one given Ctrl-C
+    click.echo(f"Serving {url} (Ctrl-C to stop)")
+    if open_browser:
+        click.launch(url)
+    server.run()
+    click.echo("Stopped.")

@@ -1,0 +1,673 @@
+"""Serving: ``sitegen serve`` builds the site, serves it on 127.0.0.1, rebuilds on save
+and reloads the open browser tabs.
+
+Not a stage of the build but a loop around it. Every rebuild calls :func:`build`, the
+same function as ``sitegen build``, into a preview folder of its own
+(``.sitegen-cache/serve/``): the preview is built for a local address and may include
+drafts, so it must never be mistaken for the site that gets deployed from ``_site/``.
+
+The pieces, in the order a change goes through them:
+
+- watchdog reports file-system events under the watched folders (content/, static/,
+  templates/, i18n/, the active theme) and sitegen.yaml;
+- :class:`Debouncer` turns a burst of events (an editor writes, renames and deletes
+  several times per save) into one rebuild;
+- :func:`snapshot` compares the watched files before and after, so a burst that
+  changed nothing (a file opened, a lock file) rebuilds nothing;
+- :class:`PreviewServer` rebuilds, and bumps a version number that the browser tabs
+  wait on through server-sent events at ``/__sitegen/events``;
+- the HTTP handler serves the output under the path of ``base_url``, the build's errors
+  instead of pages while the site is broken, and the reload script, which is added to
+  HTML responses here, at serve time only: it is never written into the output.
+"""
+
+from __future__ import annotations
+
+import errno
+import html
+import ipaddress
+import os
+import secrets
+import socket
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+from .build import BuildOptions, BuildReport, build
+from .config import CONFIG_FILE, load_config
+from .errors import Problem, SitegenError
+from .themes import load_theme
+from .urls import Urls
+
+#: The preview's output folder, inside the site folder.
+PREVIEW_DIR = ".sitegen-cache/serve"
+#: Where the browser tabs wait for the next build.
+EVENTS_PATH = "/__sitegen/events"
+#: Folders of the site whose files the build reads.
+WATCHED_DIRS = ("content", "static", "templates", "i18n")
+#: How long the files must be quiet before a rebuild, and the longest a burst may delay it.
+QUIET_SECONDS = 0.2
+LONGEST_SECONDS = 2.0
+#: How often an idle event stream sends a comment, to notice tabs that were closed.
+PING_SECONDS = 10.0
+
+#: Content types by suffix; anything else is application/octet-stream.
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".htm": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".json": "application/json",
+    ".webmanifest": "application/manifest+json",
+    ".xml": "application/xml",
+    ".xsl": "application/xml",
+    ".txt": "text/plain; charset=utf-8",
+    ".md": "text/markdown; charset=utf-8",
+    ".vtt": "text/vtt; charset=utf-8",
+    ".srt": "text/plain; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".avif": "image/avif",
+    ".ico": "image/x-icon",
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
+    ".ttf": "font/ttf",
+    ".otf": "font/otf",
+    ".mp4": "video/mp4",
+    ".webm": "video/webm",
+    ".ogv": "video/ogg",
+    ".mp3": "audio/mpeg",
+    ".ogg": "audio/ogg",
+    ".m4a": "audio/mp4",
+    ".wav": "audio/wav",
+    ".pdf": "application/pdf",
+    ".zip": "application/zip",
+}
+#: Files in the output without a suffix that are text.
+TEXT_NAMES = {"CNAME", ".nojekyll"}
+
+_LITTER_SUFFIXES = ("~", ".swp", ".swx", ".swo", ".tmp", ".crdownload", ".part")
+_LITTER_NAMES = {"4913", ".DS_Store", "Thumbs.db"}  # 4913: vim's test of a folder's permissions
+
+
+def content_type(name: str) -> str:
+    """The Content-Type for a file of the output."""
+    if name in TEXT_NAMES:
+        return "text/plain; charset=utf-8"
+    return CONTENT_TYPES.get(os.path.splitext(name)[1].lower(), "application/octet-stream")
+
+
+def is_litter(name: str) -> bool:
+    """True for the temporary and backup files editors and systems leave beside a file."""
+    return (name in _LITTER_NAMES or name.endswith(_LITTER_SUFFIXES) or name.startswith(".#")
+            or (name.startswith("#") and name.endswith("#")) or name.startswith(".goutputstream-"))
+
+
+# -- Deciding when to rebuild ------------------------------------------------------
+
+class Debouncer:
+    """Turns a burst of events into one moment to act.
+
+    A burst is over once no event came for ``quiet`` seconds, or ``longest`` seconds
+    after its first event (so a file written continuously still gets rebuilt).
+    """
+
+    def __init__(self, quiet: float = QUIET_SECONDS, longest: float = LONGEST_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.quiet = quiet
+        self.longest = longest
+        self.clock = clock
+        self._cond = threading.Condition()
+        self._first: float | None = None
+        self._last: float | None = None
+
+    def poke(self, now: float | None = None) -> None:
+        """Record an event."""
+        with self._cond:
+            now = self.clock() if now is None else now
+            if self._first is None:
+                self._first = now
+            self._last = now
+            self._cond.notify_all()
+
+    def due_in(self, now: float) -> float | None:
+        """Seconds until the current burst is over (0: now); None when nothing happened."""
+        if self._first is None or self._last is None:
+            return None
+        deadline = min(self._last + self.quiet, self._first + self.longest)
+        return max(0.0, deadline - now)
+
+    def wait(self, stop: threading.Event) -> bool:
+        """Block until a burst is over (True) or ``stop`` is set (False)."""
+        with self._cond:
+            while not stop.is_set():
+                remaining = self.due_in(self.clock())
+                if remaining is None:
+                    self._cond.wait(0.5)
+                elif remaining <= 0:
+                    self._first = self._last = None
+                    return True
+                else:
+                    self._cond.wait(remaining)
+            return False
+
+    def wake(self) -> None:
+        """Wake a waiting thread (to notice that it must stop)."""
+        with self._cond:
+            self._cond.notify_all()
+
+
+Snapshot = dict[str, tuple[int, int, int]]
+
+
+def snapshot(paths: tuple[Path, ...]) -> Snapshot:
+    """Every file under ``paths`` (folders or single files) with its modification
+    time, size and inode: two snapshots differ when a file was edited, added, renamed
+    or deleted. Editors' litter is left out."""
+    found: Snapshot = {}
+
+    def add(path: Path) -> None:
+        try:
+            st = path.stat()
+        except OSError:  # gone between listing and stat: it is not there
+            return
+        found[str(path)] = (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    for top in paths:
+        if top.is_file():
+            add(top)
+            continue
+        for dirpath, dirnames, filenames in os.walk(top):
+            dirnames[:] = [d for d in dirnames if d not in (".git", "__pycache__")]
+            for name in filenames:
+                if not is_litter(name):
+                    add(Path(dirpath) / name)
+    return found
+
+
+def changed_files(before: Snapshot, after: Snapshot, root: Path) -> tuple[str, ...]:
+    """The files added, changed or removed between two snapshots, relative to ``root``."""
+    names = {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
+    shown = []
+    for name in sorted(names):
+        path = Path(name)
+        shown.append(path.relative_to(root).as_posix() if path.is_relative_to(root) else name)
+    return tuple(shown)
+
+
+# -- State shared by the rebuild thread and the HTTP handlers ----------------------
+
+@dataclass(frozen=True, slots=True)
+class Rebuilt:
+    """What one (re)build of the preview did, for the command line to report."""
+
+    report: BuildReport | None  # None when the build failed
+    problems: tuple[Problem, ...] = ()  # why it failed
+    changed: tuple[str, ...] = ()  # the files whose change caused it; empty for the first build
+    crash: str | None = None  # the traceback of a bug in sitegen, if that is why it failed
+
+
+@dataclass(frozen=True, slots=True)
+class ServeOptions:
+    """What ``sitegen serve`` can be told."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    drafts: bool = False
+    future: bool = False
+    quiet: float = QUIET_SECONDS
+
+
+class _State:
+    """The last build's outcome and a version that changes with every build."""
+
+    def __init__(self, output: Path) -> None:
+        self.cond = threading.Condition()
+        self.boot = secrets.token_hex(4)
+        self.count = 0
+        self.output = output
+        self.base_path = "/"
+        self.problems: tuple[Problem, ...] = ()
+        self.crash: str | None = None
+        self.stopping = False
+
+    @property
+    def version(self) -> str:
+        return f"{self.boot}-{self.count}"
+
+    def publish(self, base_path: str, problems: tuple[Problem, ...], crash: str | None) -> None:
+        """Record a build (after its output is in place) and wake the waiting tabs."""
+        with self.cond:
+            self.base_path = base_path
+            self.problems = problems
+            self.crash = crash
+            self.count += 1
+            self.cond.notify_all()
+
+    def wait_for_change(self, seen: str, timeout: float) -> str | None:
+        """The version once it differs from ``seen`` (or after ``timeout``); None when stopping."""
+        with self.cond:
+            self.cond.wait_for(lambda: self.stopping or self.version != seen, timeout)
+            return None if self.stopping else self.version
+
+    def stop(self) -> None:
+        with self.cond:
+            self.stopping = True
+            self.cond.notify_all()
+
+
+# -- The server --------------------------------------------------------------------
+
+class _Watcher(FileSystemEventHandler):
+    """Pokes the debouncer for events that may change the site."""
+
+    def __init__(self, root: Path, debouncer: Debouncer) -> None:
+        self.root = root
+        self.debouncer = debouncer
+
+    def relevant(self, path: str) -> bool:
+        p = Path(path)
+        if is_litter(p.name):
+            return False
+        if p.parent == self.root:  # the site folder itself is watched only for these
+            return p.name == CONFIG_FILE or p.name in WATCHED_DIRS or p.name == "themes"
+        return True
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type not in ("created", "modified", "deleted", "moved", "closed"):
+            return  # "opened" and "closed_no_write" come from reading, the build's own included
+        paths = [os.fsdecode(event.src_path)]
+        if getattr(event, "dest_path", ""):
+            paths.append(os.fsdecode(event.dest_path))
+        if any(self.relevant(p) for p in paths):
+            self.debouncer.poke()
+
+
+class PreviewServer:
+    """Builds a site into its preview folder, serves it, and rebuilds on changes.
+
+    ``start()`` binds the port and builds once (a failed build is served as an error
+    page); ``run()`` serves until Ctrl-C or ``stop()``. ``on_rebuild`` is called after
+    every build, from the thread that did it.
+    """
+
+    def __init__(self, root: Path, options: ServeOptions, on_rebuild: Callable[[Rebuilt], None]) -> None:
+        self.root = root.resolve()
+        self.options = options
+        self.on_rebuild = on_rebuild
+        self.output = self.root / PREVIEW_DIR
+        self.state = _State(self.output)
+        self.debouncer = Debouncer(quiet=options.quiet)
+        self.stop_event = threading.Event()
+        self.observer: Any = None
+        self.httpd: ThreadingHTTPServer | None = None
+        self._watches: dict[Path, tuple[Any, int]] = {}
+        self._theme_dirs: tuple[Path, ...] = ()
+        self._snapshot: Snapshot = {}
+        self._thread: threading.Thread | None = None
+        self._serving = threading.Event()
+        self._stop_lock = threading.Lock()
+        self.url = ""
+
+    # -- starting and stopping -------------------------------------------------------
+    def start(self) -> str:
+        """Bind the address, build once, start watching. Returns the site's local URL."""
+        if not (self.root / CONFIG_FILE).is_file():
+            load_config(self.root)  # raises the usual "no sitegen.yaml" error, with its hint
+        self.httpd = _bind(self.options.host, self.options.port, self._handler_class())
+        port = self.httpd.server_address[1]
+        host = self.options.host
+        if host in ("0.0.0.0", "", "::"):
+            host = "localhost"  # the address to open here; other machines use this one's
+        self.origin = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+        self._theme_dirs = self._current_theme_dirs()
+        self._snapshot = snapshot(self._watched_paths())
+        self._rebuild(())
+        self.observer = Observer()
+        self._sync_watches()
+        self.observer.start()
+        self._thread = threading.Thread(target=self._loop, name="sitegen-rebuild", daemon=True)
+        self._thread.start()
+        self.url = self.origin + self.state.base_path
+        return self.url
+
+    def run(self) -> None:
+        """Serve until Ctrl-C (KeyboardInterrupt) or ``stop()``; then stop cleanly."""
+        assert self.httpd is not None, "start() first"
+        self._serving.set()
+        try:
+            self.httpd.serve_forever(poll_interval=0.25)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self._serving.clear()
+            self.stop()
+
+    def stop(self) -> None:
+        """Stop watching, rebuilding and serving. Safe to call more than once."""
+        with self._stop_lock:
+            if self.stop_event.is_set():
+                return
+            self.stop_event.set()
+        self.state.stop()
+        self.debouncer.wake()
+        if self.observer is not None:
+            self.observer.stop()
+            self.observer.join(timeout=5)
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=30)  # let a build that is under way finish its swap
+        if self.httpd is not None:
+            if self._serving.is_set():  # called from another thread while run() serves
+                self.httpd.shutdown()
+            self.httpd.server_close()
+
+    # -- building ----------------------------------------------------------------------
+    def _base_path(self) -> str:
+        try:
+            return load_config(self.root).urls.base_path
+        except SitegenError:
+            return self.state.base_path  # keep serving where we were until the settings are fixed
+
+    def _rebuild(self, changed: tuple[str, ...]) -> None:
+        base_path = self._base_path()
+        options = BuildOptions(drafts=self.options.drafts, future=self.options.future, output=self.output,
+                               base_url=self.origin + base_path)
+        try:
+            report = build(self.root, options)
+        except SitegenError as exc:
+            outcome = Rebuilt(report=None, problems=exc.problems, changed=changed)
+        except Exception:  # noqa: BLE001 - a bug in sitegen: shown in the browser and the terminal, and serving goes on
+            outcome = Rebuilt(report=None, changed=changed, crash=traceback.format_exc())
+        else:
+            outcome = Rebuilt(report=report, changed=changed)
+        # The output is in place before the version changes, so a tab never reloads into a stale page.
+        self.state.publish(base_path, outcome.problems, outcome.crash)
+        self.on_rebuild(outcome)
+
+    def _loop(self) -> None:
+        while self.debouncer.wait(self.stop_event):
+            self._sync_watches()
+            after = snapshot(self._watched_paths())
+            changed = changed_files(self._snapshot, after, self.root)
+            if not changed:
+                continue
+            self._snapshot = after
+            self._rebuild(changed)
+            self._theme_dirs = self._current_theme_dirs()
+            self._sync_watches()
+
+    # -- watching ----------------------------------------------------------------------
+    def _current_theme_dirs(self) -> tuple[Path, ...]:
+        try:
+            return tuple(f.resolve() for f in load_theme(load_config(self.root)).folders)
+        except SitegenError:
+            return self._theme_dirs
+
+    def _watched_paths(self) -> tuple[Path, ...]:
+        folders = [self.root / name for name in WATCHED_DIRS]
+        return (self.root / CONFIG_FILE, *folders, *self._theme_dirs)
+
+    def _sync_watches(self) -> None:
+        """Watch the folders that exist now; re-watch one that was deleted and made again."""
+        if self.observer is None:
+            return
+        handler = _Watcher(self.root, self.debouncer)
+        wanted: dict[Path, bool] = {self.root: False}
+        for path in self._watched_paths()[1:]:
+            if path.is_dir():
+                wanted[path] = True
+        for path, (watch, inode) in list(self._watches.items()):
+            current = _inode(path)
+            if path not in wanted or current != inode:
+                try:
+                    self.observer.unschedule(watch)
+                except (KeyError, ValueError):
+                    pass  # its folder was deleted, and the watch with it
+                del self._watches[path]
+        for path, recursive in wanted.items():
+            if path not in self._watches:
+                try:
+                    watch = self.observer.schedule(handler, str(path), recursive=recursive)
+                except OSError:
+                    continue  # deleted meanwhile; the next sync tries again
+                self._watches[path] = (watch, _inode(path))
+
+    # -- HTTP ----------------------------------------------------------------------------
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(_Handler):
+            preview = server
+
+        return Handler
+
+
+def _inode(path: Path) -> int:
+    try:
+        return path.stat().st_ino
+    except OSError:
+        return -1
+
+
+def _bind(host: str, port: int, handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+
+    class Server(ThreadingHTTPServer):
+        address_family = family
+        daemon_threads = True
+
+    try:
+        return Server((host, port), handler)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise SitegenError(f"port {port} on {host} is already in use",
+                               hint=f"another program (or another sitegen serve) uses it: try --port {port + 1}, "
+                               "or --port 0 for any free port") from None
+        raise SitegenError(f"cannot serve on {host}:{port}: {exc.strerror or exc}",
+                           hint="use --host 127.0.0.1 (the default) or an address of this machine") from None
+
+
+def is_local(host: str) -> bool:
+    """True when ``host`` is reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def is_traversal(raw_path: str) -> bool:
+    """True when a request path tries to leave the served folder: ``..`` segments,
+    backslashes or NUL bytes, also when percent-encoded (once or more)."""
+    path = raw_path
+    for _ in range(4):
+        if "\\" in path or "\x00" in path or ".." in path.split("/"):
+            return True
+        decoded = unquote(path)
+        if decoded == path:
+            return False
+        path = decoded
+    return True  # encoded more deeply than any real link is
+
+
+def reload_script(version: str) -> str:
+    """The script added to HTML responses in serve mode only: it reloads the tab when
+    the site is rebuilt (server-sent events; the browser reconnects by itself)."""
+    return (
+        "<script data-sitegen-serve>"
+        "/* Added by sitegen serve, never by sitegen build: reloads this tab after each rebuild. */"
+        f"(function(){{var s=new EventSource({_js_string(EVENTS_PATH + '?v=' + quote(version))});"
+        "s.addEventListener('reload',function(){s.close();location.reload();});})();"
+        "</script>"
+    )
+
+
+def _js_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\u003c") + '"'
+
+
+def inject(page: bytes, version: str) -> bytes:
+    """``page`` with the reload script before its last ``</body>`` (or at the end)."""
+    script = reload_script(version).encode("utf-8")
+    at = page.lower().rfind(b"</body>")
+    if at == -1:
+        return page + script
+    return page[:at] + script + page[at:]
+
+
+def error_page(problems: tuple[Problem, ...], crash: str | None, version: str) -> bytes:
+    """The page shown instead of the site while its build is broken."""
+    items = []
+    for p in problems:
+        location = f'<p class="where">{html.escape(p.location)}</p>' if p.location else ""
+        hint = f'<p class="hint">hint: {html.escape(p.hint)}</p>' if p.hint else ""
+        items.append(f"<li>{location}<p class=\"message\">{html.escape(p.message)}</p>{hint}</li>")
+    if crash:
+        items.append("<li><p class=\"message\">sitegen itself failed (a bug: please report it with this text)</p>"
+                     f"<pre>{html.escape(crash)}</pre></li>")
+    count = len(problems) + (1 if crash else 0)
+    title = f"The build failed: {count} problem{'s' if count != 1 else ''}"
+    body = (
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        f"<title>{html.escape(title)}</title><style>"
+        "body{font:1rem/1.5 system-ui,sans-serif;margin:2rem auto;max-width:48rem;padding:0 1rem;color:#222;background:#fff}"
+        "h1{font-size:1.4rem;color:#9b1c1c}ol{padding-left:1.2rem}li{margin:0 0 1.2rem}"
+        ".where{font-family:ui-monospace,monospace;font-weight:bold;margin:0}.message{margin:.2rem 0}"
+        ".hint{margin:0;color:#555}pre{overflow:auto;background:#f4f4f4;padding:.5rem}"
+        "@media (prefers-color-scheme:dark){body{color:#eee;background:#181818}h1{color:#f08080}.hint{color:#bbb}pre{background:#262626}}"
+        "</style></head><body><main>"
+        f"<h1>{html.escape(title)}</h1><ol class=\"problems\">{''.join(items)}</ol>"
+        "<p>Fix the file and save it: this page turns back into your site by itself. "
+        "The server keeps running.</p></main></body></html>"
+    )
+    return inject(body.encode("utf-8"), version)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Serves the preview folder under the site's base path, plus the event stream."""
+
+    preview: PreviewServer
+    server_version = "sitegen-serve"
+    protocol_version = "HTTP/1.0"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the name BaseHTTPRequestHandler uses
+        """Quiet: the terminal shows builds, not every request."""
+
+    def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+        self._respond(head=False)
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self._respond(head=True)
+
+    # -- answers -------------------------------------------------------------------------
+    def _send(self, status: int, body: bytes, ctype: str, head: bool, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")  # a reload always gets the newest build
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        if not head:
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the tab was closed while we answered: nothing to tell anyone
+
+    def _redirect(self, location: str, head: bool, status: int = HTTPStatus.FOUND) -> None:
+        text = f"Moved to {location}\n".encode("utf-8")
+        self._send(status, text, "text/plain; charset=utf-8", head, {"Location": location})
+
+    def _respond(self, head: bool) -> None:
+        parts = urlsplit(self.path)
+        if parts.path == EVENTS_PATH:
+            return self._events(parse_qs(parts.query).get("v", [""])[0])
+        if is_traversal(parts.path):
+            return self._send(HTTPStatus.FORBIDDEN, b"Refused: this path leads outside the site.\n",
+                              "text/plain; charset=utf-8", head)
+        state = self.preview.state
+        path = unquote(parts.path)
+        base = state.base_path
+        if not path.startswith(base):
+            if path in ("", "/") or path + "/" == base:
+                return self._redirect(quote(base), head)
+            return self._not_found(head)
+        rel = path[len(base):]
+        if state.problems or state.crash:
+            if rel == "" or rel.endswith(("/", ".html")) or "." not in rel.rsplit("/", 1)[-1]:
+                return self._send(HTTPStatus.INTERNAL_SERVER_ERROR,
+                                  error_page(state.problems, state.crash, state.version),
+                                  "text/html; charset=utf-8", head)
+        output = state.output
+        target = output / rel if rel else output
+        if target.is_dir():
+            if rel and not rel.endswith("/"):
+                query = f"?{parts.query}" if parts.query else ""
+                return self._redirect(quote(path + "/") + query, head, HTTPStatus.MOVED_PERMANENTLY)
+            target = target / "index.html"
+        try:
+            inside = target.resolve().is_relative_to(output.resolve())
+        except (OSError, RuntimeError):
+            inside = False
+        if not inside or not target.is_file():
+            return self._not_found(head)
+        self._file(HTTPStatus.OK, target, head)
+
+    def _file(self, status: int, target: Path, head: bool) -> None:
+        try:
+            body = target.read_bytes()
+        except OSError:  # swapped away by a rebuild between the check and the read
+            return self._send(HTTPStatus.SERVICE_UNAVAILABLE, b"Rebuilding; reload in a moment.\n",
+                              "text/plain; charset=utf-8", head, {"Retry-After": "1"})
+        ctype = content_type(target.name)
+        if ctype.startswith("text/html"):
+            body = inject(body, self.preview.state.version)
+        self._send(status, body, ctype, head)
+
+    def _not_found(self, head: bool) -> None:
+        page = self.preview.state.output / "404.html"
+        if page.is_file():
+            return self._file(HTTPStatus.NOT_FOUND, page, head)
+        self._send(HTTPStatus.NOT_FOUND, inject(b"<!doctype html><title>Not found</title><p>Not found.</p>",
+                                                self.preview.state.version),
+                   "text/html; charset=utf-8", head)
+
+    def _events(self, seen: str) -> None:
+        """Server-sent events: ``reload`` whenever the version differs from the tab's."""
+        state = self.preview.state
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        seen = seen or state.version
+        try:
+            self.wfile.write(b"retry: 1000\n\n")
+            self.wfile.flush()
+            while True:
+                version = state.wait_for_change(seen, PING_SECONDS)
+                if version is None:
+                    return
+                if version != seen:
+                    self.wfile.write(f"event: reload\ndata: {version}\n\n".encode("utf-8"))
+                    seen = version
+                else:
+                    self.wfile.write(b": still here\n\n")
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            return  # the tab went away
