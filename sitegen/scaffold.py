@@ -101,7 +101,9 @@ def init_hub(root: Path, title: str | None = None, base_url: str | None = None, 
                                      hint="init the hub in a new folder, or pass --force to replace the sample files"))
     if conflicts:
         raise BuildError(conflicts)
-    created, replaced, extended = [], [], []
+    created: list[str] = []
+    replaced: list[str] = []
+    extended: list[str] = []
     for target, source in files:
         path = root / target
         text = source.read_text(encoding="utf-8")
