@@ -259,12 +259,17 @@ def serve_command(directory: Path, port: int, host: str, drafts: bool, future: b
         click.secho(f"Warning: serving on {host}, so other machines on your network can see this preview "
                     "(drafts included, if you asked for them). Use --host 127.0.0.1 to keep it to yourself.",
                     fg="yellow", err=True)
-    url = run_or_exit(debug, server.start, failure="Not serving.")
 
     def interrupted(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupted)  # a terminated server stops as cleanly as one given Ctrl-C
+    try:
+        url = run_or_exit(debug, server.start, failure="Not serving.")
+    except KeyboardInterrupt:  # Ctrl-C during the first build
+        server.stop()
+        click.echo("Stopped.")
+        return
     click.echo(f"Serving {url} (Ctrl-C to stop)")
     if open_browser:
         click.launch(url)

@@ -603,7 +603,7 @@ class _Handler(BaseHTTPRequestHandler):
                               "text/plain; charset=utf-8", head)
         state = self.preview.state
         path = unquote(parts.path)
-        base = state.base_path
+        base = unquote(state.base_path)
         if not path.startswith(base):
             if path in ("", "/") or path + "/" == base:
                 return self._redirect(quote(base), head)

@@ -387,3 +387,35 @@ def test_build_output_never_has_the_reload_script(cli, hub, serve):
     # Nor does the preview folder itself: the script is added while answering a request.
     for path in (hub / ".sitegen-cache/serve").rglob("*.html"):
         assert b"data-sitegen-serve" not in path.read_bytes(), path
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (apt-get install chromium)")
+def test_a_real_browser_tab_reloads_shows_the_error_and_recovers(serve, hub):
+    """What only a browser shows: the injected script reloads an open tab by itself."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    server = serve(hub)
+    source = hub / "content/interviews/bread.md"
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        try:
+            tab = browser.new_page()
+            tab.goto(server.url + "interviews/bread/")
+            assert "Because it is warm." in tab.inner_text("main")
+
+            def shows(text: str) -> None:
+                tab.wait_for_function("t => document.body && document.body.innerText.includes(t)", arg=text,
+                                      timeout=WAIT * 1000)
+
+            source.write_text(INTERVIEW.format(title="Bread", answer="Seen in the browser."), encoding="utf-8")
+            shows("Seen in the browser.")
+            source.write_text("---\ntitle: Bread\ndate: 2026-13-02\n---\n", encoding="utf-8")
+            shows("The build failed")
+            assert "content/interviews/bread.md:3" in tab.inner_text("body")
+            source.write_text(INTERVIEW.format(title="Bread", answer="Back again."), encoding="utf-8")
+            shows("Back again.")
+            assert tab.url == server.url + "interviews/bread/"
+        finally:
+            browser.close()
