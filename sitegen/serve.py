@@ -27,6 +27,7 @@ import errno
 import html
 import ipaddress
 import os
+import re
 import secrets
 import socket
 import threading
@@ -36,7 +37,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, BinaryIO, Callable
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
@@ -100,6 +101,7 @@ CONTENT_TYPES = {
 #: Files in the output without a suffix that are text.
 TEXT_NAMES = {"CNAME", ".nojekyll"}
 
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 _LITTER_SUFFIXES = ("~", ".swp", ".swx", ".swo", ".tmp", ".crdownload", ".part")
 _LITTER_NAMES = {"4913", ".DS_Store", "Thumbs.db"}  # 4913: vim's test of a folder's permissions
 
@@ -630,15 +632,53 @@ class _Handler(BaseHTTPRequestHandler):
         self._file(HTTPStatus.OK, target, head)
 
     def _file(self, status: int, target: Path, head: bool) -> None:
-        try:
-            body = target.read_bytes()
-        except OSError:  # swapped away by a rebuild between the check and the read
-            return self._send(HTTPStatus.SERVICE_UNAVAILABLE, b"Rebuilding; reload in a moment.\n",
-                              "text/plain; charset=utf-8", head, {"Retry-After": "1"})
         ctype = content_type(target.name)
-        if ctype.startswith("text/html"):
-            body = inject(body, self.preview.state.version)
-        self._send(status, body, ctype, head)
+        try:
+            if ctype.startswith("text/html"):
+                return self._send(status, inject(target.read_bytes(), self.preview.state.version), ctype, head)
+            with target.open("rb") as handle:
+                self._stream(status, handle, ctype, head)
+        except OSError:  # swapped away by a rebuild between the check and the read
+            self._send(HTTPStatus.SERVICE_UNAVAILABLE, b"Rebuilding; reload in a moment.\n",
+                       "text/plain; charset=utf-8", head, {"Retry-After": "1"})
+
+    def _stream(self, status: int, handle: BinaryIO, ctype: str, head: bool) -> None:
+        """Send a file as it is, or the one byte range asked for (browsers seek in videos so)."""
+        size = os.fstat(handle.fileno()).st_size
+        start, end = 0, size - 1
+        headers = {"Accept-Ranges": "bytes"}
+        asked = _RANGE.fullmatch((self.headers.get("Range") or "").strip()) if status == HTTPStatus.OK else None
+        if asked and (asked.group(1) or asked.group(2)):
+            if asked.group(1):
+                start = int(asked.group(1))
+                end = min(int(asked.group(2)), size - 1) if asked.group(2) else size - 1
+            else:  # "bytes=-500": the last 500 bytes
+                start = max(0, size - int(asked.group(2)))
+            if start > end or start >= size:
+                return self._send(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, b"", ctype, head,
+                                  {"Content-Range": f"bytes */{size}"})
+            status = HTTPStatus.PARTIAL_CONTENT
+            headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+        length = max(0, end - start + 1)
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(length))
+        self.send_header("Cache-Control", "no-store")
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        if head:
+            return
+        handle.seek(start)
+        try:
+            while length > 0:
+                chunk = handle.read(min(length, 1 << 16))
+                if not chunk:
+                    break
+                self.wfile.write(chunk)
+                length -= len(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the tab stopped listening (a video seeks elsewhere): nothing to tell anyone
 
     def _not_found(self, head: bool) -> None:
         page = self.preview.state.output / "404.html"

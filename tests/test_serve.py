@@ -127,11 +127,11 @@ class Server:
     def output(self) -> str:
         return "".join(self.lines)
 
-    def get(self, path: str, method: str = "GET") -> Response:
+    def get(self, path: str, method: str = "GET", headers: dict[str, str] | None = None) -> Response:
         """One request, sent exactly as written (no normalising, no redirects followed)."""
         conn = http.client.HTTPConnection(self.host, self.port, timeout=WAIT)
         try:
-            conn.request(method, path)
+            conn.request(method, path, headers=headers or {})
             response = conn.getresponse()
             return Response(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
         finally:
@@ -330,6 +330,12 @@ def test_traversal_types_and_not_found(serve, hub):
     assert server.get("/elsewhere/").status == 404
     assert server.get("/repo/about").status == 301
     assert server.get("/repo/about").headers["location"] == "/repo/about/"
+    vtt = (hub / "static/captions/bread.vtt").read_bytes()
+    part = server.get("/repo/captions/bread.vtt", headers={"Range": "bytes=0-5"})  # how a video seeks
+    assert part.status == 206 and part.body == b"WEBVTT"
+    assert part.headers["content-range"] == f"bytes 0-5/{len(vtt)}"
+    assert server.get("/repo/captions/bread.vtt", headers={"Range": "bytes=-5"}).body == vtt[-5:]
+    assert server.get("/repo/captions/bread.vtt", headers={"Range": "bytes=999-"}).status == 416
     head = server.get("/repo/about/", method="HEAD")
     assert head.status == 200 and head.body == b"" and int(head.headers["content-length"]) > 0
 
