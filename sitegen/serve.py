@@ -323,6 +323,7 @@ class PreviewServer:
         self._thread: threading.Thread | None = None
         self._serving = threading.Event()
         self._stop_lock = threading.Lock()
+        self.origin = ""
         self.url = ""
 
     # -- starting and stopping -------------------------------------------------------
@@ -338,10 +339,11 @@ class PreviewServer:
         self.origin = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
         self._theme_dirs = self._current_theme_dirs()
         self._snapshot = snapshot(self._watched_paths())
-        self._rebuild(())
+        # Watch before the first build, so a file saved while it runs is rebuilt right after.
         self.observer = Observer()
         self._sync_watches()
         self.observer.start()
+        self._rebuild(())
         self._thread = threading.Thread(target=self._loop, name="sitegen-rebuild", daemon=True)
         self._thread.start()
         self.url = self.origin + self.state.base_path
