@@ -253,3 +253,24 @@ def test_new_outside_a_hub(cli, tmp_path):
     result = cli("new", "page", "About", "--site", tmp_path)
     assert result.exit_code == 1
     assert "no sitegen.yaml" in result.output and "sitegen init" in result.output
+
+
+def test_an_installed_sitegen_inits_a_hub_that_builds(tmp_path):
+    """The sample hub is package data: a non-editable install must carry every file."""
+    import os
+    import subprocess
+    import sys
+
+    target = tmp_path / "installed"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(REPO)],
+                   check=True, capture_output=True, cwd=tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    hub = tmp_path / "hub"
+    for args in (["init", str(hub)], ["build", str(hub)]):
+        result = subprocess.run([sys.executable, "-m", "sitegen", *args], capture_output=True, text=True,
+                                cwd=tmp_path, env=env)
+        assert result.returncode == 0, result.stderr
+    assert {target for target, _ in skeleton_files()} <= {
+        p.relative_to(hub).as_posix() for p in hub.rglob("*") if p.is_file() and "_site" not in p.parts}
+    assert (hub / ".github/workflows/pages.yml").is_file()
+    assert (hub / "_site/index.html").is_file()
