@@ -174,9 +174,18 @@ def content_path(root: Path, kind: Kind, slug: str) -> Path:
     return root / CONTENT_DIRS[kind] / f"{slug}.md"
 
 
+def _yaml_printable(ch: str) -> bool:
+    """True for a character YAML allows as it is inside a double-quoted scalar."""
+    code = ord(ch)
+    return (0x20 <= code <= 0x7E or 0xA0 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD and code != 0xFEFF
+            or code >= 0x10000)
+
+
 def _quoted(text: str) -> str:
-    """A YAML scalar for any text: JSON strings are valid YAML double-quoted strings."""
-    return json.dumps(text, ensure_ascii=False)
+    """A YAML double-quoted scalar for any text (JSON's escapes are YAML's), with the
+    characters YAML refuses or reads as line breaks escaped too."""
+    return "".join(ch if ch == '"' or _yaml_printable(ch) else f"\\u{ord(ch):04x}" if ord(ch) < 0x10000
+                   else f"\\U{ord(ch):08x}" for ch in json.dumps(text, ensure_ascii=False))
 
 
 def new_content(root: Path, kind: Kind, title: str, person: str | None = None, lang: str | None = None,

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import yaml
+from hypothesis import assume, given, settings, strategies as st
 
 from conftest import REPO, soup, tree_digest
 from sitegen.frontmatter import split_front_matter
@@ -274,3 +275,20 @@ def test_an_installed_sitegen_inits_a_hub_that_builds(tmp_path):
         p.relative_to(hub).as_posix() for p in hub.rglob("*") if p.is_file() and "_site" not in p.parts}
     assert (hub / ".github/workflows/pages.yml").is_file()
     assert (hub / "_site/index.html").is_file()
+
+
+@settings(max_examples=150, deadline=None)
+@given(title=st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40),
+       person=st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=20))
+def test_any_title_and_name_survive_the_front_matter(tmp_path_factory, title, person):
+    from sitegen.scaffold import new_content
+    from sitegen.slugs import slugify
+
+    assume(title.strip() and slugify(title) and person.strip())
+    site = tmp_path_factory.mktemp("hub")
+    (site / "sitegen.yaml").write_text("title: T\nbase_url: https://example.org/\n", encoding="utf-8")
+    path = new_content(site, "interview", title, person=person)
+    assert path.name == slugify(title) + ".md"
+    meta = _meta(path)
+    assert meta["title"] == title.strip()
+    assert meta["person"]["name"] == person.strip()
