@@ -81,7 +81,7 @@ def init_hub(root: Path, title: str | None = None, base_url: str | None = None, 
     base_url = _check_base_url(base_url) if base_url else f"https://example.github.io/{slugify(root.resolve().name) or 'hub'}/"
     today = today or datetime.now(timezone.utc).date()
     values = {
-        "@TITLE@": json.dumps(title, ensure_ascii=False),
+        "@TITLE@": _quoted(title),
         "@BASE_URL@": base_url,
         "@VERSION@": __version__,
         "@DATE_INTERVIEW@": (today - timedelta(days=7)).isoformat(),
