@@ -254,7 +254,10 @@ def serve_command(directory: Path, port: int, host: str, drafts: bool, future: b
         click.secho(f"Build failed: {count} problem{'s' if count != 1 else ''}, shown in the browser too. "
                     "Still serving: save a fix and the page comes back.", fg="red", err=True)
 
-    server = PreviewServer(root, ServeOptions(host=host, port=port, drafts=drafts, future=future), reported)
+    def notice(text: str) -> None:
+        click.secho(f"Note: {text}", fg="yellow", err=True)
+
+    server = PreviewServer(root, ServeOptions(host=host, port=port, drafts=drafts, future=future), reported, notice)
     if not is_local(host):
         click.secho(f"Warning: serving on {host}, so other machines on your network can see this preview "
                     "(drafts included, if you asked for them). Use --host 127.0.0.1 to keep it to yourself.",

@@ -42,6 +42,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
+from watchdog.observers.polling import PollingObserver
 
 from .build import BuildOptions, BuildReport, build
 from .config import CONFIG_FILE, load_config
@@ -307,10 +308,15 @@ class PreviewServer:
     every build, from the thread that did it.
     """
 
-    def __init__(self, root: Path, options: ServeOptions, on_rebuild: Callable[[Rebuilt], None]) -> None:
+    #: The file-system watcher; PollingObserver replaces it where the system's events fail.
+    observer_class: Callable[[], Any] = Observer
+
+    def __init__(self, root: Path, options: ServeOptions, on_rebuild: Callable[[Rebuilt], None],
+                 on_notice: Callable[[str], None] = lambda text: None) -> None:
         self.root = root.resolve()
         self.options = options
         self.on_rebuild = on_rebuild
+        self.on_notice = on_notice
         self.output = self.root / PREVIEW_DIR
         self.state = _State(self.output)
         self.debouncer = Debouncer(quiet=options.quiet)
@@ -340,9 +346,9 @@ class PreviewServer:
         self._theme_dirs = self._current_theme_dirs()
         self._snapshot = snapshot(self._watched_paths())
         # Watch before the first build, so a file saved while it runs is rebuilt right after.
-        self.observer = Observer()
-        self._sync_watches()
+        self.observer = self.observer_class()
         self.observer.start()
+        self._sync_watches()
         self._rebuild(())
         self._thread = threading.Thread(target=self._loop, name="sitegen-rebuild", daemon=True)
         self._thread.start()
@@ -446,9 +452,25 @@ class PreviewServer:
             if path not in self._watches:
                 try:
                     watch = self.observer.schedule(handler, str(path), recursive=recursive)
-                except OSError:
-                    continue  # deleted meanwhile; the next sync tries again
+                except OSError as exc:
+                    if not path.is_dir():
+                        continue  # deleted meanwhile; the next sync tries again
+                    if isinstance(self.observer, PollingObserver):
+                        raise
+                    self._poll_instead(exc)
+                    return self._sync_watches()
                 self._watches[path] = (watch, _inode(path))
+
+    def _poll_instead(self, exc: OSError) -> None:
+        """The system refused to watch a folder (too many watches or instances in use):
+        look at the files every second instead of going silently blind."""
+        self.observer.stop()
+        self.observer.join(timeout=5)
+        self._watches.clear()
+        self.observer = PollingObserver(timeout=1)
+        self.observer.start()
+        self.on_notice(f"cannot watch for changes with the system's file events ({exc.strerror or exc}); "
+                       "looking at the files every second instead")
 
     # -- HTTP ----------------------------------------------------------------------------
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:

@@ -143,3 +143,33 @@ def test_reload_script_is_not_part_of_any_theme_template():
     for path in themes.rglob("*"):
         if path.is_file():
             assert b"__sitegen" not in path.read_bytes(), path
+
+
+def test_falls_back_to_polling_when_the_system_refuses_to_watch(make_site):
+    """Too many inotify watches in use must not leave serve silently blind."""
+    import errno
+    import queue
+
+    from watchdog.observers import Observer
+
+    from sitegen.serve import PreviewServer, ServeOptions
+
+    class Refusing(Observer):  # type: ignore[misc, valid-type]
+        def schedule(self, *args, **kwargs):
+            raise OSError(errno.EMFILE, "inotify instance limit reached")
+
+    site = make_site(files={"content/pages/about.md": "---\ntitle: About\n---\nFirst.\n"})
+    builds: queue.Queue = queue.Queue()
+    notices: list[str] = []
+    server = PreviewServer(site, ServeOptions(port=0), builds.put, notices.append)
+    server.observer_class = Refusing
+    try:
+        server.start()
+        assert builds.get(timeout=20).report is not None
+        assert notices and "every second" in notices[0]
+        (site / "content/pages/about.md").write_text("---\ntitle: About\n---\nSecond.\n", encoding="utf-8")
+        outcome = builds.get(timeout=20)
+        assert outcome.changed == ("content/pages/about.md",)
+        assert "Second." in (server.output / "about/index.html").read_text(encoding="utf-8")
+    finally:
+        server.stop()
