@@ -266,15 +266,19 @@ def serve_command(directory: Path, port: int, host: str, drafts: bool, future: b
     def interrupted(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, interrupted)  # a terminated server stops as cleanly as one given Ctrl-C
+    # A terminated server stops as cleanly as one given Ctrl-C.
+    previous = signal.signal(signal.SIGTERM, interrupted)
     try:
-        url = run_or_exit(debug, server.start, failure="Not serving.")
-    except KeyboardInterrupt:  # Ctrl-C during the first build
-        server.stop()
+        try:
+            url = run_or_exit(debug, server.start, failure="Not serving.")
+        except KeyboardInterrupt:  # Ctrl-C during the first build
+            server.stop()
+            click.echo("Stopped.")
+            return
+        click.echo(f"Serving {url} (Ctrl-C to stop)")
+        if open_browser:
+            click.launch(url)
+        server.run()
         click.echo("Stopped.")
-        return
-    click.echo(f"Serving {url} (Ctrl-C to stop)")
-    if open_browser:
-        click.launch(url)
-    server.run()
-    click.echo("Stopped.")
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -425,3 +425,10 @@ def test_a_real_browser_tab_reloads_shows_the_error_and_recovers(serve, hub):
             assert tab.url == server.url + "interviews/bread/"
         finally:
             browser.close()
+
+
+def test_serve_outside_a_hub_explains(cli, tmp_path):
+    result = cli("serve", tmp_path, "--port", "0")
+    assert result.exit_code == 1
+    assert "no sitegen.yaml" in result.output and "sitegen init" in result.output
+    assert "Not serving." in result.output
