@@ -52,8 +52,9 @@ from .urls import Urls
 
 #: The preview's output folder, inside the site folder.
 PREVIEW_DIR = ".sitegen-cache/serve"
-#: Where the browser tabs wait for the next build.
+#: Where the browser tabs wait for the next build, and the script that makes them wait.
 EVENTS_PATH = "/__sitegen/events"
+RELOAD_SCRIPT_PATH = "/__sitegen/livereload.js"
 #: Folders of the site whose files the build reads.
 WATCHED_DIRS = ("content", "static", "templates", "i18n")
 #: How long the files must be quiet before a rebuild, and the longest a burst may delay it.
@@ -532,19 +533,25 @@ def is_traversal(raw_path: str) -> bool:
 
 
 def reload_script(version: str) -> str:
-    """The script added to HTML responses in serve mode only: it reloads the tab when
-    the site is rebuilt (server-sent events; the browser reconnects by itself)."""
-    return (
-        "<script data-sitegen-serve>"
-        "/* Added by sitegen serve, never by sitegen build: reloads this tab after each rebuild. */"
-        f"(function(){{var s=new EventSource({_js_string(EVENTS_PATH + '?v=' + quote(version))});"
-        "s.addEventListener('reload',function(){s.close();location.reload();});})();"
-        "</script>"
-    )
+    """The tag added to HTML responses in serve mode only. The script is a file of its
+    own on the same origin, so a page's Content-Security-Policy (``script-src 'self'``,
+    no inline scripts) lets it run."""
+    return f'<script src="{RELOAD_SCRIPT_PATH}?v={quote(version)}" data-sitegen-serve></script>'
 
 
-def _js_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\u003c") + '"'
+#: What the tag above loads: it waits for the next build and reloads the tab.
+RELOAD_SCRIPT = b"""\
+/* Added by sitegen serve, never by sitegen build: reloads this tab after each rebuild. */
+(function () {
+  var me = document.currentScript;
+  var version = me ? new URL(me.src).searchParams.get("v") || "" : "";
+  var events = new EventSource("/__sitegen/events?v=" + encodeURIComponent(version));
+  events.addEventListener("reload", function () {
+    events.close();
+    location.reload();
+  });
+})();
+"""
 
 
 def inject(page: bytes, version: str) -> bytes:
@@ -624,6 +631,8 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         if parts.path == EVENTS_PATH:
             return self._events(parse_qs(parts.query).get("v", [""])[0])
+        if parts.path == RELOAD_SCRIPT_PATH:
+            return self._send(HTTPStatus.OK, RELOAD_SCRIPT, "text/javascript; charset=utf-8", head)
         if is_traversal(parts.path):
             return self._send(HTTPStatus.FORBIDDEN, b"Refused: this path leads outside the site.\n",
                               "text/plain; charset=utf-8", head)

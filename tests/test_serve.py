@@ -141,7 +141,7 @@ class Server:
         """The build version the reload script of a served page waits on."""
         script = self.get(path).soup().find("script", attrs={"data-sitegen-serve": True})
         assert script is not None
-        match = re.search(r"v=([\w-]+)", script.string or "")
+        match = re.fullmatch(r"/__sitegen/livereload\.js\?v=([\w-]+)", script["src"])
         assert match
         return match.group(1)
 
@@ -323,6 +323,9 @@ def test_traversal_types_and_not_found(serve, hub):
         assert response.status == 200, path
         assert response.headers["content-type"] == expected, path
     assert b"data-sitegen-serve" not in server.get("/repo/feed.xml").body  # only HTML gets the script
+    script = server.get("/__sitegen/livereload.js?v=x")
+    assert script.status == 200 and script.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert b"EventSource" in script.body
     missing = server.get("/repo/no/such/page/")
     assert missing.status == 404
     assert missing.soup().find("h1").get_text(strip=True) == "Page not found"  # the site's own 404.html
