@@ -46,6 +46,18 @@ def test_init_builds_out_of_the_box(cli, tmp_path):
     assert (out / "favicon.svg").read_bytes() == (hub / "static/favicon.svg").read_bytes()
 
 
+def test_init_passes_sitegen_check(cli, tmp_path):
+    hub = _init(cli, tmp_path)
+    result = cli("check", hub)
+    assert result.exit_code == 0, result.output
+    assert "0 errors, 0 warnings" in result.output
+    # What the Pages workflow runs, with the address configure-pages gives.
+    base = "https://ana.github.io/my-hub/"
+    assert cli("build", hub, "--output", hub / "_site", "--base-url", base).exit_code == 0
+    result = cli("check", hub, "--no-build", "--output", hub / "_site", "--base-url", base)
+    assert result.exit_code == 0, result.output
+
+
 def test_init_links_resolve_inside_the_built_site(cli, tmp_path):
     hub = _init(cli, tmp_path, "--base-url", "https://ana.github.io/hub/")
     assert cli("build", hub).exit_code == 0
@@ -83,6 +95,9 @@ def test_workflow_uses_the_official_pages_actions(cli, tmp_path):
     build_step = next(step for step in steps if "sitegen build" in step.get("run", ""))
     assert "steps.pages.outputs.base_url" in build_step["env"]["BASE_URL"]
     assert '--base-url "$BASE_URL/"' in build_step["run"] and "--output _site" in build_step["run"]
+    check_step = next(step for step in steps if "sitegen check" in step.get("run", ""))
+    assert steps.index(build_step) < steps.index(check_step)  # checked before it is uploaded
+    assert "--no-build --output _site" in check_step["run"] and '--base-url "$BASE_URL/"' in check_step["run"]
     upload = next(step for step in steps if step.get("uses", "").startswith("actions/upload-pages-artifact"))
     assert upload["with"]["path"] == "_site"
     pages_step = next(step for step in steps if step.get("uses", "").startswith("actions/configure-pages"))
