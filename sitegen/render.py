@@ -371,7 +371,7 @@ class Renderer:
         ET.SubElement(author, q("name")).text = self.config.author.name if self.config.author else self.config.title
         if self.config.author and self.config.author.url:
             ET.SubElement(author, q("uri")).text = self.config.author.url
-        ET.SubElement(feed, q("generator"), uri="https://pypi.org/project/sitegen/").text = "sitegen"
+        ET.SubElement(feed, q("generator")).text = "sitegen"
         for page in shown:
             entry = ET.SubElement(feed, q("entry"), {XML_LANG: page.lang} if page.lang != edition.lang else {})
             ET.SubElement(entry, q("title")).text = page.title

@@ -108,7 +108,7 @@ def test_workflow_uses_the_official_pages_actions(cli, tmp_path):
     deploy = flow["jobs"]["deploy"]
     assert deploy["needs"] == "build" and deploy["environment"]["name"] == "github-pages"
     requirements = (hub / "requirements.txt").read_text(encoding="utf-8")
-    assert re.search(r"^sitegen==\d+\.\d+", requirements, re.M)
+    assert re.search(r"^sitegen-hub==\d+\.\d+", requirements, re.M)
 
 
 def test_the_base_url_from_configure_pages_works_under_a_project_path(cli, tmp_path):
