@@ -19,8 +19,10 @@ from .contact import form_warnings
 from .discover import StaticFile, discover_content, discover_static
 from .errors import BuildError, Problem
 from .guard import SiteGuard
+from .i18n import load_catalogs
 from .markdown import make_markdown
-from .model import Page
+from .membership import with_membership_page
+from .model import Config, Page
 from .parse import parse_all
 from .render import Renderer
 from .themes import load_theme
@@ -73,6 +75,10 @@ def build(root: Path, options: BuildOptions = BuildOptions(), progress: Progress
 
     now = options.now or datetime.now(timezone.utc)
     site = collect(pages, config, drafts=options.drafts, future=options.future, now=now)
+    # After collect, so a membership.md left out as a draft still gets a /membership/ page.
+    site, membership_warnings = with_membership_page(
+        site, _membership_title(theme.i18n_dirs, config) if config.membership else "")
+    problems += membership_warnings
     renderer = Renderer(site, theme)
 
     staging = Staging(config.output)
@@ -125,6 +131,12 @@ def _static_files(theme_dirs: tuple[Path, ...], root: Path, problems: list[Probl
     found, static_problems = discover_static(root / "static", root)
     problems += static_problems
     return files + found
+
+
+def _membership_title(i18n_dirs: tuple[Path, ...], config: Config) -> str:
+    """The title of a membership page the creator did not write, in the site's language."""
+    catalogs = load_catalogs(i18n_dirs + (config.root / "i18n",), config.root)
+    return catalogs.get(config.language, "membership_title")
 
 
 def _missing_strings(renderer: Renderer) -> list[Problem]:

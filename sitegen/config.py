@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .contact import EMAIL_RE, parse_contact
 from .errors import BuildError, Problem, SitegenError
 from .frontmatter import load_yaml
+from .membership import parse_membership
 from .model import Author, Config, Connections, Link
 
 CONFIG_FILE = "sitegen.yaml"
@@ -182,7 +183,7 @@ def _validate(root: Path, data: dict[str, Any], lines: dict[str, int]) -> Config
         c.error("cname", f"is not a domain name (got {cname!r})", hint="e.g. hub.example.org, without https://")
     menu = _menu(c, data.get("menu"))
     sections: dict[str, Any] = {}
-    for key in ("contact", "membership", "privacy", "extra"):
+    for key in ("contact", "privacy", "extra"):
         value = c.typed(data, key, dict, "a mapping of settings")
         sections[key] = value
     _check_privacy(c, sections["privacy"] or {})
@@ -193,6 +194,7 @@ def _validate(root: Path, data: dict[str, Any], lines: dict[str, int]) -> Config
     if webmention and not (check_url(webmention, ("https",)) and webmention.startswith("https://")):
         c.error("webmention", f"must be an https URL (got {webmention!r})", hint="e.g. webmention: https://webmention.io/example.org/webmention")
         webmention = None
+    membership = parse_membership(data.get("membership"), c.error)
     if c.problems:
         raise BuildError(c.problems)
     return Config(
@@ -213,7 +215,7 @@ def _validate(root: Path, data: dict[str, Any], lines: dict[str, int]) -> Config
         contact=contact,
         connections=connections,
         webmention=webmention,
-        membership=sections["membership"],
+        membership=membership,
         privacy=sections["privacy"] or {},
         extra=sections["extra"] or {},
     )

@@ -3,7 +3,8 @@
 YAML is read with the C loader when PyYAML has it. Timestamps are *not* resolved by
 YAML: ``date: 2026-13-02`` stays a string so ``parse.py`` can report it with the
 file, line and a hint instead of a bare ``ValueError``. Every mapping key's line is
-recorded (``person.consent`` -> 5) so later stages can point at the right line.
+recorded (``person.consent`` -> 5), and every list item's (``tiers[0].name``), so
+later stages can point at the right line.
 """
 
 from __future__ import annotations
@@ -76,6 +77,11 @@ def _record_lines(node: yaml.Node, prefix: str, first_line: int, lines: dict[str
                 key = f"{prefix}{key_node.value}"
                 lines.setdefault(key, key_node.start_mark.line + first_line)
                 _record_lines(value_node, key + ".", first_line, lines)
+    elif isinstance(node, yaml.SequenceNode) and prefix:  # list items: tiers[0], tiers[0].name
+        for index, item in enumerate(node.value):
+            key = f"{prefix[:-1]}[{index}]"
+            lines.setdefault(key, item.start_mark.line + first_line)
+            _record_lines(item, key + ".", first_line, lines)
 
 
 def _yaml_hint(text: str, exc: yaml.MarkedYAMLError) -> str:

@@ -13,6 +13,7 @@ from typing import Any, Literal, Mapping
 
 from .contact import Channel, Contact
 from .l10n import reading_minutes
+from .membership import Membership
 from .urls import Urls, person_path, tag_path
 
 Kind = Literal["interview", "story", "page"]
@@ -73,7 +74,7 @@ class Config:
     contact: Contact = field(default_factory=Contact)
     connections: Connections = field(default_factory=Connections)
     webmention: str | None = None  # the Webmention endpoint, if the creator has one
-    membership: Mapping[str, Any] | None = None
+    membership: Membership | None = None  # validated by membership.py
     privacy: Mapping[str, Any] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
 

@@ -24,6 +24,7 @@ import jinja2
 from .errors import BuildError, Problem, SitegenError
 from .i18n import Catalogs, load_catalogs
 from .l10n import format_date, format_number, format_price, language_name, text_direction
+from .membership import template_globals as membership_globals
 from .model import Page, Person, Site
 from .contact import Channel
 from .people import introduction_pairs, question_key, split_answers
@@ -149,6 +150,7 @@ class Renderer:
             introductions=lambda page: introduction_pairs(page, self.site.related.get(page.url, ())),
             shared_question=lambda heading: self._shared_questions.get(question_key(heading.text)),
         )
+        env.globals.update(membership_globals(self.config))
         env.filters["tag_slug"] = slugify
         return env
 

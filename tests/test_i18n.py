@@ -19,6 +19,7 @@ from site_checks import ATOM, SITEMAP, check_atom, check_internal_links, check_j
 from sitegen.build import build
 from sitegen.i18n import load_catalogs
 from sitegen.l10n import format_date, format_number, format_price, language_name, reading_minutes, text_direction
+from sitegen.membership import INTERVALS, PERIODS, SCALES
 from sitegen.model import KINDS
 
 THEME = REPO / "themes" / "default"
@@ -27,6 +28,15 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 #: t('...') with a literal key, and t('prefix_' ~ something) whose key depends on a kind.
 LITERAL_KEY = re.compile(r"""\bt\(\s*(['"])([A-Za-z0-9_]+)\1\s*[,)]""")
 PREFIX_KEY = re.compile(r"""\bt\(\s*(['"])([A-Za-z0-9_]+)\1\s*~""")
+ENTRY_KINDS = tuple(kind for kind in KINDS if kind != "page")
+#: What follows a prefix in t('prefix_' ~ value) keys other than t('kind_' ~ kind).
+DYNAMIC_SUFFIXES: dict[str, tuple[str, ...]] = {
+    "membership_price_": INTERVALS,
+    "membership_goal_": PERIODS,
+    "membership_method_": PERIODS,
+    "membership_one_off_counted_": PERIODS,
+    "membership_scale_": tuple(name for _, name in SCALES) + ("arena",),
+}
 
 MULTI = """\
 title: Hub
@@ -65,7 +75,8 @@ def _template_keys() -> set[str]:
     for template in (THEME / "templates").rglob("*.html"):
         text = template.read_text(encoding="utf-8")
         keys |= {m.group(2) for m in LITERAL_KEY.finditer(text)}
-        keys |= {m.group(2) + kind for m in PREFIX_KEY.finditer(text) for kind in KINDS if kind != "page"}
+        keys |= {m.group(2) + suffix for m in PREFIX_KEY.finditer(text)
+                 for suffix in DYNAMIC_SUFFIXES.get(m.group(2), ENTRY_KINDS)}
     return keys
 
 
