@@ -97,15 +97,19 @@ class _Checker:
         self.problems: list[Problem] = []
 
     def error(self, key: str, message: str, hint: str | None = None) -> None:
-        line = self.lines.get(key)
-        parent = key
-        while line is None and "." in parent:  # a missing nested key: point at its parent
-            parent = parent.rsplit(".", 1)[0]
-            line = self.lines.get(parent)
+        line = self.line(key)
         if line == 0:  # came from the command line
             self.problems.append(Problem(f"--{key.replace('_', '-')}: {message}", hint=hint))
             return
         self.problems.append(Problem(f"'{key}' {message}", path=CONFIG_FILE, line=line or None, hint=hint))
+
+    def line(self, key: str) -> int | None:
+        """The line of ``key``, or of its nearest parent when the key itself is missing."""
+        while key:
+            if key in self.lines:
+                return self.lines[key]
+            key = re.sub(r"(\.[^.\[]*|\[\d+\])$", "", key) if re.search(r"[.\[]", key) else ""
+        return None
 
     def typed(self, data: dict[str, Any], key: str, kind: type | tuple[type, ...], name: str) -> Any:
         value = data.get(key.rsplit(".", 1)[-1])

@@ -293,7 +293,8 @@ def parse_membership(value: Any, report: Report) -> Membership | None:
                    f"is {goal.currency}, but no tier is priced in {goal.currency} (the tiers use {used})",
                    f"set the goal in {used.split(', ')[0]}, or price a tier in {goal.currency}")
     draft = Membership(goal=goal or Goal(Decimal(1), "USD", "month"), tiers=tuple(tiers), count_one_off=count_one_off)
-    mix = _mix(value.get("mix"), draft, report) if goal is not None else ()
+    raw_names = {str(t.get("name")) for t in value.get("tiers") or () if isinstance(t, dict)}
+    mix = _mix(value.get("mix"), draft, raw_names, report) if goal is not None else ()
     if problems_before.count or goal is None or not tiers:
         return None
     return Membership(goal=goal, tiers=tuple(tiers), cap=cap, faq=faq, mix=mix,
@@ -378,12 +379,12 @@ def _amount(value: Any, key: str, currency: str | None, report: Report, *, allow
     return number
 
 
-def _text(mapping: dict[str, Any], name: str, key: str, report: Report, required: bool = False) -> str | None:
+def _text(mapping: dict[str, Any], name: str, key: str, report: Report, required: str = "") -> str | None:
+    """Text at ``mapping[name]``; ``required`` names what needs it (``tier``)."""
     value = mapping.get(name)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            report(key, f"is missing: every {key.rsplit('.', 2)[-2].split('[')[0].rstrip('s')} needs a '{name}'",
-                   f"add '{name}: ...'")
+            report(key, f"is missing: every {required} needs a {name}", f"add '{name}: ...' to this {required}")
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
@@ -451,7 +452,7 @@ def _tier(item: Any, key: str, goal: Goal | None, report: Report) -> Tier | None
         report(key, f"must be a mapping with name, price, currency, interval and join_url (got {_shown(item)})")
         return None
     _unknown(item, TIER_KEYS, key, "a tier setting", report)
-    name = _text(item, "name", f"{key}.name", report, required=True)
+    name = _text(item, "name", f"{key}.name", report, required="tier")
     if "currency" in item:
         currency = _currency(item.get("currency"), f"{key}.currency", report)
     else:
@@ -556,8 +557,8 @@ def _faq(value: Any, report: Report) -> tuple[Question, ...]:
             report(key, f"must be a mapping with question and answer (got {_shown(item)})")
             continue
         _unknown(item, FAQ_KEYS, key, "a question setting", report)
-        question = _text(item, "question", f"{key}.question", report, required=True)
-        answer = _text(item, "answer", f"{key}.answer", report, required=True)
+        question = _text(item, "question", f"{key}.question", report, required="question")
+        answer = _text(item, "answer", f"{key}.answer", report, required="question")
         if question and answer:
             questions.append(Question(question=question, answer=answer))
     return tuple(questions)
@@ -578,7 +579,8 @@ def _invite(value: Any, report: Report) -> tuple[bool, dict[str, str]]:
     return True, {}
 
 
-def _mix(value: Any, draft: Membership, report: Report) -> tuple[Share, ...]:
+def _mix(value: Any, draft: Membership, raw_names: set[str], report: Report) -> tuple[Share, ...]:
+    """The expected shares of tiers; a tier already reported as broken is not reported again."""
     if value is None:
         return ()
     hint = "e.g. mix: {Reader: 80, Patron: 20}: the percent of members you expect at each tier, adding up to 100"
@@ -590,6 +592,8 @@ def _mix(value: Any, draft: Membership, report: Report) -> tuple[Share, ...]:
     for name, percent in value.items():
         key = f"membership.mix.{name}"
         tier = by_name.get(str(name))
+        if tier is None and str(name) in raw_names:
+            return ()
         if tier is None:
             close = difflib.get_close_matches(str(name), list(by_name), n=1, cutoff=0.6)
             report(key, "is not the name of a tier" + (f" (did you mean '{close[0]}'?)" if close else ""),
