@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping
+from typing import TYPE_CHECKING, Any, Literal, Mapping, Protocol
 from urllib.parse import urlsplit
 
 from babel.core import Locale, UnknownLocaleError
@@ -56,8 +56,10 @@ SCALES: tuple[tuple[int, str], ...] = (
     (60, "table"), (300, "hall"), (1500, "room"), (5000, "theatre"),
 )
 
-#: ``report(key, message, hint)``: how a validation problem is reported (config.py's checker).
-Report = Callable[[str, str, "str | None"], None]
+class Report(Protocol):
+    """How a validation problem is reported: config.py's checker, ``report(key, message, hint)``."""
+
+    def __call__(self, key: str, message: str, hint: str | None = None) -> None: ...
 
 
 # -- Values --------------------------------------------------------------------------
@@ -184,8 +186,8 @@ class Membership:
             return self.needed_for_mix
         counted = [t for t in self.tiers if self.counts(t)]
         featured = [t for t in counted if t.featured]
-        chosen = (featured or counted or [None])[0]
-        return self.needed(chosen) if chosen is not None else None
+        chosen = featured or counted
+        return self.needed(chosen[0]) if chosen else None
 
     @staticmethod
     def scale(count: int) -> str:
