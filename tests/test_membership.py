@@ -9,6 +9,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conftest import INTERVIEW, soup, tree_digest
 from site_checks import check_internal_links, check_sitemap_lists_every_page
@@ -406,3 +408,23 @@ def test_a_theme_can_show_tiers_on_another_page(make_site) -> None:
     })
     about = soup(out / "about/index.html")
     assert [n.get_text() for n in about.select(".tier-name")] == ["Reader", "Patron", "Gift"]
+
+
+@given(goal=st.decimals(min_value=1, max_value=10**7, places=2),
+       price=st.decimals(min_value=Decimal("0.5"), max_value=10**4, places=2),
+       interval=st.sampled_from(["month", "year"]), period=st.sampled_from(["month", "year"]),
+       percent=st.decimals(min_value=0, max_value=20, places=1))
+def test_members_needed_is_the_smallest_whole_number_that_reaches_the_goal(goal, price, interval, period, percent) -> None:
+    member = tier(str(price), interval, fee=Fee(percent, Decimal("0.30")))
+    if member.net <= 0:
+        return
+    n = plan(str(goal), period, member).needed(member)
+    per_period = period_income(member.net, interval, period, False)
+    assert n is not None and n * per_period >= goal and (n - 1) * per_period < goal
+
+
+def test_a_figure_over_the_cap_is_marked(make_site) -> None:
+    out = _build(make_site, BASE + MEMBERSHIP.replace("cap: 1200", "cap: 1000"))
+    rows = soup(out / "membership/index.html").select(".arithmetic-table tbody tr")
+    assert rows[0].select_one(".needed").get_text(" ", strip=True) == "1,099 (more than the cap)"
+    assert rows[1].select_one(".needed").get_text(" ", strip=True) == "600"
