@@ -3,7 +3,8 @@
 Part of the settings stage (``config.py`` calls :func:`parse_membership`, so every
 mistake names its key, e.g. ``membership.tiers[1].price``, and its line) and of the
 collect stage (:func:`with_membership_page` gives the site its ``/membership/`` page).
-The renderer exposes :func:`template_globals` to the theme.
+The renderer exposes :func:`template_globals` to the theme; prices are
+formatted by ``l10n.py``.
 
 Money is :class:`~decimal.Decimal`; the arithmetic is exact (``Fraction``) and rounds
 up only at the end, to whole people. A provider's fee is rounded to the currency's
@@ -13,7 +14,6 @@ like list indices in YAML tools (``tiers[0]`` is the first tier).
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import difflib
 import json
@@ -24,8 +24,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Literal, Mapping, Protocol
 from urllib.parse import urlsplit
 
-from babel.core import Locale, UnknownLocaleError
-from babel.numbers import format_decimal, get_currency_precision, is_currency
+from babel.numbers import get_currency_precision, is_currency
 from markupsafe import Markup
 
 from .errors import Problem
@@ -234,37 +233,6 @@ def members_for(goal: Decimal, income: Fraction) -> int:
 def minor_unit(currency: str) -> Decimal:
     """The currency's smallest unit: ``0.01`` for USD, ``1`` for JPY, ``0.001`` for KWD."""
     return Decimal(1).scaleb(-get_currency_precision(currency))
-
-
-def format_money(amount: Decimal, currency: str, lang: str) -> str:
-    """``amount`` for readers of ``lang``: ``$5``, ``5 €``, ``4,50 €``, ``¥500``.
-
-    Whole amounts drop the decimals; others show the currency's usual digits.
-    """
-    locale = _locale(lang)
-    pattern = locale.currency_formats["standard"]
-    if amount == amount.to_integral_value():
-        pattern = copy.copy(pattern)
-        pattern.frac_prec = (0, 0)
-        return pattern.apply(amount, locale, currency=currency, currency_digits=False)
-    return pattern.apply(amount, locale, currency=currency)
-
-
-def format_count(count: int | Decimal, lang: str) -> str:
-    """A whole number for readers of ``lang``: ``1,099`` / ``1099`` / ``10.000``."""
-    return format_decimal(count, locale=_locale(lang))
-
-
-def format_percent(value: Decimal, lang: str) -> str:
-    """A percentage's number for ``lang`` (``2.9`` / ``2,9``), without the sign."""
-    return format_decimal(value, locale=_locale(lang))
-
-
-def _locale(lang: str) -> Locale:
-    try:
-        return Locale.parse(lang.replace("-", "_"))
-    except (UnknownLocaleError, ValueError):
-        return Locale.parse("en")
 
 
 # -- Validation ------------------------------------------------------------------------
@@ -624,33 +592,45 @@ def _mix(value: Any, draft: Membership, raw_names: set[str], report: Report) -> 
 # -- The page and the theme ---------------------------------------------------------------
 
 def with_membership_page(site: "Site", title: str) -> tuple["Site", list[Problem]]:
-    """The site with its membership page rendered by ``membership.html``.
+    """The site with its membership pages rendered by ``membership.html``.
 
-    With ``membership:`` configured, ``content/pages/membership.md`` (or the page whose
-    slug is ``membership``) gets the membership template unless it names its own; when
-    there is no such page, one titled ``title`` with no text of its own is added, so
-    ``/membership/`` always exists. Without ``membership:``, a page named membership is
-    left as a plain page, with a warning.
+    With ``membership:`` configured, every page whose slug is ``membership`` (in any
+    language), and every translation of one, gets the membership template unless it
+    names its own. When nothing is published at ``/membership/``, a page titled
+    ``title``, in the site's language and with no text of its own, is added there. Without ``membership:``, a page named
+    membership stays a plain page, with a warning.
     """
-    page = site.page(SLUG)
     config = site.config
+    written = [p for p in site.pages if p.slug == SLUG]
     if config.membership is None:
-        if page is None:
-            return site, []
         return site, [Problem("this page is built as a plain page: sitegen.yaml has no 'membership:' settings",
-                              path=page.source, severity="warning",
-                              hint="add membership: (goal and tiers) to sitegen.yaml to show tiers and the arithmetic")]
-    pages = [p for p in site.pages if p is not page]
-    if page is None:
-        from .model import Page  # model imports this module's types for Config
+                              path=p.source, severity="warning",
+                              hint="add membership: (goal and tiers) to sitegen.yaml to show tiers and the arithmetic")
+                      for p in written]
+    versions = {v.url: v for p in written for v in (p, *site.versions(p))}  # and its translations
+    replaced = {u: dataclasses.replace(p, template=TEMPLATE) for u, p in versions.items() if p.template is None}
+    made = None
+    url = entry_path("page", SLUG)
+    if not any(p.url == url for p in site.pages):
+        from .model import Page  # model imports this module (Config.membership)
 
-        page = Page(kind="page", source="sitegen.yaml", slug=SLUG, title=title, body_html="",
-                    lang=config.language, template=TEMPLATE, url=entry_path("page", SLUG))
-    elif page.template is None:
-        page = dataclasses.replace(page, template=TEMPLATE)
-    pages.append(page)
+        made = Page(kind="page", source="sitegen.yaml", slug=SLUG, title=title, body_html="",
+                    lang=config.language, template=TEMPLATE, url=url)
+    site = _with_pages(site, replaced, made, own=True)
+    editions = {lang: _with_pages(ed, replaced, made, own=lang == config.language)
+                for lang, ed in site.by_language.items()}
+    return dataclasses.replace(site, by_language=editions), []
+
+
+def _with_pages(site: "Site", replaced: Mapping[str, "Page"], made: "Page | None", own: bool) -> "Site":
+    """``site`` (or an edition) with pages ``replaced`` by URL and ``made`` added: to its
+    pages when ``own`` (the edition of the page's language), else to its fallbacks."""
+    pages = [replaced.get(p.url, p) for p in site.pages]
+    fallback = [replaced.get(p.url, p) for p in site.fallback_pages]
+    if made is not None:
+        (pages if own else fallback).append(made)
     pages.sort(key=lambda p: p.title.casefold())
-    return dataclasses.replace(site, pages=tuple(pages)), []
+    return dataclasses.replace(site, pages=tuple(pages), fallback_pages=tuple(fallback))
 
 
 def json_ld(membership: Membership, config: "Config", page: "Page") -> Markup:
@@ -683,12 +663,11 @@ def json_ld(membership: Membership, config: "Config", page: "Page") -> Markup:
 
 
 def template_globals(config: "Config") -> dict[str, Any]:
-    """What the theme can use anywhere: ``membership`` (or ``None``), and formatters."""
+    """What the theme can use anywhere: ``membership`` (or ``None``), its JSON-LD and
+    its page's site path. Prices and counts are formatted by l10n.py's globals
+    (``format_price``, ``format_number``)."""
     return {
         "membership": config.membership,
-        "money": format_money,
-        "count": format_count,
-        "percent": format_percent,
         "membership_json_ld": lambda page: json_ld(config.membership, config, page) if config.membership else Markup(""),
         "membership_url": entry_path("page", SLUG),
     }

@@ -19,8 +19,8 @@ from sitegen.build import build
 from sitegen.config import load_config
 from sitegen.errors import BuildError
 from sitegen.frontmatter import load_yaml
-from sitegen.membership import (Fee, Goal, Membership, Share, Tier, format_count, format_money,
-                                members_for, period_income)
+from sitegen.l10n import format_number, format_price
+from sitegen.membership import Fee, Goal, Membership, Share, Tier, members_for, period_income
 
 BASE = "title: Hub\nbase_url: https://u.github.io/repo/\ncontact:\n  email: hello@example.org\n"
 
@@ -148,12 +148,12 @@ def test_headline_prefers_the_featured_tier_and_names_a_scale() -> None:
     ("5", "USD", "xx", "$5"),  # an unknown language falls back to English
 ])
 def test_money_is_formatted_for_the_reader(amount: str, currency: str, lang: str, expected: str) -> None:
-    assert format_money(Decimal(amount), currency, lang) == expected
+    assert format_price(Decimal(amount), currency, lang) == expected
 
 
 def test_counts_are_formatted_for_the_reader() -> None:
-    assert format_count(1099, "en") == "1,099"
-    assert format_count(12000, "es") == "12.000"
+    assert format_number(1099, "en") == "1,099"
+    assert format_number(12000, "es") == "12.000"
 
 
 # -- Validation -------------------------------------------------------------------------
@@ -300,7 +300,7 @@ def test_the_page_states_no_number_of_members_but_the_arithmetics_and_the_cap(ma
     text = doc.find("main").get_text(" ").replace("\u00a0", " ")
     for amount, currency in (("5", "USD"), ("4.55", "USD"), ("0.30", "USD"), ("100", "USD"), ("20", "EUR"),
                              ("60000", "USD")):
-        text = text.replace(format_money(Decimal(amount), currency, "en").replace("\u00a0", " "), " ")
+        text = text.replace(format_price(Decimal(amount), currency, "en").replace("\u00a0", " "), " ")
     text = text.replace("2.9%", " ").replace("80%", " ").replace("20%", " ")
     numbers = set(re.findall(r"\d[\d,.]*\d|\d", text))
     assert numbers == {"1,099", "600", "943", "1,200"}
@@ -428,3 +428,33 @@ def test_a_figure_over_the_cap_is_marked(make_site) -> None:
     rows = soup(out / "membership/index.html").select(".arithmetic-table tbody tr")
     assert rows[0].select_one(".needed").get_text(" ", strip=True) == "1,099 (more than the cap)"
     assert rows[1].select_one(".needed").get_text(" ", strip=True) == "600"
+
+
+def test_a_bilingual_hub_links_each_language_to_its_membership_page(make_site) -> None:
+    config = BASE + "language: en\nlanguages: [en, es]\n" + MEMBERSHIP
+    files = {
+        "content/stories/s.md": STORY,
+        "content/stories/h-es.md": "---\ntitle: Una historia\ndate: 2026-01-02\nlang: es\n---\nHola.\n",
+        "content/pages/membership.md": "---\ntitle: Membership\ntranslation_key: join\n---\nWhy.\n",
+        "content/pages/membresia.md": "---\ntitle: Membresía\nlang: es\ntranslation_key: join\n---\nPor qué.\n",
+    }
+    root = make_site(files, config=config)
+    build(root)
+    out = root / "_site"
+    spanish = soup(out / "es/membresia/index.html")
+    assert [p.get_text().replace("\u00a0", " ") for p in spanish.select(".tier-price")][0] == "5 US$ al mes"
+    assert soup(out / "es/stories/h/index.html").select_one(".membership-invite a")["href"] == "/repo/es/membresia/"
+    assert soup(out / "es/index.html").select_one(".invite-join a")["href"] == "/repo/es/membresia/"
+    assert soup(out / "stories/s/index.html").select_one(".membership-invite a")["href"] == "/repo/membership/"
+    assert soup(out / "membership/index.html").select_one(".tier-price").get_text() == "$5 / month"
+
+
+def test_a_bilingual_hub_without_membership_md_gets_one_page_for_both(make_site) -> None:
+    config = BASE + "language: en\nlanguages: [en, es]\n" + MEMBERSHIP
+    files = {"content/stories/h-es.md": "---\ntitle: Una historia\ndate: 2026-01-02\nlang: es\n---\nHola.\n"}
+    out = _build(make_site, config, files)
+    assert soup(out / "membership/index.html").find("h1").get_text() == "Membership"
+    es_home = soup(out / "es/index.html")
+    assert es_home.select_one(".invite-join a")["href"] == "/repo/membership/"
+    assert "/repo/membership/" in [a["href"] for a in es_home.select(".site-nav a")]
+    check_internal_links(out, "/repo/")
