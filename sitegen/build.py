@@ -24,6 +24,7 @@ from .markdown import make_markdown
 from .membership import with_membership_page
 from .model import Config, Page
 from .parse import parse_all
+from .references import missing_images
 from .render import Renderer
 from .themes import load_theme
 from .write import Staging, check_output_folder
@@ -69,22 +70,27 @@ def build(root: Path, options: BuildOptions = BuildOptions(), progress: Progress
     problems += parse_problems
     problems += form_warnings(config.contact)
     static_files = _static_files(theme.static_dirs, config.root, problems)
+    now = options.now or datetime.now(timezone.utc)
     errors = [p for p in problems if p.severity == "error"]
     if errors:  # report every broken file at once, before rendering anything
+        try:  # URL collisions among the pages that did parse belong in the same report
+            collect(pages, config, drafts=options.drafts, future=options.future, now=now)
+        except BuildError as exc:
+            errors += exc.problems
         raise BuildError(errors)
 
-    now = options.now or datetime.now(timezone.utc)
     site = collect(pages, config, drafts=options.drafts, future=options.future, now=now)
     # After collect, so a membership.md left out as a draft still gets a /membership/ page.
     site, membership_warnings = with_membership_page(
         site, _membership_title(theme.i18n_dirs, config) if config.membership else "")
     problems += membership_warnings
+    problems += missing_images(site, static_files)
     renderer = Renderer(site, theme)
 
     staging = Staging(config.output)
     try:
         # Static files first, so a rendered page wins over a static file of the same name.
-        static_count = staging.copy_static(static_files)
+        static_count = staging.copy_static(static_files, config.root)
         html_pages = 0
         total = len(site.editions) + len(site.entries) + len(site.pages)
         guard = SiteGuard(config, theme)
@@ -126,7 +132,10 @@ def _static_files(theme_dirs: tuple[Path, ...], root: Path, problems: list[Probl
     """Theme static files, then the site's: later ones overwrite earlier ones."""
     files: list[StaticFile] = []
     for folder in theme_dirs:
-        found, _ = discover_static(folder, folder.parent)
+        # A site's own theme (themes/<name>/) must stay inside the site, like static/.
+        inside = folder.resolve().is_relative_to(root.resolve())
+        found, theme_problems = discover_static(folder, root if inside else folder.parent)
+        problems += theme_problems
         files += found
     found, static_problems = discover_static(root / "static", root)
     problems += static_problems

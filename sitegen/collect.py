@@ -78,7 +78,9 @@ def _with_url(page: Page, config: Config) -> Page:
     """The page with its URL: under ``/<lang>/`` when the site lists ``languages`` and
     the page is not in the site's language. There a file name's ``-<lang>`` ending
     (``ana-es.md``) is dropped, as the folder already says the language, unless the
-    page sets its own ``slug:``."""
+    page sets its own ``slug:``. A page with its own ``url:`` is published there as is."""
+    if page.permalink:
+        return dataclasses.replace(page, url=page.permalink)
     root = language_root(page.lang, config.language, config.languages)
     slug = page.slug
     suffix = "-" + slugify(page.lang)
@@ -102,13 +104,13 @@ def _check_collisions(pages: list[Page], roots: list[str]) -> None:
             other = sources[key]
             problems.append(Problem(
                 f"this file and {other.source} would both be published at /{page.url}",
-                path=page.source, line=page.lines.get("slug"),
+                path=page.source, line=_url_line(page),
                 hint="rename one of the files (URLs ignore letter case and accents' encoding), or set a different 'slug:'",
             ))
         elif key in owners or any(key.startswith((f"{root}tags/", f"{root}people/", f"{root}questions/")) for root in roots):
             problems.append(Problem(
                 f"this page's URL /{page.url} is taken by {owners.get(key, 'generated pages')}",
-                path=page.source, line=page.lines.get("slug"),
+                path=page.source, line=_url_line(page),
                 hint="rename the file or set another 'slug:'",
             ))
         else:
@@ -173,6 +175,11 @@ def _editions(config: Config, entries: list[Page], pages: list[Page],
             fallback_pages=tuple(p for p in pages if p.lang == config.language) if lang != config.language else (),
         )
     return editions
+
+
+def _url_line(page: Page) -> int:
+    """The line that decides a page's URL: ``url:`` or ``slug:`` if set, else line 1."""
+    return page.lines.get("url") or page.lines.get("slug") or 1
 
 
 def _group_tags(entries: list[Page], root: str = "") -> tuple[Tag, ...]:

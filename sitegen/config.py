@@ -19,9 +19,12 @@ from .errors import BuildError, Problem, SitegenError
 from .frontmatter import load_yaml
 from .membership import parse_membership
 from .model import Author, Config, Connections, Link
+from .safety import unsafe_url_values
 
 CONFIG_FILE = "sitegen.yaml"
 LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+_THEME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_UNSAFE_CHARS = re.compile(r"[\x00-\x1f\x7f\\]")
 _DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.I)
 
 #: Every top-level key of sitegen.yaml, with a short description for error messages.
@@ -132,14 +135,33 @@ def _shown(value: Any) -> str:
     return repr(value)
 
 
-def check_url(value: str, schemes: tuple[str, ...] = ("http", "https", "mailto")) -> bool:
-    """True when ``value`` is a URL with one of ``schemes`` (or a site path, ``/...``)."""
+def check_url(value: str, schemes: tuple[str, ...] = ("http", "https", "mailto"), relative: bool = False) -> bool:
+    """True when ``value`` is a URL with one of ``schemes`` or a site path (``/...``).
+
+    With ``relative``, links without a scheme (``about/``, ``#top``) are accepted too.
+    Control characters and backslashes are refused everywhere: browsers drop or
+    rewrite them, which can turn ``/\\evil.example`` into another site's address.
+    """
+    if _UNSAFE_CHARS.search(value) or value != value.strip():
+        return False
     if value.startswith("/") and not value.startswith("//"):
         return True
     parts = urlsplit(value)
+    if relative and not parts.scheme and not value.startswith("//") and ":" not in value.split("/")[0]:
+        return True
     if parts.scheme not in schemes:
         return False
     return parts.scheme == "mailto" or bool(parts.netloc)
+
+
+def setting_line(root: Path, key: str) -> int | None:
+    """The line of a top-level ``key`` in ``root/sitegen.yaml``, for problems found
+    after loading (such as a theme that does not exist)."""
+    try:
+        text = (root / CONFIG_FILE).read_bytes().decode("utf-8-sig").replace("\r\n", "\n")
+        return load_yaml(text, CONFIG_FILE)[1].get(key)
+    except (OSError, UnicodeDecodeError, SitegenError):
+        return None
 
 
 def _validate(root: Path, data: dict[str, Any], lines: dict[str, int]) -> Config:
@@ -179,6 +201,10 @@ def _validate(root: Path, data: dict[str, Any], lines: dict[str, int]) -> Config
         timezone = "UTC"
     author = _author(c, data.get("author"))
     theme = c.typed(data, "theme", str, "a theme name") or "default"
+    if not _THEME_RE.match(theme):
+        c.error("theme", f"must be a theme's folder name (got {theme!r})",
+                hint="e.g. theme: default; a site's own themes live in themes/<name>/")
+        theme = "default"
     output = c.typed(data, "output", str, "a folder") or "_site"
     page_size = _positive_int(c, data, "page_size", 10, minimum=1)
     home_entries = _positive_int(c, data, "home_entries", 6, minimum=0)
@@ -199,6 +225,13 @@ def _validate(root: Path, data: dict[str, Any], lines: dict[str, int]) -> Config
         c.error("webmention", f"must be an https URL (got {webmention!r})", hint="e.g. webmention: https://webmention.io/example.org/webmention")
         webmention = None
     membership = parse_membership(data.get("membership"), c.error)
+    for key in ("contact", "membership", "privacy", "extra", "connections"):
+        section = data.get(key)
+        for dotted, scheme in unsafe_url_values(section if isinstance(section, dict) else {}, key + "."):
+            line = next((lines[k] for k in _prefixes(dotted) if k in lines), None)
+            c.problems.append(Problem(f"'{dotted}' holds a {scheme} link, which sitegen never publishes",
+                                      path=CONFIG_FILE, line=line,
+                                      hint="use an https:// address, a mailto: address or a path on the site"))
     if c.problems:
         raise BuildError(c.problems)
     return Config(
@@ -223,6 +256,12 @@ def _validate(root: Path, data: dict[str, Any], lines: dict[str, int]) -> Config
         privacy=sections["privacy"] or {},
         extra=sections["extra"] or {},
     )
+
+
+def _prefixes(dotted: str) -> list[str]:
+    """``a.b.c`` -> ``[a.b.c, a.b, a]``: where to look for the line of a nested value."""
+    parts = dotted.split(".")
+    return [".".join(parts[:n]) for n in range(len(parts), 0, -1)]
 
 
 def _positive_int(c: _Checker, data: dict[str, Any], key: str, default: int, minimum: int) -> int:
@@ -278,7 +317,7 @@ def _author(c: _Checker, value: Any) -> Author | None:
         c.error("author.url", f"must be an http(s) URL (got {url!r})")
         url = None
     photo = value.get("photo")
-    if photo is not None and not isinstance(photo, str):
+    if photo is not None and (not isinstance(photo, str) or not check_url(photo, ("http", "https"))):
         c.error("author.photo", "must be a path under static/ like /images/me.jpg")
         photo = None
     rel_me = value.get("rel_me") or []
@@ -300,7 +339,7 @@ def _menu(c: _Checker, value: Any) -> tuple[Link, ...] | None:
             c.error("menu", f"entries need a 'label' and a 'url' (got {item!r})",
                     hint="e.g. - {label: About, url: /about/}")
             continue
-        if not check_url(item["url"]):
+        if not check_url(item["url"], relative=True):
             c.error("menu", f"url must be a site path like /about/ or an http(s) URL (got {item['url']!r})")
             continue
         items.append(Link(label=item["label"], url=item["url"]))

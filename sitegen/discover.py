@@ -1,8 +1,9 @@
 """Discovery: walk ``content/`` and ``static/`` and list the sources, nothing parsed.
 
 In content/, hidden files and folders (editors' ``.#draft.md``) and names starting
-with ``_`` are skipped; in static/, only version-control and editor litter is. Symbolic links are followed only when they stay inside the site
-folder, and a link loop cannot hang the walk.
+with ``_`` are skipped; in static/, only version-control and editor litter is.
+Symbolic links are followed only when they stay inside the site folder and out of
+its ``.git``; a link loop cannot hang the walk, and an unreadable folder is reported.
 """
 
 from __future__ import annotations
@@ -39,14 +40,30 @@ def _skip_content(name: str) -> bool:
 
 def _skip_static(name: str) -> bool:
     # Dotfiles such as .well-known/ are published; version control and editor litter is not.
-    return name in (".git", ".hg", ".svn", ".DS_Store", "Thumbs.db") or name.endswith(("~", ".swp"))
+    return name in _LITTER or name.endswith(("~", ".swp"))
+
+
+#: Never published from static/: version control, editor litter, secrets for tools.
+_LITTER = (".git", ".hg", ".svn", ".DS_Store", "Thumbs.db", ".env")
+
+
+def _in_git(real: Path, root: Path) -> bool:
+    """Whether a resolved path is inside a .git folder of the site."""
+    return real.is_relative_to(root) and ".git" in real.relative_to(root).parts
 
 
 def _walk(top: Path, root: Path, problems: list[Problem], skip: Callable[[str], bool] = _skip_content) -> list[Path]:
     """Every regular file under ``top``, sorted, skipping ``skip`` names and link loops."""
     found: list[Path] = []
     seen: set[tuple[int, int]] = set()
-    for dirpath, dirnames, filenames in os.walk(top, followlinks=True):
+
+    def unreadable(exc: OSError) -> None:
+        where = Path(exc.filename or top)
+        shown = where.relative_to(root).as_posix() if where.is_relative_to(root) else str(where)
+        problems.append(Problem(f"cannot read this folder: {exc.strerror}", path=shown,
+                                hint=f"give yourself permission to read it, e.g. chmod u+rx {shown}"))
+
+    for dirpath, dirnames, filenames in os.walk(top, followlinks=True, onerror=unreadable):
         here = Path(dirpath)
         try:
             st = here.stat()
@@ -57,6 +74,14 @@ def _walk(top: Path, root: Path, problems: list[Problem], skip: Callable[[str], 
             continue
         seen.add((st.st_dev, st.st_ino))
         real = here.resolve()
+        if _in_git(real, root):
+            problems.append(Problem(
+                "a symbolic link leads into the site's .git folder, which is never published",
+                path=here.relative_to(root).as_posix() if here.is_relative_to(root) else str(here),
+                hint="remove the link; the history of your site stays private",
+            ))
+            dirnames[:] = []
+            continue
         if real != root and root not in real.parents:
             problems.append(Problem(
                 "a symbolic link leads outside the site folder; it is not followed",
@@ -69,8 +94,26 @@ def _walk(top: Path, root: Path, problems: list[Problem], skip: Callable[[str], 
         for name in sorted(filenames):
             if skip(name):
                 continue
-            found.append(here / name)
+            path = here / name
+            problem = _escaping_link(path, root) if path.is_symlink() else None
+            if problem is not None:
+                problems.append(problem)
+                continue
+            found.append(path)
     return found
+
+
+def _escaping_link(path: Path, root: Path) -> Problem | None:
+    """A problem when the symbolic link ``path`` leads out of the site or into its .git."""
+    real = path.resolve()
+    shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+    if _in_git(real, root):
+        return Problem("this symbolic link leads into the site's .git folder, which is never published",
+                       path=shown, hint="remove the link; the history of your site stays private")
+    if real != root and root not in real.parents:
+        return Problem("this symbolic link points outside the site folder; it is not published",
+                       path=shown, hint="copy the file into the site instead of linking to it")
+    return None
 
 
 def discover_content(root: Path) -> tuple[list[Source], list[Problem]]:
@@ -90,20 +133,12 @@ def discover_content(root: Path) -> tuple[list[Source], list[Problem]]:
 def discover_static(top: Path, root: Path) -> tuple[list[StaticFile], list[Problem]]:
     """The files under a static folder (the site's or a theme's), with their targets.
 
-    A file that is a symbolic link to something outside ``root`` is refused.
+    A symbolic link to something outside ``root`` (or into its .git) is refused.
     """
     problems: list[Problem] = []
     if not top.is_dir():
         return [], problems
     files = []
     for path in _walk(top, root, problems, skip=_skip_static):
-        real = path.resolve()
-        if real != root and root not in real.parents:
-            problems.append(Problem(
-                "a symbolic link in static/ points outside the site folder",
-                path=path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path),
-                hint="copy the file into static/ instead of linking to it",
-            ))
-            continue
         files.append(StaticFile(path=path, target=path.relative_to(top).as_posix()))
     return files, problems

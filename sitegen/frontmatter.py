@@ -30,6 +30,15 @@ _Loader.yaml_implicit_resolvers = {
 
 _FENCE = "---"
 
+#: The deepest nesting of lists and mappings accepted in YAML. Far more than any
+#: settings need, and far below what would exhaust the C parser's stack.
+MAX_DEPTH = 100
+#: The most values a YAML document may hold once its aliases (``*name``) are followed.
+MAX_VALUES = 100_000
+_OPENERS = (yaml.FlowSequenceStartToken, yaml.FlowMappingStartToken,
+            yaml.BlockSequenceStartToken, yaml.BlockMappingStartToken)
+_CLOSERS = (yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken, yaml.BlockEndToken)
+
 
 @dataclass(frozen=True, slots=True)
 class FrontMatter:
@@ -47,6 +56,7 @@ def load_yaml(text: str, path: str, first_line: int = 1) -> tuple[Any, dict[str,
     Returns the data and the line of every mapping key (dotted for nested keys).
     Raises :class:`SitegenError` naming ``path`` and the line of a syntax error.
     """
+    _check_depth(text, path, first_line)
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -64,10 +74,68 @@ def load_yaml(text: str, path: str, first_line: int = 1) -> tuple[Any, dict[str,
                            hint="remove control characters from the front matter") from None
     finally:
         loader.dispose()
+    _check_shape(data, path, first_line)
     lines: dict[str, int] = {}
     if node is not None:
         _record_lines(node, "", first_line, lines)
     return data, lines
+
+
+def _check_depth(text: str, path: str, first_line: int) -> None:
+    """Refuse YAML nested deeper than :data:`MAX_DEPTH` before the parser sees it.
+
+    The C parser recurses once per level, so a few thousand ``[`` would crash the
+    interpreter itself. Only text with enough structure to be that deep is scanned,
+    and the scan stops at the first level too many.
+    """
+    if sum(text.count(ch) for ch in "[{-:?") <= MAX_DEPTH:
+        return
+    scanner = _Loader(text)
+    depth = 0
+    try:
+        while True:
+            token = scanner.get_token()
+            if token is None or isinstance(token, yaml.StreamEndToken):
+                return
+            if isinstance(token, _OPENERS):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise SitegenError(
+                        f"the YAML is nested more than {MAX_DEPTH} levels deep",
+                        path=path, line=token.start_mark.line + first_line,
+                        hint="settings need only a few levels of lists and mappings; check the brackets and indentation",
+                    )
+            elif isinstance(token, _CLOSERS):
+                depth -= 1
+    except yaml.YAMLError:
+        return  # a syntax error: the real parse reports it with its line
+    finally:
+        scanner.dispose()
+
+
+def _check_shape(data: Any, path: str, first_line: int) -> None:
+    """Refuse data that refers to itself or explodes through aliases (``*name``).
+
+    Later stages and templates walk front-matter values; a value that contains itself
+    would never end, and a few aliases can stand for billions of values.
+    """
+    seen = 0
+    stack: list[tuple[Any, frozenset[int]]] = [(data, frozenset())]
+    while stack:
+        value, ancestors = stack.pop()
+        seen += 1
+        if seen > MAX_VALUES:
+            raise SitegenError(f"the YAML holds more than {MAX_VALUES} values once its aliases are expanded",
+                               path=path, line=first_line,
+                               hint="write the values out instead of repeating them with &anchors and *aliases")
+        if isinstance(value, (list, dict)):
+            if id(value) in ancestors:
+                raise SitegenError("the YAML contains itself through an alias (*name)",
+                                   path=path, line=first_line,
+                                   hint="an &anchor cannot be used inside its own value; write the value out")
+            inner = ancestors | {id(value)}
+            children = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+            stack.extend((child, inner) for child in children)
 
 
 def _record_lines(node: yaml.Node, prefix: str, first_line: int, lines: dict[str, int]) -> None:

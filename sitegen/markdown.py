@@ -13,7 +13,7 @@ line where the body starts, so token lines become file lines).
 
 from __future__ import annotations
 
-from typing import Any, MutableMapping
+from typing import Any, Iterator, MutableMapping
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
@@ -75,11 +75,15 @@ def heading_ids_plugin(md: MarkdownIt) -> None:
     md.core.ruler.push("sitegen_heading_ids", rule)
 
 
-def _walk_inline(tokens: list[Token]):  # type: ignore[no-untyped-def]
+def _walk_inline(tokens: list[Token]) -> Iterator[tuple[Token, Token, int]]:
+    """Each inline child with its inline parent and the line breaks before it."""
     for token in tokens:
         if token.type == "inline" and token.children:
+            breaks = 0
             for child in token.children:
-                yield token, child
+                yield token, child, breaks
+                if child.type in ("softbreak", "hardbreak"):
+                    breaks += 1
 
 
 def site_links_plugin(md: MarkdownIt) -> None:
@@ -89,7 +93,7 @@ def site_links_plugin(md: MarkdownIt) -> None:
     def rule(state: StateCore) -> None:
         urls = state.env.get("urls")
         images: list[tuple[str, int]] = state.env.setdefault("images", [])
-        for parent, child in _walk_inline(state.tokens):
+        for parent, child, breaks in _walk_inline(state.tokens):
             if child.type == "link_open":
                 href = str(child.attrGet("href") or "")
                 if urls is not None:
@@ -100,7 +104,7 @@ def site_links_plugin(md: MarkdownIt) -> None:
                     child.attrSet("rel", "noopener noreferrer")
             elif child.type == "image":
                 src = str(child.attrGet("src") or "")
-                images.append((src, _file_line(parent, state.env)))
+                images.append((src, _file_line(parent, state.env) + breaks))
                 if urls is not None:
                     child.attrSet("src", urls.link(src))
 

@@ -132,6 +132,8 @@ class Page:
     image: str | None = None
     translation_key: str | None = None
     headings: tuple[Heading, ...] = ()
+    images: tuple[tuple[str, int], ...] = ()  # (src, file line) of each Markdown image
+    permalink: str | None = None  # a page's own site path from 'url:' (validated by parse.py)
     word_count: int = 0
     meta: Mapping[str, Any] = field(default_factory=dict)
     lines: Mapping[str, int] = field(default_factory=dict)  # front-matter key -> line

@@ -16,17 +16,19 @@ from markdown_it import MarkdownIt
 
 from .config import LANG_RE, check_url, did_you_mean
 from .contact import CHANNELS, Channel, channel
+from .safety import unsafe_url_values
 from .discover import Source
 from .errors import Problem, SitegenError
 from .frontmatter import FrontMatter, split_front_matter
 from .model import Config, Link, Page, Person
 from .slugs import slugify
 from .video import link_timestamps, make_video
+from .urls import RESERVED_PREFIXES, clean_site_path
 
 #: Front-matter keys sitegen reads; any other key is kept in ``Page.meta``.
 KNOWN_KEYS = (
     "title", "date", "updated", "summary", "tags", "lang", "person", "video", "transcript",
-    "draft", "template", "slug", "image", "translation_key",
+    "draft", "template", "slug", "image", "translation_key", "url",
 )
 PERSON_KEYS = ("name", "role", "links", "contact", "consent")
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?$")
@@ -242,6 +244,29 @@ def _slug(f: _Fields) -> str:
     return slug
 
 
+def _permalink(f: _Fields, is_entry: bool) -> str | None:
+    """A page's own address from ``url:``; entries take theirs from section and slug."""
+    given = f.meta.get("url")
+    if given is None:
+        return None
+    if is_entry:
+        f.error("url", "'url' can only be set on pages (content/pages/); an interview or story lives in its section",
+                hint="set 'slug: ...' to change the last part of its address instead")
+        return None
+    path = clean_site_path(given) if isinstance(given, str) else None
+    if path is None:
+        f.error("url", f"'url' must be a path on this site like /about/team/ (got {_shown(given)})",
+                hint="use lowercase letters, digits and hyphens between slashes; "
+                "no '..', '\\', spaces, control characters or https://")
+        return None
+    reserved = next((p for p in RESERVED_PREFIXES if path.startswith(p)), None)
+    if reserved is not None:
+        f.error("url", f"'url' cannot be under /{reserved}: those addresses belong to pages sitegen makes",
+                hint="choose an address outside " + ", ".join(f"/{p}" for p in RESERVED_PREFIXES))
+        return None
+    return path
+
+
 def parse_source(source: Source, config: Config, md: MarkdownIt) -> tuple[Page | None, list[Problem]]:
     """Parse one source into a Page. Returns the page (None when it has errors) and
     every problem found in it, warnings included."""
@@ -253,7 +278,8 @@ def parse_source(source: Source, config: Config, md: MarkdownIt) -> tuple[Page |
     zone = ZoneInfo(config.timezone)
     is_entry = source.kind != "page"
     if not fm.meta and not fm.body.strip():
-        f.error("", "this file is empty", hint="start it with front matter: ---, title: ..., date: ..., ---")
+        f.problems.append(Problem("this file is empty", path=source.rel, line=1,
+                                  hint="start it with front matter: ---, title: ..., date: ..., ---"))
         return None, f.problems
     title = f.text("title", required=True)
     if "title" not in fm.meta and not fm.lines:
@@ -283,9 +309,15 @@ def parse_source(source: Source, config: Config, md: MarkdownIt) -> tuple[Page |
     transcript, draft = f.flag("transcript"), f.flag("draft")
     template, translation_key = f.text("template"), f.text("translation_key")
     slug = _slug(f)
+    permalink = _permalink(f, is_entry)
+    for key, shown in unsafe_url_values({k: v for k, v in fm.meta.items() if k not in KNOWN_KEYS}):
+        f.error(key.split(".")[0], f"'{key}' holds a {shown} link, which sitegen never publishes",
+                hint="use an https:// address, a mailto: address or a path on the site such as /about/")
     if any(p.severity == "error" for p in f.problems):
         return None, f.problems
     env: dict[str, Any] = {"urls": config.urls, "line_offset": fm.body_line}
+    # markdown-it keeps javascript:, vbscript:, file: and data: links (other than
+    # images) out of the HTML; links and images are recorded with their lines.
     body_html = md.render(fm.body, env)
     if transcript and video:
         body_html = link_timestamps(body_html, make_video(video, config.urls, config.root))
@@ -293,6 +325,7 @@ def parse_source(source: Source, config: Config, md: MarkdownIt) -> tuple[Page |
         kind=source.kind,
         source=source.rel,
         slug=slug,
+        permalink=permalink,
         title=title or "",
         body_html=body_html,
         lang=lang,
@@ -308,6 +341,7 @@ def parse_source(source: Source, config: Config, md: MarkdownIt) -> tuple[Page |
         image=image,
         translation_key=translation_key,
         headings=tuple(env.get("headings", ())),
+        images=tuple(env.get("images", ())),
         word_count=len(_WORD.findall(fm.body)),
         meta={k: v for k, v in fm.meta.items() if k not in KNOWN_KEYS},
         lines=fm.lines,

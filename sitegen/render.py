@@ -134,6 +134,7 @@ class Renderer:
             url=self.urls.path,
             abs_url=self.urls.absolute,
             link=self.urls.link,
+            link_rel=self.urls.rel,
             asset=self.asset,
             t=self._translate,
             format_date=self.format_date,

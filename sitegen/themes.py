@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from .config import setting_line
 from .errors import SitegenError
 from .model import Config
 
@@ -72,7 +73,7 @@ def load_theme(config: Config) -> Theme:
             return Theme(name=config.theme, folders=folders, site_templates=config.root / "templates")
     raise SitegenError(
         f"'theme' is set to {config.theme!r}, but there is no such theme",
-        path="sitegen.yaml",
+        path="sitegen.yaml", line=setting_line(config.root, "theme"),
         hint="the themes available are: " + ", ".join(available_themes(config.root))
         + " (a site's own themes live in themes/<name>/templates/)",
     )

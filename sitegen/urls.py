@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
 SECTIONS = {"interview": "interviews", "story": "stories"}
+#: Site paths under which only sitegen makes pages (sections, tags, people).
+RESERVED_PREFIXES = ("interviews/", "stories/", "tags/", "people/")
+_SEGMENT = re.compile(r"^[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?$")
 
 _ROOT_ATTR = re.compile(r'(\s(?:href|src|poster))="/(?!/)')
 _FRAGMENT_ATTR = re.compile(r'(\shref)="#')
@@ -55,10 +58,33 @@ class Urls:
             return self.path(url)
         return url
 
+    def rel(self, url: str) -> str:
+        """``noopener noreferrer`` for a link that leaves the site, else ``""``: other
+        sites get neither a handle on the reader's tab nor the page they came from."""
+        if url.startswith(("http://", "https://", "//")) and not url.startswith(self.base_url):
+            return "noopener noreferrer"
+        return ""
+
     def absolutize_html(self, html: str, page_site_path: str) -> str:
         """Make root-relative and fragment links in rendered HTML absolute (for feeds)."""
         html = _ROOT_ATTR.sub(lambda m: f'{m.group(1)}="{self.origin}/', html)
         return _FRAGMENT_ATTR.sub(lambda m: f'{m.group(1)}="{self.absolute(page_site_path)}#', html)
+
+
+def clean_site_path(value: str) -> str | None:
+    """A site path from a ``url:`` a writer typed (``/about/team/`` -> ``about/team/``),
+    or None when it could leave the site: ``..``, a scheme or ``//host``, a backslash,
+    a control character or anything but lowercase letters, digits, ``.``, ``_``, ``-``.
+    """
+    text = value.strip()
+    if text.startswith("//"):
+        return None
+    segments = text.strip("/").split("/")
+    if not text.strip("/") or not all(_SEGMENT.match(s) and s not in (".", "..") for s in segments):
+        return None
+    if any(".." in s for s in segments):
+        return None
+    return "/".join(segments) + "/"
 
 
 def output_file(site_path: str) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .discover import StaticFile
-from .errors import SitegenError
+from .errors import BuildError, Problem, SitegenError
 from .render import OutputFile
 
 _STAGING = ".sitegen-new-"
@@ -54,12 +54,32 @@ def _staging_name(output: Path, prefix: str) -> Path:
     return output.parent / f".{output.name}{prefix}{os.getpid()}"
 
 
+def _owner_alive(name: str) -> bool:
+    """Whether the build whose pid ends a staging folder's name is still running."""
+    pid = name.rsplit("-", 1)[-1]
+    if not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists but belongs to someone else
+        return True
+    return True
+
+
 def remove_stale(output: Path) -> None:
-    """Remove staging and retired folders left behind by builds that were killed."""
+    """Remove staging and retired folders left behind by builds that were killed.
+
+    A folder whose build is still running (another ``sitegen build`` or ``serve`` on
+    the same site) is left alone.
+    """
     if not output.parent.is_dir():
         return
     for entry in output.parent.iterdir():
         if entry.name.startswith(f".{output.name}{_STAGING}") or entry.name.startswith(f".{output.name}{_RETIRED}"):
+            if _owner_alive(entry.name):
+                continue
             if not output.exists() and entry.name.startswith(f".{output.name}{_RETIRED}"):
                 entry.rename(output)  # killed between the two renames: put the old output back
                 continue
@@ -83,21 +103,46 @@ class Staging:
             parent.mkdir(parents=True, exist_ok=True)
             self._made.add(parent)
 
+    def _inside(self, rel: str) -> Path:
+        """The staging path for ``rel``; refuses one that would land outside it."""
+        target = Path(os.path.normpath(self.folder / rel))
+        if not target.is_relative_to(self.folder) or target == self.folder:
+            raise SitegenError(f"refusing to write {rel!r}: it is outside the output folder",
+                               hint="this is a bug in sitegen or a theme; please report it")
+        return target
+
     def write(self, file: OutputFile) -> None:
         """Write one rendered file."""
-        target = self.folder / file.path
-        self._parent(target)
-        target.write_bytes(file.data)
+        target = self._inside(file.path)
+        try:
+            self._parent(target)
+            target.write_bytes(file.data)
+        except OSError as exc:
+            raise SitegenError(f"cannot write the output: {exc.strerror} ({target})", path=file.source,
+                               hint=f"check the free space and the permissions of {self.output.parent}") from None
         self.count += 1
 
-    def copy_static(self, files: Iterable[StaticFile]) -> int:
-        """Copy static files (later ones win over earlier ones with the same target)."""
+    def copy_static(self, files: Iterable[StaticFile], root: Path | None = None) -> int:
+        """Copy static files (later ones win over earlier ones with the same target).
+
+        Every file that cannot be read is reported, with its path under ``root``.
+        """
         copied = 0
+        problems = []
         for file in files:
-            target = self.folder / file.target
-            self._parent(target)
-            shutil.copyfile(file.path, target)
+            target = self._inside(file.target)
+            try:
+                self._parent(target)
+                shutil.copyfile(file.path, target)
+            except OSError as exc:
+                shown = file.path.relative_to(root).as_posix() if root and file.path.is_relative_to(root) else str(file.path)
+                hint = (f"give yourself read permission, e.g. chmod u+r {shown}" if isinstance(exc, PermissionError)
+                        else "check that the file can be opened, and the free space of the disk")
+                problems.append(Problem(f"cannot copy this file: {exc.strerror}", path=shown, hint=hint))
+                continue
             copied += 1
+        if problems:
+            raise BuildError(problems)
         return copied
 
     def discard(self) -> None:

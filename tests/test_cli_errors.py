@@ -40,7 +40,7 @@ CASES = {
                         "content/stories/same.md": "---\ntitle: B\ndate: 2026-01-01\n---\nx\n"},
                        "would both be published at /stories/same/", "rename"),
     "page_takes_generated_url": ({"content/pages/interviews.md": "---\ntitle: I\n---\nx\n"},
-                                 "content/pages/interviews.md: this page's URL /interviews/ is taken by the interviews index", "rename"),
+                                 "content/pages/interviews.md:1: this page's URL /interviews/ is taken by the interviews index", "rename"),
 }
 
 
