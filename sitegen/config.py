@@ -104,7 +104,8 @@ class _Checker:
         if line == 0:  # came from the command line
             self.problems.append(Problem(f"--{key.replace('_', '-')}: {message}", hint=hint))
             return
-        self.problems.append(Problem(f"'{key}' {message}", path=CONFIG_FILE, line=line or None, hint=hint))
+        self.problems.append(Problem(f"'{key}' {message}", path=CONFIG_FILE, line=line or None,
+                                     hint=hint or f"the README's 'Settings' table says what '{key.split('.')[0]}' takes"))
 
     def line(self, key: str) -> int | None:
         """The line of ``key``, or of its nearest parent when the key itself is missing."""
@@ -314,11 +315,12 @@ def _author(c: _Checker, value: Any) -> Author | None:
         email = None
     url = value.get("url")
     if url is not None and (not isinstance(url, str) or not check_url(url, ("http", "https"))):
-        c.error("author.url", f"must be an http(s) URL (got {url!r})")
+        c.error("author.url", f"must be an http(s) URL (got {url!r})", hint="e.g. url: https://example.org/")
         url = None
     photo = value.get("photo")
     if photo is not None and (not isinstance(photo, str) or not check_url(photo, ("http", "https"))):
-        c.error("author.photo", "must be a path under static/ like /images/me.jpg")
+        c.error("author.photo", "must be a path under static/ like /images/me.jpg",
+                hint="put the picture in static/images/ and write photo: /images/me.jpg, or an https:// address")
         photo = None
     rel_me = value.get("rel_me") or []
     if not isinstance(rel_me, list) or not all(isinstance(u, str) and check_url(u, ("http", "https")) for u in rel_me):
@@ -340,7 +342,8 @@ def _menu(c: _Checker, value: Any) -> tuple[Link, ...] | None:
                     hint="e.g. - {label: About, url: /about/}")
             continue
         if not check_url(item["url"], relative=True):
-            c.error("menu", f"url must be a site path like /about/ or an http(s) URL (got {item['url']!r})")
+            c.error("menu", f"url must be a site path like /about/ or an http(s) URL (got {item['url']!r})",
+                    hint="e.g. - {label: About, url: /about/}; javascript: and data: links are never published")
             continue
         items.append(Link(label=item["label"], url=item["url"]))
     return tuple(items)

@@ -7,6 +7,7 @@ problems raises :class:`BuildError` with all of them. Only ``cli.py`` prints the
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Iterable, Literal
 
@@ -14,6 +15,13 @@ Severity = Literal["error", "warning"]
 
 #: The most problems a build shows at once; the rest are summarised in one line.
 MAX_SHOWN = 50
+# Control characters from a user's file would break the one-line message, or drive
+# the terminal (escape sequences): they are shown as escapes instead.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _visible(text: str) -> str:
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +50,10 @@ class Problem:
     def format(self) -> str:
         """The problem as the lines a user reads: ``path:line: message`` and a hint."""
         prefix = "warning: " if self.severity == "warning" else ""
-        head = f"{self.location}: {prefix}{self.message}" if self.location else f"{prefix}{self.message}"
+        message = _visible(self.message)
+        head = f"{_visible(self.location)}: {prefix}{message}" if self.location else f"{prefix}{message}"
         if self.hint:
-            return f"{head}\n  hint: {self.hint}"
+            return f"{head}\n  hint: {_visible(self.hint)}"
         return head
 
     def sort_key(self) -> tuple[str, int, int]:

@@ -66,8 +66,9 @@ class _Fields:
         self.problems: list[Problem] = []
 
     def error(self, key: str, message: str, hint: str | None = None) -> None:
-        self.problems.append(Problem(message, path=self.source.rel,
-                                     line=self.lines.get(key, 1 if key else None), hint=hint))
+        line = self.lines.get(key) or self.lines.get(key.split(".")[0]) or 1
+        self.problems.append(Problem(message, path=self.source.rel, line=line,
+                                     hint=hint or "the README's front-matter example shows every setting and its form"))
 
     def text(self, key: str, required: bool = False) -> str | None:
         value = self.meta.get(key)
@@ -111,7 +112,9 @@ def _shown(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return f'"{value}"' if isinstance(value, str) else repr(value)
+    if isinstance(value, str):
+        return f'"{value[:80]}…"' if len(value) > 80 else f'"{value}"'
+    return repr(value)
 
 
 def parse_date(value: Any, zone: ZoneInfo) -> datetime | None:
@@ -183,7 +186,8 @@ def _links(f: _Fields, key: str, value: Any, schemes: tuple[str, ...]) -> tuple[
     links = []
     for label, url in value.items():
         if not isinstance(url, str) or not check_url(url, schemes):
-            f.error(f"{key}.{label}", f"'{key}.{label}' must be an http(s) URL (got {_shown(url)})")
+            f.error(f"{key}.{label}", f"'{key}.{label}' must be an http(s) URL (got {_shown(url)})",
+                    hint=f"e.g. {label}: https://example.org/ (javascript: and data: links are never published)")
             continue
         links.append(Link(label=str(label), url=url))
     return tuple(links)
@@ -297,11 +301,13 @@ def parse_source(source: Source, config: Config, md: MarkdownIt) -> tuple[Page |
                 hint="use one of them, or add it to 'languages' in sitegen.yaml")
     video = f.text("video")
     if video and not check_url(video, ("http", "https")):
-        f.error("video", f"'video' must be an https URL or a path under static/ like /video/talk.mp4 (got {_shown(video)})")
+        f.error("video", f"'video' must be an https URL or a path under static/ like /video/talk.mp4 (got {_shown(video)})",
+                hint="e.g. video: https://www.youtube.com/watch?v=... (javascript: and data: links are never published)")
         video = None
     image = f.text("image")
     if image and not check_url(image, ("http", "https")):
-        f.error("image", f"'image' must be a path under static/ like /images/ana.jpg (got {_shown(image)})")
+        f.error("image", f"'image' must be a path under static/ like /images/ana.jpg (got {_shown(image)})",
+                hint="put the picture in static/images/ and write image: /images/name.jpg, or an https:// address")
         image = None
     summary = f.text("summary") or ""
     tags = _tags(f)
