@@ -7,7 +7,7 @@ dict of the render, which ``parse.py`` reads back.
 
 ``env`` keys read: ``urls`` (a :class:`~sitegen.urls.Urls`). Keys written:
 ``headings`` (list of :class:`~sitegen.model.Heading`), ``images`` (list of
-``(src, line)``), ``first_paragraph`` (plain text), ``line_offset`` (read: the file
+``(src, line)``), ``unsafe_html`` (list of ``(what, line)``), ``first_paragraph`` (plain text), ``line_offset`` (read: the file
 line where the body starts, so token lines become file lines).
 """
 
@@ -21,6 +21,7 @@ from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
 from .model import Heading
+from .safety import unsafe_html
 from .slugs import unique_slug
 
 
@@ -34,6 +35,7 @@ def make_markdown() -> MarkdownIt:
     md.use(heading_ids_plugin)
     md.use(site_links_plugin)
     md.use(first_paragraph_plugin)
+    md.use(raw_html_plugin)
     return md
 
 
@@ -109,6 +111,27 @@ def site_links_plugin(md: MarkdownIt) -> None:
                     child.attrSet("src", urls.link(src))
 
     md.core.ruler.push("sitegen_site_links", rule)
+
+
+def raw_html_plugin(md: MarkdownIt) -> None:
+    """Record raw HTML that would run code in a reader's browser (a script, an event
+    handler, a ``javascript:`` link) as ``env["unsafe_html"]``: ``(what, line)``;
+    ``parse.py`` refuses the page with those lines."""
+
+    def rule(state: StateCore) -> None:
+        found: list[tuple[str, int]] = state.env.setdefault("unsafe_html", [])
+        for token in state.tokens:
+            if token.type == "html_block":
+                what = unsafe_html(token.content)
+                if what:
+                    found.append((what, _file_line(token, state.env)))
+        for parent, child, breaks in _walk_inline(state.tokens):
+            if child.type == "html_inline":
+                what = unsafe_html(child.content)
+                if what:
+                    found.append((what, _file_line(parent, state.env) + breaks))
+
+    md.core.ruler.push("sitegen_raw_html", rule)
 
 
 def first_paragraph_plugin(md: MarkdownIt) -> None:

@@ -8,6 +8,7 @@ wherever they appear, with the key that holds them.
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any, Iterator
 
@@ -45,3 +46,33 @@ def unsafe_url_values(data: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
         scheme = dangerous_scheme(data)
         if scheme is not None:
             yield prefix.rstrip("."), scheme
+
+
+_SCRIPT = re.compile(r"<\s*script\b", re.IGNORECASE)
+_HANDLER = re.compile(r"<[a-z][^>]*?[\s/\"']on[a-z]+\s*=", re.IGNORECASE | re.DOTALL)
+_URL_ATTR = re.compile(
+    r"[\s/\"'](?:href|src|action|formaction|poster|data|xlink:href)\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))",
+    re.IGNORECASE,
+)
+_IMAGE_DATA = re.compile(r"^data:image/(png|gif|jpeg|webp|avif);", re.IGNORECASE)
+
+
+def unsafe_html(fragment: str) -> str | None:
+    """What makes raw HTML written in Markdown unsafe to publish, or None.
+
+    Writers may use HTML for what Markdown lacks (``<details>``, ``<figure>``), but a
+    script, an event handler (``onclick=``) or a ``javascript:`` link would run in
+    every reader's browser, and some text comes from the people interviewed.
+    """
+    if _SCRIPT.search(fragment):
+        return "a <script> element"
+    handler = _HANDLER.search(fragment)
+    if handler:
+        name = re.search(r"on[a-z]+\s*=$", handler.group(0), re.IGNORECASE)
+        return f"an event handler ({name.group(0).rstrip('= ') if name else 'on...'})"
+    for match in _URL_ATTR.finditer(fragment):
+        value = html.unescape(next(g for g in match.groups() if g is not None))
+        scheme = dangerous_scheme(value)
+        if scheme is not None and not _IMAGE_DATA.match(_IGNORED.sub("", value)):
+            return f"a {scheme} link"
+    return None
