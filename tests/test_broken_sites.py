@@ -81,3 +81,16 @@ def test_broken_site(case: str, tmp_path: Path, cli, monkeypatch: pytest.MonkeyP
         assert (output / built).is_file(), built
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.sitegen")]
     assert os.listdir(tmp_path / case / "content")  # nothing of the writer's was removed
+
+
+def test_many_problems_are_all_counted_and_sorted(make_site, cli) -> None:
+    files = {f"content/stories/s{n:02}.md": "---\ntitle: [broken\n---\n" for n in range(60)}
+    files["content/interviews/z.md"] = "---\ntitle: Z\n---\nno date\n"
+    root = make_site(files)
+    result = cli("build", root)
+    assert result.exit_code == 1
+    located = [line.split(":")[0] for line in result.stderr.splitlines() if line.startswith("content/")]
+    assert len(located) == 50 and located == sorted(located)
+    assert located[0] == "content/interviews/z.md"
+    assert "... and 11 more problems" in result.stderr
+    assert "Build failed: 61 problems." in result.stderr
