@@ -72,12 +72,15 @@ def load_config(root: Path, base_url: str | None = None, output: str | Path | No
             "or start a new hub with 'sitegen init'",
         )
     try:
-        text = path.read_bytes().decode("utf-8-sig").replace("\r\n", "\n")
+        raw = path.read_bytes()
+        text = raw.decode("utf-8-sig").replace("\r\n", "\n")
     except UnicodeDecodeError as exc:
-        raise SitegenError(f"not UTF-8 text (byte {exc.start})", path=CONFIG_FILE,
-                           hint="re-save the file as UTF-8") from None
+        raise SitegenError(f"this file is not UTF-8 text (byte {exc.start} is 0x{raw[exc.start]:02x})",
+                           path=CONFIG_FILE, line=raw.count(b"\n", 0, exc.start) + 1,
+                           hint="re-save the file as UTF-8 in your editor (Save with Encoding: UTF-8)") from None
     except OSError as exc:
-        raise SitegenError(f"cannot read: {exc.strerror}", path=CONFIG_FILE) from None
+        raise SitegenError(f"cannot read this file: {exc.strerror}", path=CONFIG_FILE,
+                           hint=f"give yourself read permission, e.g. chmod u+r {CONFIG_FILE}") from None
     data, lines = load_yaml(text, CONFIG_FILE)
     if data is None:
         data = {}

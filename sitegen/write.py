@@ -92,8 +92,12 @@ class Staging:
     def __init__(self, output: Path) -> None:
         self.output = output
         self.folder = _staging_name(output, _STAGING)
-        remove_stale(output)
-        self.folder.mkdir(parents=True)
+        try:
+            remove_stale(output)
+            self.folder.mkdir(parents=True)
+        except OSError as exc:
+            raise SitegenError(f"cannot create the output folder beside {output}: {exc.strerror}",
+                               hint=f"check the permissions and free space of {output.parent}") from None
         self._made: set[Path] = {self.folder}
         self.count = 0
 
