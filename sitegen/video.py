@@ -137,7 +137,9 @@ def link_timestamps(body_html: str, video: Video) -> str:
     def replace(m: re.Match[str]) -> str:
         seconds = timestamp_seconds(m.group("stamp"))
         href = video.at(seconds).replace("&", "&amp;")
-        return (f'{m.group("pre")}<a class="timestamp" href="{href}" data-start="{seconds}">'
+        # A provider's page is another site: it gets no handle on this tab, no referrer.
+        rel = ' rel="noopener noreferrer"' if href.startswith(("http://", "https://", "//")) else ""
+        return (f'{m.group("pre")}<a class="timestamp" href="{href}"{rel} data-start="{seconds}">'
                 f'[{m.group("stamp")}]</a>')
 
     pieces = _PRE.split(body_html)

@@ -368,7 +368,7 @@ def test_without_languages_every_page_keeps_its_url_whatever_its_lang(make_site)
      "content/stories/b.md:6: this file and content/stories/a.md are both the 'es' version of translation_key 'k'",
      "translation_key"),
     ({"content/pages/es.md": "---\ntitle: ES\n---\nx\n"}, MULTI,
-     "content/pages/es.md: this page's URL /es/ is taken by the home page of /es/", "slug"),
+     "content/pages/es.md:1: this page's URL /es/ is taken by the home page of /es/", "slug"),
     ({}, MULTI.replace("languages: [en, es]", "languages: [es, fr]"),
      "sitegen.yaml:4: 'languages' does not include the site's language 'en'", "add en"),
     ({}, MULTI.replace("languages: [en, es]", "languages: [en, en]"), "sitegen.yaml:4: 'languages' lists 'en' twice", None),
