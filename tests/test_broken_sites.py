@@ -94,3 +94,19 @@ def test_many_problems_are_all_counted_and_sorted(make_site, cli) -> None:
     assert located[0] == "content/interviews/z.md"
     assert "... and 11 more problems" in result.stderr
     assert "Build failed: 61 problems." in result.stderr
+
+
+def test_collisions_are_reported_with_the_other_problems(make_site, cli) -> None:
+    root = make_site({
+        "content/stories/Bread.md": "---\ntitle: A\ndate: 2026-01-01\n---\nx\n",
+        "content/stories/bread.md": "---\ntitle: B\ndate: 2026-01-01\n---\nx\n",
+        "content/stories/broken.md": "---\ntitle: Bread: a co-op\n---\nx\n",
+        "static/logo.svg": "<svg/>",
+    })
+    (root / "static" / "outside").symlink_to("/etc/hostname")
+    result = cli("build", root)
+    assert result.exit_code == 1
+    lines = [line for line in result.stderr.splitlines() if not line.startswith(("  hint:", "Build failed"))]
+    assert [line.split(":")[0] for line in lines] == [
+        "content/stories/bread.md", "content/stories/broken.md", "static/outside"], result.stderr
+    assert "Build failed: 3 problems." in result.stderr
