@@ -5,6 +5,11 @@ YAML: ``date: 2026-13-02`` stays a string so ``parse.py`` can report it with the
 file, line and a hint instead of a bare ``ValueError``. Every mapping key's line is
 recorded (``person.consent`` -> 5), and every list item's (``tiers[0].name``), so
 later stages can point at the right line.
+
+Hostile YAML is refused with a message instead of crashing or hanging the build:
+nesting deeper than :data:`MAX_DEPTH` (which would overflow the C parser's stack),
+values that contain themselves through an alias, and aliases that expand to more
+than :data:`MAX_VALUES` values.
 """
 
 from __future__ import annotations
