@@ -19,7 +19,7 @@ from .errors import BuildError, Problem, SitegenError
 from .frontmatter import load_yaml
 from .membership import parse_membership
 from .model import Author, Config, Connections, Link
-from .safety import unsafe_url_values
+from .safety import invisible_values, unsafe_url_values
 
 CONFIG_FILE = "sitegen.yaml"
 LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -236,6 +236,11 @@ def _validate(root: Path, data: dict[str, Any], lines: dict[str, int]) -> Config
             c.problems.append(Problem(f"'{dotted}' holds a {scheme} link, which sitegen never publishes",
                                       path=CONFIG_FILE, line=line,
                                       hint="use an https:// address, a mailto: address or a path on the site"))
+    for dotted, code in invisible_values(data):
+        line = next((lines[k] for k in _prefixes(dotted) if k in lines), None)
+        c.problems.append(Problem(f"'{dotted}' contains an invisible control character ({code})",
+                                  path=CONFIG_FILE, line=line,
+                                  hint="remove the escape (such as \\e or \\x07) from the value; pages cannot show it"))
     if c.problems:
         raise BuildError(c.problems)
     return Config(

@@ -16,7 +16,7 @@ from markdown_it import MarkdownIt
 
 from .config import LANG_RE, check_url, did_you_mean
 from .contact import CHANNELS, Channel, channel
-from .safety import unsafe_url_values
+from .safety import INVISIBLE, invisible_values, unsafe_url_values
 from .discover import Source
 from .errors import Problem, SitegenError
 from .frontmatter import FrontMatter, split_front_matter
@@ -54,6 +54,22 @@ def read_source(source: Source) -> str:
             hint="re-save the file as UTF-8 in your editor (Save with Encoding: UTF-8)",
         ) from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def remove_invisible(text: str, rel: str) -> tuple[str, list[Problem]]:
+    """``text`` without the invisible characters HTML forbids, and a warning naming
+    the line of the first one (the page is still built)."""
+    first = INVISIBLE.search(text)
+    if first is None:
+        return text, []
+    count = len(INVISIBLE.findall(text))
+    line = text.count("\n", 0, first.start()) + 1
+    code = f"U+{ord(first.group()):04X}"
+    return INVISIBLE.sub("", text), [Problem(
+        f"removed {count} invisible control character{'s' if count != 1 else ''} ({code} first)",
+        path=rel, line=line, severity="warning",
+        hint="they often come with pasted text; retype the line or paste as plain text to get rid of them",
+    )]
 
 
 class _Fields:
@@ -275,10 +291,12 @@ def parse_source(source: Source, config: Config, md: MarkdownIt) -> tuple[Page |
     """Parse one source into a Page. Returns the page (None when it has errors) and
     every problem found in it, warnings included."""
     try:
-        fm = split_front_matter(read_source(source), source.rel)
+        text, invisible = remove_invisible(read_source(source), source.rel)
+        fm = split_front_matter(text, source.rel)
     except SitegenError as exc:
         return None, list(exc.problems)
     f = _Fields(source, fm)
+    f.problems.extend(invisible)
     zone = ZoneInfo(config.timezone)
     is_entry = source.kind != "page"
     if not fm.meta and not fm.body.strip():
@@ -316,6 +334,9 @@ def parse_source(source: Source, config: Config, md: MarkdownIt) -> tuple[Page |
     template, translation_key = f.text("template"), f.text("translation_key")
     slug = _slug(f)
     permalink = _permalink(f, is_entry)
+    for key, code in invisible_values({k: v for k, v in fm.meta.items() if k not in ("slug", "url")}):
+        f.error(key.split(".")[0], f"'{key}' contains an invisible control character ({code})",
+                hint="remove the escape (such as \\e or \\x07) from the value; pages cannot show it")
     for key, shown in unsafe_url_values({k: v for k, v in fm.meta.items() if k not in KNOWN_KEYS}):
         f.error(key.split(".")[0], f"'{key}' holds a {shown} link, which sitegen never publishes",
                 hint="use an https:// address, a mailto: address or a path on the site such as /about/")

@@ -48,6 +48,33 @@ def unsafe_url_values(data: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
             yield prefix.rstrip("."), scheme
 
 
+# Characters HTML does not allow in a page (controls other than tab, newline and form
+# feed; C1 controls; noncharacters). Pasted text sometimes carries them, unseen.
+INVISIBLE = re.compile(
+    r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef"
+    + "".join(f"\\U{plane:04x}fffe\\U{plane:04x}ffff" for plane in range(0x11))
+    + "]"
+)
+
+
+def invisible_values(data: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
+    """Every ``(dotted key, U+XXXX)`` in ``data`` whose key or text holds a character
+    HTML forbids (YAML's ``"\\e"`` escapes can put one there)."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found = INVISIBLE.search(str(key))
+            if found:
+                yield f"{prefix}{key}", f"U+{ord(found.group()):04X}"
+            yield from invisible_values(value, f"{prefix}{key}.")
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from invisible_values(value, f"{prefix}{index}.")
+    elif isinstance(data, str):
+        found = INVISIBLE.search(data)
+        if found:
+            yield prefix.rstrip("."), f"U+{ord(found.group()):04X}"
+
+
 _SCRIPT = re.compile(r"<\s*script\b", re.IGNORECASE)
 _HANDLER = re.compile(r"<[a-z][^>]*?[\s/\"']on[a-z]+\s*=", re.IGNORECASE | re.DOTALL)
 _URL_ATTR = re.compile(
