@@ -379,7 +379,7 @@ def test_pages_cannot_take_the_people_or_questions_urls(make_site, cli, slug) ->
     root = make_site({f"content/pages/{slug}.md": "---\ntitle: Mine\n---\nx\n"})
     result = cli("build", root)
     assert result.exit_code == 1
-    assert f"content/pages/{slug}.md: this page's URL /{slug}/ is taken by the {slug} index" in result.output
+    assert f"content/pages/{slug}.md:1: this page's URL /{slug}/ is taken by the {slug} index" in result.output
 
 
 # -- Connections ----------------------------------------------------------------------

@@ -213,6 +213,9 @@ def _assert_rel(output: Path, base_url: str) -> int:
 
 def test_external_links_carry_noopener_noreferrer(make_site) -> None:
     config = ("title: T\nbase_url: https://example.org/hub/\n"
+              "author: {name: Ana, url: 'https://ana.example/', rel_me: ['https://social.example/@ana']}\n"
+              "contact:\n  email: a@example.org\n  telegram: '@smallrooms'\n  mastodon: '@ana@social.example'\n"
+              "  links:\n    - {label: Hours, url: 'https://example.net/hours'}\n"
               "menu:\n  - {label: Home, url: /}\n  - {label: Elsewhere, url: 'https://other.example/'}\n")
     root = make_site({
         "content/interviews/a.md": "---\ntitle: A\ndate: 2026-01-01\nvideo: https://video.example/v/1\n---\n"
@@ -220,7 +223,7 @@ def test_external_links_carry_noopener_noreferrer(make_site) -> None:
         "content/stories/b.md": "---\ntitle: B\ndate: 2026-01-01\nvideo: /video/b.mp4\n---\n<https://auto.example/>\n",
     }, config=config)
     build(root, BuildOptions())
-    assert _assert_rel(root / "_site", "https://example.org/hub/") >= 3
+    assert _assert_rel(root / "_site", "https://example.org/hub/") >= 8
     own = soup(root / "_site" / "interviews" / "a" / "index.html").find("a", href="https://example.org/hub/about/")
     assert not own.get("rel")
 
