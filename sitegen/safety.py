@@ -41,7 +41,7 @@ def unsafe_url_values(data: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
             yield from unsafe_url_values(value, f"{prefix}{key}.")
     elif isinstance(data, list):
         for index, value in enumerate(data):
-            yield from unsafe_url_values(value, f"{prefix}{index}.")
+            yield from unsafe_url_values(value, f"{prefix[:-1]}[{index}].")
     elif isinstance(data, str):
         scheme = dangerous_scheme(data)
         if scheme is not None:
@@ -68,7 +68,7 @@ def invisible_values(data: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
             yield from invisible_values(value, f"{prefix}{key}.")
     elif isinstance(data, list):
         for index, value in enumerate(data):
-            yield from invisible_values(value, f"{prefix}{index}.")
+            yield from invisible_values(value, f"{prefix[:-1]}[{index}].")
     elif isinstance(data, str):
         found = INVISIBLE.search(data)
         if found:

@@ -163,7 +163,8 @@ def test_prose_is_not_mistaken_for_a_dangerous_link(value: str) -> None:
     ("author:\n  name: A\n  photo: 'data:image/svg+xml,<svg onload=alert(1)>'\n", "author.photo"),
     ("menu:\n  - {label: X, url: 'javascript:alert(1)'}\n", "menu"),
     ("extra:\n  shop: {link: 'javascript:alert(1)'}\n", "extra.shop.link"),
-    ("membership:\n  tiers:\n    - {name: A, url: 'vbscript:x'}\n", "membership.tiers.0.url"),
+    ("membership:\n  goal: {amount: 100, currency: USD, period: year}\n  tiers:\n"
+     "    - {name: A, price: 5, interval: year, join_url: 'https://pay.example/a', description: 'vbscript:x'}\n", "membership.tiers[0].description"),
 ])
 def test_dangerous_urls_in_settings_are_refused(make_site, config_extra: str, key: str) -> None:
     root = make_site(config="title: T\nbase_url: https://example.org/\n" + config_extra)
