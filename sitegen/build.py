@@ -7,8 +7,9 @@ replaces the output only when everything succeeded.
 
 from __future__ import annotations
 
+
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -25,6 +26,7 @@ from .membership import with_membership_page
 from .model import Config, Page
 from .parse import parse_all
 from .references import missing_images
+from .safety import protect_external_links
 from .render import Renderer
 from .themes import load_theme
 from .write import Staging, check_output_folder
@@ -95,6 +97,9 @@ def build(root: Path, options: BuildOptions = BuildOptions(), progress: Progress
         total = len(site.editions) + len(site.entries) + len(site.pages)
         guard = SiteGuard(config, theme)
         for file in renderer.render_all():
+            if file.path.endswith(".html"):  # a net under raw HTML and added templates
+                file = replace(file, data=protect_external_links(
+                    file.data.decode("utf-8"), config.urls.base_url).encode("utf-8"))
             staging.write(file)
             if file.path.endswith(".html"):
                 guard.scan(file.path, file.data, file.source)

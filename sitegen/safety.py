@@ -103,3 +103,36 @@ def unsafe_html(fragment: str) -> str | None:
         if scheme is not None and not _IMAGE_DATA.match(_IGNORED.sub("", value)):
             return f"a {scheme} link"
     return None
+
+
+_A_TAG = re.compile(r"<a\s[^>]*>", re.IGNORECASE)
+_HREF_ATTR = re.compile(r"""\shref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
+_REL_ATTR = re.compile(r"""\srel\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
+_PROTECT = ("noopener", "noreferrer")
+
+
+def protect_external_links(page: str, base_url: str) -> str:
+    """``page`` with ``rel="noopener noreferrer"`` on every ``<a>`` that leaves the site.
+
+    Markdown links and the default theme's templates already carry it; this is the net
+    under raw HTML in Markdown and under templates a site or theme adds.
+    """
+
+    def protect(match: re.Match[str]) -> str:
+        tag = match.group(0)
+        href = _HREF_ATTR.search(tag)
+        if href is None:
+            return tag
+        url = html.unescape(next(g for g in href.groups() if g is not None)).strip()
+        if not url.lower().startswith(("http://", "https://", "//")) or url.startswith(base_url):
+            return tag
+        rel = _REL_ATTR.search(tag)
+        if rel is None:
+            return f'{tag[:-1].rstrip()} rel="noopener noreferrer">'
+        tokens = html.unescape(next(g for g in rel.groups() if g is not None)).split()
+        missing = [t for t in _PROTECT if t not in (x.lower() for x in tokens)]
+        if not missing:
+            return tag
+        return f'{tag[:rel.start()]} rel="{html.escape(" ".join(tokens + missing))}"{tag[rel.end():]}'
+
+    return _A_TAG.sub(protect, page)

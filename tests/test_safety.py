@@ -220,13 +220,15 @@ def test_external_links_carry_noopener_noreferrer(make_site) -> None:
               "menu:\n  - {label: Home, url: /}\n  - {label: Elsewhere, url: 'https://other.example/'}\n")
     root = make_site({
         "content/interviews/a.md": "---\ntitle: A\ndate: 2026-01-01\nvideo: https://video.example/v/1\n---\n"
-                                   "[out](https://other.example/x) [in](https://example.org/hub/about/) [rel](/about/)\n",
+                                   "[out](https://other.example/x) [in](https://example.org/hub/about/) [rel](/about/)\n\n"
+                                   '<p>Raw: <a href="https://raw.example/" rel="external">raw</a></p>\n',
         "content/stories/b.md": "---\ntitle: B\ndate: 2026-01-01\nvideo: /video/b.mp4\n---\n<https://auto.example/>\n",
     }, config=config)
     build(root, BuildOptions())
     assert _assert_rel(root / "_site", "https://example.org/hub/") >= 8
-    own = soup(root / "_site" / "interviews" / "a" / "index.html").find("a", href="https://example.org/hub/about/")
-    assert not own.get("rel")
+    page = soup(root / "_site" / "interviews" / "a" / "index.html")
+    assert not page.find("a", href="https://example.org/hub/about/").get("rel")
+    assert page.find("a", href="https://raw.example/")["rel"] == ["external", "noopener", "noreferrer"]
 
 
 def test_example_site_links_out_safely(copy_site) -> None:
