@@ -2,17 +2,18 @@
 
 ``build(root, options)`` reads the settings, finds and parses the content, collects
 the site, renders it through the theme and writes it into a staging folder that
-replaces the output only when everything succeeded.
+replaces the output only when everything succeeded. With a build cache
+(``incremental.py``) only what changed is parsed, rendered and moved into place.
 """
 
 from __future__ import annotations
 
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from .collect import collect
 from .config import load_config
@@ -21,15 +22,16 @@ from .discover import StaticFile, discover_content, discover_static
 from .errors import BuildError, Problem
 from .guard import SiteGuard
 from .i18n import load_catalogs
-from .markdown import make_markdown
+from .incremental import Incremental
 from .membership import with_membership_page
 from .model import Config, Page
-from .parse import parse_all
+from .parallel import default_jobs
 from .references import missing_images
-from .safety import protect_external_links
-from .render import Renderer
 from .themes import load_theme
-from .write import Staging, check_output_folder
+from .write import check_output_folder
+
+if TYPE_CHECKING:
+    from .render import Renderer
 
 Progress = Callable[[int, int], None]
 
@@ -43,6 +45,8 @@ class BuildOptions:
     output: Path | None = None
     base_url: str | None = None
     now: datetime | None = None  # for tests: the moment that decides what is "future"
+    jobs: int = 0  # processes for parsing and rendering; 0: one per processor, 1: none
+    clean: bool = False  # ignore the build cache and redo everything
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +61,8 @@ class BuildReport:
     left_out_future: tuple[Page, ...] = ()
     left_out_drafts: int = 0
     timezone: str = "UTC"
+    rendered: int = 0  # render jobs run (the others' files were already up to date)
+    explanation: tuple[str, ...] = ()  # why each file was parsed, rendered, copied or removed
 
 
 def build(root: Path, options: BuildOptions = BuildOptions(), progress: Progress | None = None) -> BuildReport:
@@ -67,12 +73,27 @@ def build(root: Path, options: BuildOptions = BuildOptions(), progress: Progress
     check_output_folder(config.output, config.root)
     theme = load_theme(config)
 
+    workers = options.jobs or default_jobs()
+    # The cache decides what is redone; --clean (or a damaged cache) redoes everything.
+    work = Incremental(config, theme, (options.drafts, options.future), clean=options.clean)
+
     sources, problems = discover_content(config.root)
-    pages, parse_problems = parse_all(sources, config, make_markdown())
-    problems += parse_problems
-    problems += form_warnings(config.contact)
-    static_files = _static_files(theme.static_dirs, config.root, problems)
+    static_problems: list[Problem] = []
+    static_files = _static_files(theme.static_dirs, config.root, static_problems)
     now = options.now or datetime.now(timezone.utc)
+    if not any(p.severity == "error" for p in problems + static_problems):
+        unchanged = work.up_to_date(sources, static_files, now)
+        if unchanged is not None:  # no input changed and the output is intact: nothing to do
+            return BuildReport(output=config.output, pages=unchanged.html_pages, files=unchanged.files,
+                               seconds=time.perf_counter() - started, warnings=unchanged.warnings,
+                               left_out_future=unchanged.left_out_future,
+                               left_out_drafts=unchanged.left_out_drafts, timezone=config.timezone)
+
+    parsed = work.parse(sources, workers)  # only new and changed files, across processes
+    pages = [p.page for p in parsed if p.page is not None]
+    problems += [problem for p in parsed for problem in p.problems]
+    problems += form_warnings(config.contact)
+    problems += static_problems
     errors = [p for p in problems if p.severity == "error"]
     if errors:  # report every broken file at once, before rendering anything
         try:  # URL collisions among the pages that did parse belong in the same report
@@ -81,55 +102,38 @@ def build(root: Path, options: BuildOptions = BuildOptions(), progress: Progress
             errors += exc.problems
         raise BuildError(errors)
 
-    site = collect(pages, config, drafts=options.drafts, future=options.future, now=now)
+    from .render import Renderer  # here: a build with nothing to do never loads Jinja and Babel
+
+    with work.tracking_collect():
+        site = collect(pages, config, drafts=options.drafts, future=options.future, now=now)
     # After collect, so a membership.md left out as a draft still gets a /membership/ page.
     site, membership_warnings = with_membership_page(
         site, _membership_title(theme.i18n_dirs, config) if config.membership else "")
     problems += membership_warnings
     problems += missing_images(site, static_files)
     renderer = Renderer(site, theme)
+    # The guard reads the rendered output (content, raw HTML and every template alike), so
+    # it runs after rendering; a counter or tracker must never reach the output, so it runs
+    # before anything is moved into place, and reports every page's findings at once.
+    guard = SiteGuard(config, theme)
+    outcome = work.write(site, renderer, static_files, workers, guard, progress)
 
-    staging = Staging(config.output)
-    try:
-        # Static files first, so a rendered page wins over a static file of the same name.
-        static_count = staging.copy_static(static_files, config.root)
-        html_pages = 0
-        total = len(site.editions) + len(site.entries) + len(site.pages)
-        guard = SiteGuard(config, theme)
-        for file in renderer.render_all():
-            if file.path.endswith(".html"):  # a net under raw HTML and added templates
-                file = replace(file, data=protect_external_links(
-                    file.data.decode("utf-8"), config.urls.base_url).encode("utf-8"))
-            staging.write(file)
-            if file.path.endswith(".html"):
-                guard.scan(file.path, file.data, file.source)
-                html_pages += 1
-                if progress is not None:
-                    progress(html_pages, total)
-        for static in static_files:
-            if static.target.endswith(".css"):
-                guard.scan_css(static.target, static.path)
-        # The guard reads the rendered output (content, raw HTML and every template alike),
-        # so it runs after rendering; a counter or tracker must never reach the output,
-        # so it runs before the commit, and reports every page's findings at once.
-        findings = guard.problems()
-        if findings:
-            raise BuildError(findings)
-        staging.commit()
-    except BaseException:
-        staging.discard()
-        raise
     warnings = [p for p in problems if p.severity == "warning"]
+    renderer.catalogs.missing.clear()  # the strings every page found missing, in page order
+    renderer.catalogs.missing.update(dict.fromkeys(outcome.missing))
     warnings += _missing_strings(renderer)
+    work.save(tuple(warnings))
     return BuildReport(
         output=config.output,
-        pages=html_pages,
-        files=staging.count + static_count,
+        pages=outcome.html_pages,
+        files=outcome.files,
         seconds=time.perf_counter() - started,
         warnings=tuple(warnings),
         left_out_future=site.left_out_future,
         left_out_drafts=site.left_out_drafts,
         timezone=config.timezone,
+        rendered=outcome.rendered,
+        explanation=tuple(work.explanation),
     )
 
 

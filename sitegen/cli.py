@@ -81,14 +81,18 @@ def main() -> None:
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
               help="Output folder (default: _site, or 'output' in sitegen.yaml).")
 @click.option("--base-url", help="Override base_url for this build, e.g. https://user.github.io/repo/.")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, show_default=False,
+              help="Processes for parsing and rendering (default: one per processor; 1: no extra processes).")
+@click.option("--clean", is_flag=True, help="Ignore the build cache (.sitegen-cache/) and redo everything.")
+@click.option("--explain", is_flag=True, help="Say why each file was parsed, rendered, copied or removed.")
 @click.option("--debug", is_flag=True, help="Show a traceback for errors.")
 def build_command(directory: Path, drafts: bool, future: bool, output: Path | None,
-                  base_url: str | None, debug: bool) -> None:
+                  base_url: str | None, jobs: int, clean: bool, explain: bool, debug: bool) -> None:
     """Build the site in DIRECTORY (default: here) into _site/."""
     root = directory.resolve()
     if output is not None:
         output = output.resolve()
-    options = BuildOptions(drafts=drafts, future=future, output=output, base_url=base_url)
+    options = BuildOptions(drafts=drafts, future=future, output=output, base_url=base_url, jobs=jobs, clean=clean)
 
     def run() -> BuildReport:
         if not sys.stderr.isatty():
@@ -111,6 +115,9 @@ def build_command(directory: Path, drafts: bool, future: bool, output: Path | No
                 bar.__exit__(None, None, None)
 
     report = run_or_exit(debug, run)
+    if explain:
+        for line in report.explanation or ("nothing changed since the last build",):
+            click.echo(line)
     report_build(report, root)
 
 

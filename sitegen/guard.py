@@ -529,6 +529,11 @@ class SiteGuard:
         if findings:
             self._record(findings, page, self.candidates(source))
 
+    def add(self, page: str, findings: list[Finding], source: str | None) -> None:
+        """Record the findings of a page scanned elsewhere (by a worker process)."""
+        if findings:
+            self._record(findings, page, self.candidates(source))
+
     def scan_css(self, target: str, path: Path) -> None:
         """Scan one style sheet copied from a theme or the site's static/."""
         findings: list[Finding] = []

@@ -234,6 +234,9 @@ class Site:
     questions: tuple[QuestionGroup, ...] = ()  # questions asked in two or more interviews
     related: Mapping[str, tuple[Page, ...]] = field(default_factory=dict)  # entry URL -> related entries
 
+    interviews: tuple[Page, ...] = field(init=False, repr=False, compare=False)  # newest first
+    stories: tuple[Page, ...] = field(init=False, repr=False, compare=False)  # newest first
+
     @property
     def editions(self) -> tuple["Site", ...]:
         """The sites that get their own home, indexes, tags and feeds."""
@@ -256,15 +259,11 @@ class Site:
                 return profile
         return None
 
-    @property
-    def interviews(self) -> tuple[Page, ...]:
-        """Published interviews, newest first."""
-        return tuple(p for p in self.entries if p.kind == "interview")
-
-    @property
-    def stories(self) -> tuple[Page, ...]:
-        """Published stories, newest first."""
-        return tuple(p for p in self.entries if p.kind == "story")
+    def __post_init__(self) -> None:
+        # Computed once, not per access: every page's menu asks for them, and filtering
+        # thousands of entries for each page made large builds quadratic.
+        object.__setattr__(self, "interviews", tuple(p for p in self.entries if p.kind == "interview"))
+        object.__setattr__(self, "stories", tuple(p for p in self.entries if p.kind == "story"))
 
     def page(self, slug: str) -> Page | None:
         """The page (``content/pages/<slug>.md``) with this slug, if there is one."""

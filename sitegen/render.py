@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import jinja2
 
@@ -55,6 +55,10 @@ class OutputFile:
     path: str  # relative to the output folder
     data: bytes
     source: str | None = None  # the content file (or None for generated lists)
+
+
+#: A unit of rendering work: its name (the first file it writes) and what renders it.
+Job = tuple[str, Callable[[], Iterable[OutputFile]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,22 +289,32 @@ class Renderer:
     def render_list(self, template: str, first: str, entries: tuple[Page, ...], title: str,
                     edition: Site | None = None, **extra: Any) -> Iterator[OutputFile]:
         """A list of entries, paginated by ``page_size``, in the edition's language."""
-        edition = edition or self.site
+        for _, job in self.list_jobs(template, first, entries, title, edition, **extra):
+            yield from job()
+
+    def list_jobs(self, template: str, first: str, entries: tuple[Page, ...], title: str,
+                  edition: Site | None = None, **extra: Any) -> Iterator[Job]:
+        """One named job per page of a paginated list of entries (see ``jobs``)."""
+        ed = edition or self.site
         size = self.config.page_size
         total = max(1, math.ceil(len(entries) / size))
-        for number in range(1, total + 1):
+
+        def render(number: int) -> list[OutputFile]:
             pagination = Pagination(number=number, total=total, first=first)
             site_path = pagination.path(number)
-            context = self.page_context(None, edition.lang, site_path, title, edition=edition)
+            context = self.page_context(None, ed.lang, site_path, title, edition=ed)
             html = self.render_template(template, None, entries=entries[(number - 1) * size: number * size],
                                         pagination=pagination, **extra, **context)
-            yield OutputFile(output_file(site_path), html.encode("utf-8"))
+            return [OutputFile(output_file(site_path), html.encode("utf-8"))]
+
+        for number in range(1, total + 1):
+            yield output_file(page_number_path(first, number)), lambda number=number: render(number)
 
     def render_all(self) -> Iterator[OutputFile]:
         """Every file of the site except static files. Template problems are collected
         over all pages and raised together at the end."""
         problems: dict[tuple[str | None, int | None, str], Problem] = {}
-        for job in self._jobs():
+        for _, job in self.jobs():
             try:
                 yield from job()
             except SitegenError as exc:
@@ -309,38 +323,43 @@ class Renderer:
         if problems:
             raise BuildError(problems.values())
 
-    def _jobs(self) -> Iterator[Any]:
+    def jobs(self) -> Iterator[Job]:
+        """Every unit of rendering work, in output order, named after the first file it
+        writes. Names are stable between builds: the build cache keys its records on them,
+        and parallel.py sends only their positions to worker processes."""
         site, config = self.site, self.config
         for page in (*site.entries, *site.pages):
-            yield lambda page=page: [self.render_page(page)]
+            yield output_file(page.url), lambda page=page: [self.render_page(page)]
         for ed in site.editions:  # one home, set of indexes, tags and feeds per language
             yield from self._edition_jobs(ed)
         people_title = self.catalogs.get(config.language, "people_title")
-        yield lambda: [self._html("people.html", PEOPLE_PATH, people_title)]
+        yield output_file(PEOPLE_PATH), lambda: [self._html("people.html", PEOPLE_PATH, people_title)]
         for profile in site.people:
-            yield lambda profile=profile: [self._html("person.html", profile.url, profile.person.name, profile=profile)]
-        yield lambda: [self._html("questions.html", QUESTIONS_PATH, self.catalogs.get(config.language, "questions_title"))]
-        yield lambda: [self._html("404.html", "404.html", self.catalogs.get(config.language, "not_found_title"))]
-        yield lambda: [self.sitemap(), self.robots(), OutputFile(".nojekyll", b"")]
+            yield output_file(profile.url), lambda profile=profile: [
+                self._html("person.html", profile.url, profile.person.name, profile=profile)]
+        yield output_file(QUESTIONS_PATH), lambda: [
+            self._html("questions.html", QUESTIONS_PATH, self.catalogs.get(config.language, "questions_title"))]
+        yield "404.html", lambda: [self._html("404.html", "404.html", self.catalogs.get(config.language, "not_found_title"))]
+        yield "sitemap.xml", lambda: [self.sitemap(), self.robots(), OutputFile(".nojekyll", b"")]
         if config.cname:
-            yield lambda: [OutputFile("CNAME", (config.cname + "\n").encode("ascii"))]
+            yield "CNAME", lambda: [OutputFile("CNAME", (config.cname + "\n").encode("ascii"))]
 
-    def _edition_jobs(self, ed: Site) -> Iterator[Any]:
+    def _edition_jobs(self, ed: Site) -> Iterator[Job]:
         """The generated pages and feeds of one edition (the whole site, or one language)."""
         title = self.config.title
         text = lambda key, **values: self.catalogs.get(ed.lang, key, **values)  # noqa: E731
-        yield lambda: [self.render_home(ed)]
+        yield output_file(ed.root), lambda: [self.render_home(ed)]
         for kind, entries in (("interview", ed.interviews), ("story", ed.stories)):
-            yield lambda kind=kind, entries=entries: self.render_list(
-                "list.html", section_path(kind, ed.root), entries, text(f"section_{kind}"), ed, kind=kind)
-        yield lambda: [self._html("tags.html", f"{ed.root}tags/", text("tags_title"), ed)]
+            yield from self.list_jobs("list.html", section_path(kind, ed.root), entries, text(f"section_{kind}"),
+                                      ed, kind=kind)
+        yield output_file(f"{ed.root}tags/"), lambda: [self._html("tags.html", f"{ed.root}tags/", text("tags_title"), ed)]
         for tag in ed.tags:
-            yield lambda tag=tag: self.render_list("tag.html", tag.url, tag.entries, text("tag_title", tag=tag.name),
-                                                   ed, tag=tag)
-        yield lambda: [self.atom_feed(f"{ed.root}feed.xml", ed.entries, title, ed)]
+            yield from self.list_jobs("tag.html", tag.url, tag.entries, text("tag_title", tag=tag.name), ed, tag=tag)
+        yield f"{ed.root}feed.xml", lambda: [self.atom_feed(f"{ed.root}feed.xml", ed.entries, title, ed)]
         for tag in ed.tags:
-            yield lambda tag=tag: [self.atom_feed(f"{tag.url}feed.xml", tag.entries, f"{title}: {tag.name}", ed)]
-        yield lambda: [self.json_feed(ed)]
+            yield f"{tag.url}feed.xml", lambda tag=tag: [
+                self.atom_feed(f"{tag.url}feed.xml", tag.entries, f"{title}: {tag.name}", ed)]
+        yield f"{ed.root}feed.json", lambda: [self.json_feed(ed)]
 
     def _html(self, template: str, site_path: str, title: str, edition: Site | None = None,
               **extra: Any) -> OutputFile:

@@ -15,11 +15,13 @@ import functools
 import os
 import shutil
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from .discover import StaticFile
 from .errors import BuildError, Problem, SitegenError
-from .render import OutputFile
+
+if TYPE_CHECKING:  # only a type here; render.py imports Jinja and Babel
+    from .render import OutputFile
 
 _STAGING = ".sitegen-new-"
 _RETIRED = ".sitegen-old-"
@@ -148,6 +150,33 @@ class Staging:
         if problems:
             raise BuildError(problems)
         return copied
+
+    def merge(self, remove: Iterable[str] = ()) -> dict[str, tuple[int, int]]:
+        """Move the staged files into the existing output (each by one rename) and remove
+        the output files ``remove``; for incremental builds, where only a few files are
+        staged. Returns the moved files with their size and time stamp."""
+        moved: dict[str, tuple[int, int]] = {}
+        made: set[Path] = set()
+        for dirpath, _, filenames in os.walk(self.folder):
+            for name in filenames:
+                staged = Path(dirpath) / name
+                rel = staged.relative_to(self.folder).as_posix()
+                target = self.output / rel
+                if target.parent not in made:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    made.add(target.parent)
+                st = staged.stat()
+                os.replace(staged, target)
+                moved[rel] = (st.st_size, st.st_mtime_ns)
+        for rel in remove:
+            target = self.output / rel
+            target.unlink(missing_ok=True)
+            parent = target.parent
+            while parent != self.output and parent.is_dir() and not any(parent.iterdir()):
+                parent.rmdir()
+                parent = parent.parent
+        self.discard()
+        return moved
 
     def discard(self) -> None:
         """Remove the staging folder (after a failed build)."""

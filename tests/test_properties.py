@@ -85,7 +85,9 @@ def _check_output(output: Path, strict: bool) -> None:
     root = output.parent
     outside = {p for p in root.rglob("*") if not p.is_relative_to(output)}
     assert all(p.name in ("sitegen.yaml",) or "content" in p.relative_to(root).parts
-               or "static" in p.relative_to(root).parts for p in outside if p.is_file()), outside
+               or "static" in p.relative_to(root).parts
+               or ".sitegen-cache" in p.relative_to(root).parts  # the build cache (issue 10)
+               for p in outside if p.is_file()), outside
     for page in output.rglob("*.html"):
         assert page.resolve().is_relative_to(output.resolve())
         parser = html5lib.HTMLParser(strict=strict)

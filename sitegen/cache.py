@@ -1,0 +1,303 @@
+"""The build cache: what the last build made, so that the next one redoes only what changed.
+
+Lives in ``.sitegen-cache/`` in the site folder (git-ignored). Its files are written
+atomically (a temporary file renamed over the old one), each starting with a format
+line and a checksum of the rest; a cache that is unreadable, corrupt, of another format or made by
+another version of sitegen's code is ignored and replaced, never trusted.
+
+What it remembers, and how a build uses it (see ``build.py``):
+
+* for each content file: its size and time stamp, a digest of its bytes, and the parsed
+  page with digests of its metadata and body (pages in 64 shard files beside the index).
+  Unchanged files are not parsed again; when no file changed at all, none is read.
+* for each render job (``Renderer.jobs()``): a key made of the digest of the settings
+  (sitegen's code, ``sitegen.yaml``, templates, interface strings), the digest of all
+  pages' metadata (which decides every list, tag page and menu), and the digests of the
+  page bodies and static files the job actually read last time (``deps.py``). A job whose
+  key is unchanged, and whose files in the output are as it left them, is skipped.
+* every file of the output with its size and time stamp, so that a file changed or
+  deleted by hand is made again and a stray one removed: the output always equals what
+  a clean build makes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import pickle
+import time
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterable
+
+from . import __version__
+from .deps import Parsed
+from .discover import StaticFile
+from .errors import Problem
+from .model import Page
+from .themes import Theme
+
+FOLDER = ".sitegen-cache"
+#: Bump when the records below change shape.
+FORMAT = 3
+_MAGIC = b"sitegen build cache %d\n" % FORMAT
+_LIBRARIES = ("jinja2", "markdown_it", "mdit_py_plugins", "babel", "yaml")
+
+Stat = tuple[int, int]  # size, mtime in nanoseconds
+
+
+@dataclass(slots=True)
+class SourceRecord:
+    """A content file as last parsed (the page itself is in a shard, see ``load_shard``)."""
+
+    kind: str
+    stat: Stat
+    content: bytes  # digest of its bytes
+    meta_digest: bytes
+    body_digest: bytes
+    problems: tuple[Problem, ...]  # its warnings, shown again by builds that skip parsing
+
+
+@dataclass(slots=True)
+class JobRecord:
+    """A render job as last run: its files, and what it read with the digest it had."""
+
+    outputs: tuple[str, ...]
+    bodies: tuple[tuple[str, bytes], ...]  # (source, body digest)
+    assets: tuple[tuple[str, str], ...]  # (site path, versioned link)
+    missing: tuple[tuple[str, str], ...]  # interface strings it found missing
+
+
+@dataclass(slots=True)
+class Summary:
+    """What the last build reported, for a build that finds nothing to do."""
+
+    html_pages: int = 0
+    files: int = 0
+    left_out_future: tuple[Page, ...] = ()
+    left_out_drafts: int = 0
+    next_due: datetime | None = None  # when the first future entry becomes due
+    warnings: tuple[Problem, ...] = ()
+
+
+@dataclass(slots=True)
+class CacheData:
+    """Everything the cache's index holds."""
+
+    code: bytes  # sitegen's code and libraries: another version means another cache
+    output: str = ""
+    settings: bytes = b""  # see settings_digest()
+    parse_context: bytes = b""  # what parsing depends on besides the file: settings, code
+    structure: bytes = b""  # digest of every published page's metadata and URL
+    sources: dict[str, SourceRecord] = field(default_factory=dict)
+    shards: dict[int, bytes] = field(default_factory=dict)  # shard -> token of its file
+    jobs: dict[str, JobRecord] = field(default_factory=dict)
+    static: dict[str, tuple[str, Stat]] = field(default_factory=dict)  # target -> (source, stat)
+    files: dict[str, Stat] = field(default_factory=dict)  # every output file as written
+    summary: Summary = field(default_factory=Summary)
+
+
+def code_digest() -> bytes:
+    """A digest of sitegen's own code and of the versions of the libraries it renders with."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(__version__.encode())
+    for name in _LIBRARIES:  # where each is installed and its time stamp: an upgrade changes both
+        spec = importlib.util.find_spec(name)  # finds without importing
+        origin = spec.origin if spec is not None and spec.origin else "?"
+        h.update(f"{name}={origin}:{stat_of(Path(origin)) if origin != '?' else ''};".encode())
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.digest()
+
+
+def stat_of(path: Path) -> Stat | None:
+    """Size and modification time of a file, or None when it is missing."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+def _tree_stats(top: Path, skip: Iterable[str] = ()) -> list[tuple[str, Stat]]:
+    """Every file under ``top`` (relative path, size and time stamp), sorted."""
+    found: list[tuple[str, Stat]] = []
+    skipped = set(skip)
+    for dirpath, dirnames, filenames in os.walk(top):
+        dirnames[:] = sorted(d for d in dirnames if d not in skipped)
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            found.append((os.path.relpath(path, top).replace(os.sep, "/"), (st.st_size, st.st_mtime_ns)))
+    found.sort()
+    return found
+
+
+def settings_digest(root: Path, theme: Theme, config_repr: str, options: tuple[Any, ...]) -> bytes:
+    """A digest of everything besides content and static files that every page depends on:
+    the settings, the command-line options, and the bytes of every file of the site's and
+    the theme's templates, interface strings and data, and of the files beside sitegen.yaml
+    (by content, not time stamp: these files are few and small, and an edit made within
+    the file system's time-stamp resolution must not go unnoticed)."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(pickle.dumps((config_repr, options), protocol=5))
+    folders = [root / name for name in ("templates", "i18n", "data")]
+    folders += [folder for folder in theme.folders]
+    for folder in folders:
+        h.update(str(folder).encode() + b"\0")
+        if folder.is_dir():
+            for rel, _ in _tree_stats(folder, skip=("static", "__pycache__")):
+                h.update(rel.encode() + b"\0" + _file_hash(folder / rel))
+    for name in sorted(os.listdir(root)):  # sitegen.yaml and any other settings file beside it
+        path = root / name
+        if path.is_file():
+            h.update(name.encode() + b"\0" + _file_hash(path))
+    return h.digest()
+
+
+def _file_hash(path: Path) -> bytes:
+    try:
+        return hashlib.blake2b(path.read_bytes(), digest_size=16).digest()
+    except OSError:
+        return b"?"
+
+
+def trusted_stat(path: Path) -> Stat | None:
+    """A file's stat to remember, or a stat that will never match again when the file was
+    modified in the last two seconds: another edit within the same time-stamp tick would
+    leave size and time unchanged, so such a file is compared by content next time."""
+    stat = stat_of(path)
+    if stat is not None and time.time_ns() - stat[1] < 2_000_000_000:
+        return stat[0], -1
+    return stat
+
+
+def output_stats(output: Path) -> dict[str, Stat]:
+    """Every file in the output folder with its size and time stamp."""
+    found: dict[str, Stat] = {}
+
+    def scan(folder: str, prefix: str) -> None:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    scan(entry.path, prefix + entry.name + "/")
+                else:
+                    st = entry.stat(follow_symlinks=False)
+                    found[prefix + entry.name] = (st.st_size, st.st_mtime_ns)
+
+    if output.is_dir():
+        scan(str(output), "")
+    return found
+
+
+# -- The files ------------------------------------------------------------------------
+# index.pickle holds everything but the parsed pages, which are spread over SHARDS files
+# by a hash of their path: a build with nothing to do reads only the index, and a one-page
+# edit rewrites one shard. Each file starts with a format line and a checksum; the index
+# names the token of every shard it goes with, so a mix of old and new files is detected.
+
+INDEX = "index.pickle"
+SHARDS = 64
+
+
+def shard_of(rel: str) -> int:
+    """The shard that holds the parsed page of the source at ``rel``."""
+    return zlib.crc32(rel.encode("utf-8")) % SHARDS
+
+
+def cache_file(root: Path) -> Path:
+    """Where the index of the cache of the site in ``root`` lives."""
+    return root / FOLDER / INDEX
+
+
+def _shard_file(root: Path, shard: int) -> Path:
+    return root / FOLDER / f"pages-{shard:02x}.pickle"
+
+
+def _read(path: Path) -> Any:
+    """The object in a cache file; raises CacheError when it is missing, damaged or of
+    another format."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise CacheError("no build cache yet") from None
+    except OSError as exc:
+        raise CacheError(f"the build cache cannot be read ({exc.strerror})") from None
+    head, _, rest = raw.partition(b"\n")
+    if head + b"\n" != _MAGIC:
+        raise CacheError("the build cache is from another version of sitegen")
+    checksum, _, payload = rest.partition(b"\n")
+    if checksum != b"%08x" % zlib.crc32(payload):
+        raise CacheError("the build cache is damaged")
+    try:
+        return pickle.loads(payload)
+    except Exception:  # noqa: BLE001 - a damaged file is a cache miss, whatever the damage
+        raise CacheError("the build cache is damaged") from None
+
+
+def _write(path: Path, value: Any) -> None:
+    """Write a cache file atomically: a reader sees the old file or the new one, never half."""
+    payload = pickle.dumps(value, protocol=5)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(temporary, "wb") as f:
+        f.write(_MAGIC)
+        f.write(b"%08x\n" % zlib.crc32(payload))
+        f.write(payload)
+    os.replace(temporary, path)
+
+
+class CacheError(Exception):
+    """The cache cannot be used (the message says why); the build then redoes everything."""
+
+
+def load(root: Path, code: bytes) -> tuple[CacheData | None, str]:
+    """The cache's index for the site in ``root`` if it is whole and was made by this
+    code; otherwise None and why it cannot be used."""
+    try:
+        data = _read(cache_file(root))
+    except CacheError as exc:
+        return None, str(exc)
+    if not isinstance(data, CacheData):
+        return None, "the build cache is damaged"
+    if data.code != code:
+        return None, "sitegen or its libraries changed since the last build"
+    return data, ""
+
+
+def load_shard(root: Path, shard: int, token: bytes) -> dict[str, Parsed]:
+    """The parsed pages of one shard, checked against the index's token."""
+    value = _read(_shard_file(root, shard))
+    if not (isinstance(value, tuple) and len(value) == 2 and value[0] == token and isinstance(value[1], dict)):
+        raise CacheError("the build cache is damaged")
+    return value[1]
+
+
+def save(root: Path, data: CacheData, shards: dict[int, dict[str, Parsed]]) -> None:
+    """Write the shards given (with new tokens), then the index that names them."""
+    folder = root / FOLDER
+    folder.mkdir(exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# sitegen's build cache: safe to delete, never commit it\n*\n", encoding="utf-8")
+    for shard, pages in shards.items():
+        token = os.urandom(8)
+        _write(_shard_file(root, shard), (token, pages))
+        data.shards[shard] = token
+    _write(cache_file(root), data)
+
+
+def content_digest(data: bytes) -> bytes:
+    """The digest of a content file's bytes."""
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def static_map(files: Iterable[StaticFile]) -> dict[str, StaticFile]:
+    """Static files by target; a later file with the same target wins, as when copying."""
+    return {f.target: f for f in files}

@@ -1,0 +1,402 @@
+"""Incremental building: between discovery and writing, decide what must be redone, do
+only that (across processes), and record what was done for the next build.
+
+A build with a usable cache (``cache.py``) parses only new and changed content files,
+re-renders only the jobs whose inputs changed (``deps.py`` says what those are), and
+moves the new files into the existing output once every one of them was made; when no
+input changed at all it reads no page and writes nothing. A build without a usable
+cache (the first, ``--clean``, a damaged cache, new settings or templates, a missing
+output folder) renders everything into a fresh folder and swaps it in. Both leave
+exactly the files a clean build makes, and the previous output untouched when anything
+fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Callable, ContextManager, Sequence
+
+from . import cache
+from .cache import CacheData, CacheError, JobRecord, SourceRecord, Summary
+from .deps import Parsed, Reads, combine, reading
+from .discover import Source, StaticFile
+from .errors import BuildError, Problem
+from .guard import SiteGuard
+from .model import Config, Site
+from .themes import Theme
+from .write import Staging
+
+if TYPE_CHECKING:  # parallel.py brings markdown-it, Jinja and Babel: a build with nothing to do needs none
+    from .parallel import Rendered
+    from .render import Job, Renderer
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What the writing step did."""
+
+    html_pages: int
+    files: int
+    rendered: int  # jobs run this time
+    missing: list[tuple[str, str]] = field(default_factory=list)  # interface strings, in page order
+
+
+class Incremental:
+    """One build's use of the cache: created at the start, saved at the end."""
+
+    def __init__(self, config: Config, theme: Theme, options: tuple[object, ...], clean: bool) -> None:
+        self.config = config
+        self.root = config.root
+        code = cache.code_digest()
+        self.old: CacheData | None
+        if clean:
+            self.old, self.why_full = None, "--clean"
+        else:
+            self.old, self.why_full = cache.load(self.root, code)
+        self.new = CacheData(code=code, output=str(config.output))
+        self.new.parse_context = combine((repr(config),))
+        self.new.settings = cache.settings_digest(self.root, theme, repr(config), options)
+        self.explanation: list[str] = []
+        self.parsed: dict[str, Parsed] = {}  # every source's parse result, by path
+        self.collect_reads = Reads()
+        self.dirty_shards: set[int] = set()
+        self.reuse_shards = False  # whether the shards of the last build hold this build's pages
+        self.changed = False  # whether the cache must be written again
+        if self.old is not None and self.old.output != self.new.output:
+            self.old, self.why_full = None, "the output folder changed"
+        self.full = self.old is None
+        if self.old is not None and not config.output.is_dir():
+            self.full, self.why_full = True, "the output folder is missing"
+        if self.old is not None and self.old.settings != self.new.settings:
+            self.full, self.why_full = True, "settings, templates or interface strings changed"
+
+    def explain(self, what: str, why: str) -> None:
+        """Note why something is done again (``--explain`` prints these)."""
+        self.explanation.append(f"{what}: {why}")
+
+    # -- Nothing to do ---------------------------------------------------------------
+    def up_to_date(self, sources: Sequence[Source], static_files: list[StaticFile], now: datetime) -> Summary | None:
+        """The last build's summary when no input changed since it and its output is
+        intact (then nothing is parsed, rendered or written); else None."""
+        old = self.old
+        if old is None or self.full or old.parse_context != self.new.parse_context:
+            return None
+        if old.summary.next_due is not None and now >= old.summary.next_due:
+            return None  # an entry dated in the future is now due
+        if len(sources) != len(old.sources):
+            return None
+        for source in sources:
+            record = old.sources.get(source.rel)
+            if record is None or record.kind != source.kind or record.stat[1] == -1 \
+                    or record.stat != cache.stat_of(source.path):
+                return None
+        statics = cache.static_map(static_files)
+        if set(statics) - set(old.files) - {out for r in old.jobs.values() for out in r.outputs}:
+            return None  # a new static file
+        if set(old.static) - set(statics):
+            return None  # a static file was removed
+        for target, file in statics.items():
+            record = old.static.get(target)
+            if record is not None and (record[0] != str(file.path) or record[1][1] == -1
+                                       or record[1] != cache.stat_of(file.path)):
+                return None
+        if cache.output_stats(self.config.output) != old.files:
+            return None
+        return old.summary
+
+    # -- Parsing -----------------------------------------------------------------------
+    def parse(self, sources: Sequence[Source], workers: int) -> list[Parsed]:
+        """Every source's parse result: from the cache when its bytes and the settings it
+        is parsed with are unchanged, else parsed again (across ``workers`` processes)."""
+        old_records = self.old.sources if self.old is not None and \
+            self.old.parse_context == self.new.parse_context else {}
+        old_pages = self._old_pages() if old_records else {}
+        if not old_pages:
+            old_records = {}
+        self.reuse_shards = bool(old_pages)
+        results: list[Parsed | None] = [None] * len(sources)
+        todo: list[int] = []
+        for i, source in enumerate(sources):
+            record, parsed = old_records.get(source.rel), old_pages.get(source.rel)
+            stat = cache.stat_of(source.path)
+            if record is not None and parsed is not None and stat is not None and record.kind == source.kind:
+                if record.stat == stat:
+                    results[i] = parsed
+                    self.new.sources[source.rel] = record
+                    continue
+                digest = _file_digest(source)
+                if digest == record.content:
+                    results[i] = parsed
+                    self.new.sources[source.rel] = SourceRecord(
+                        source.kind, cache.trusted_stat(source.path) or stat, digest,
+                        record.meta_digest, record.body_digest, record.problems)
+                    self.changed = True  # a new time stamp to remember
+                    continue
+                self.explain(source.rel, "parsed again (its text changed)")
+            elif record is None:
+                self.explain(source.rel, "parsed (new file)" if old_records else
+                             f"parsed ({self.why_full if self.old is None else 'no usable parse in the cache'})")
+            else:
+                self.explain(source.rel, "parsed again (it moved to another section)")
+            todo.append(i)
+        contents = {i: _file_digest(sources[i]) for i in todo}
+        from .parallel import parse_sources
+        for i, parsed in zip(todo, parse_sources([sources[i] for i in todo], self.config, workers)):
+            results[i] = parsed
+            source = sources[i]
+            self.dirty_shards.add(cache.shard_of(source.rel))
+            stat = cache.trusted_stat(source.path)
+            if parsed.page is not None and stat is not None:
+                self.new.sources[source.rel] = SourceRecord(source.kind, stat, contents[i], parsed.meta_digest,
+                                                            parsed.body_digest, parsed.problems)
+        for rel in set(old_records) - set(self.new.sources):  # deleted, or broken now
+            self.dirty_shards.add(cache.shard_of(rel))
+        self.parsed = {s.rel: r for s, r in zip(sources, results) if r is not None and r.page is not None}
+        return results  # type: ignore[return-value]
+
+    def _old_pages(self) -> dict[str, Parsed]:
+        """The parsed pages of the last build, or {} (and a full build) when a shard is damaged."""
+        assert self.old is not None
+        pages: dict[str, Parsed] = {}
+        try:
+            for shard, token in self.old.shards.items():
+                pages.update(cache.load_shard(self.root, shard, token))
+        except CacheError as exc:
+            self.full, self.why_full = True, str(exc)
+            self.old.jobs.clear()
+            return {}
+        return pages
+
+    def tracking_collect(self) -> ContextManager[Reads]:
+        """Record which page bodies collecting reads: they become inputs of every page."""
+        return reading(self.collect_reads)
+
+    # -- Rendering and writing -----------------------------------------------------------
+    def write(self, site: Site, renderer: Renderer, static_files: list[StaticFile], workers: int,
+              guard: SiteGuard, progress: Callable[[int, int], None] | None = None) -> Outcome:
+        """Render what must be rendered, have ``guard`` check it, and bring the output up
+        to date. Files not rendered again were checked when they were made, with the same
+        settings and templates (or they would be rendered again)."""
+        self.renderer = renderer
+        self.guard = guard
+        self.static_files = static_files
+        self.new.structure = combine((
+            [(p.source, p.url, self._meta(p.source)) for p in (*site.entries, *site.pages)],
+            [p.source for p in site.left_out_future], site.left_out_drafts,
+            [(rel, self._body(rel)) for rel in sorted(self.collect_reads.bodies)],
+        ))
+        jobs = _unique(list(renderer.jobs()))
+        actual = {} if self.full else cache.output_stats(self.config.output)
+        todo = self._stale_jobs(jobs, renderer, actual)
+        old_jobs = self.old.jobs if self.old is not None else {}
+        produced = {out for record in self.new.jobs.values() for out in record.outputs}
+        for i in todo:
+            produced.add(jobs[i][0])
+            produced.update(old_jobs[jobs[i][0]].outputs if jobs[i][0] in old_jobs else ())
+        statics = {t: f for t, f in cache.static_map(static_files).items() if t not in produced}
+        copy = self._stale_static(statics, actual)
+
+        done = 0
+
+        def step(count: int) -> None:
+            nonlocal done
+            done += count
+            if progress is not None:
+                progress(done, len(todo))
+
+        if self.full:
+            results = self._write_fresh(renderer, jobs, todo, statics, workers, step)
+        elif todo or copy or set(actual) - produced - set(statics):
+            results = self._write_over(renderer, jobs, todo, statics, copy, actual, workers, step)
+        else:
+            results = {}
+            self.new.files = dict(actual)
+        outcome = self._outcome(jobs, todo, results)
+        future = [p.date for p in site.left_out_future if p.date is not None]
+        self.new.summary = Summary(outcome.html_pages, outcome.files, site.left_out_future, site.left_out_drafts,
+                                   min(future) if future else None)
+        return outcome
+
+    def _meta(self, rel: str) -> bytes:
+        parsed = self.parsed.get(rel)
+        return parsed.meta_digest if parsed is not None else b""
+
+    def _body(self, rel: str) -> bytes | None:
+        parsed = self.parsed.get(rel)
+        return parsed.body_digest if parsed is not None else None
+
+    def _stale_jobs(self, jobs: list[Job], renderer: Renderer, actual: dict[str, cache.Stat]) -> list[int]:
+        """Positions of the jobs that must run, each explained; records the others as kept."""
+        if self.full:
+            for name, _ in jobs:
+                self.explain(name, f"rendered ({self.why_full})")
+            return list(range(len(jobs)))
+        assert self.old is not None
+        same_structure = self.old.structure == self.new.structure
+        todo = []
+        for i, (name, _) in enumerate(jobs):
+            record = self.old.jobs.get(name)
+            why = None
+            if record is None:
+                why = "rendered (new)"
+            elif not same_structure:
+                why = "rendered again (front matter changed, or a page was added, removed or left out)"
+            else:
+                changed = [rel for rel, digest in record.bodies if self._body(rel) != digest]
+                if changed:
+                    why = f"rendered again ({', '.join(changed[:3])}{' ...' if len(changed) > 3 else ''} changed)"
+                else:
+                    assets = [a for a, link in record.assets if renderer.asset(a) != link]
+                    if assets:
+                        why = f"rendered again (static file {assets[0]} changed)"
+                    elif any(actual.get(out) != self.old.files.get(out) for out in record.outputs):
+                        why = "rendered again (its output file was changed or deleted by hand)"
+            if why is None:
+                self.new.jobs[name] = record
+            else:
+                self.explain(name, why)
+                todo.append(i)
+        return todo
+
+    def _stale_static(self, statics: dict[str, StaticFile], actual: dict[str, cache.Stat]) -> list[StaticFile]:
+        """The static files to copy again."""
+        copy = []
+        old = self.old.static if self.old is not None else {}
+        for target, file in statics.items():
+            record = (str(file.path), cache.trusted_stat(file.path) or (0, 0))
+            self.new.static[target] = record
+            if self.full:
+                continue
+            assert self.old is not None
+            before = old.get(target)
+            if before != record or before[1][1] == -1 or actual.get(target) != self.old.files.get(target):
+                self.explain(target, "copied (static file new or changed, or changed too recently to trust its time stamp)")
+                copy.append(file)
+        return copy
+
+    def _write_fresh(self, renderer: Renderer, jobs: list[Job], todo: list[int], statics: dict[str, StaticFile],
+                     workers: int, step: Callable[[int], None]) -> dict[int, Rendered]:
+        from .parallel import render_jobs
+        self.changed = True
+        staging = Staging(self.config.output)
+        try:
+            # Static files first, so a rendered page wins over a static file of the same name.
+            staging.copy_static(statics.values(), self.root)
+            results = render_jobs(renderer, jobs, todo, staging, workers, step, self.guard)
+            _raise_problems(results)
+            self._check(results)
+            staging.commit()
+        except BaseException:
+            staging.discard()
+            raise
+        self.new.files = cache.output_stats(self.config.output)
+        return results
+
+    def _write_over(self, renderer: Renderer, jobs: list[Job], todo: list[int], statics: dict[str, StaticFile],
+                    copy: list[StaticFile], actual: dict[str, cache.Stat], workers: int,
+                    step: Callable[[int], None]) -> dict[int, Rendered]:
+        from .parallel import render_jobs
+        self.changed = True
+        staging = Staging(self.config.output)
+        try:
+            staging.copy_static(copy, self.root)
+            results = render_jobs(renderer, jobs, todo, staging, workers, step, self.guard)
+            _raise_problems(results)
+            self._check(results)
+        except BaseException:
+            staging.discard()
+            raise
+        keep = {out for record in self.new.jobs.values() for out in record.outputs}
+        keep |= {out for r in results.values() for out in r.outputs} | set(statics)
+        stray = [path for path in actual if path not in keep]
+        for path in stray:
+            self.explain(path, "removed (no longer part of the site)")
+        moved = staging.merge(stray)
+        files = {path: stat for path, stat in actual.items() if path in keep}
+        files.update(moved)
+        self.new.files = files
+        return results
+
+    def _check(self, results: dict[int, Rendered]) -> None:
+        """The privacy guard's findings in the pages rendered and the style sheets copied."""
+        for i in sorted(results):  # in page order, as a single process would find them
+            for page, findings, source in results[i].findings:
+                self.guard.add(page, findings, source)
+        for static in self.static_files:
+            if static.target.endswith(".css"):
+                self.guard.scan_css(static.target, static.path)
+        findings = self.guard.problems()
+        if findings:
+            raise BuildError(findings)
+
+    def _outcome(self, jobs: list[Job], todo: list[int], results: dict[int, Rendered]) -> Outcome:
+        for i in todo:
+            r = results[i]
+            for out in r.outputs:  # a rendered file wins over a static file of the same name
+                self.new.static.pop(out, None)
+            self.new.jobs[jobs[i][0]] = JobRecord(
+                outputs=r.outputs,
+                bodies=tuple((rel, self._body(rel) or b"") for rel in r.bodies),
+                assets=tuple((a, self.renderer.asset(a)) for a in r.assets),
+                missing=r.missing,
+            )
+        html = files = 0
+        missing: dict[tuple[str, str], None] = {}
+        for name, _ in jobs:
+            record = self.new.jobs[name]
+            html += sum(1 for out in record.outputs if out.endswith(".html"))
+            files += len(record.outputs)
+            for key in record.missing:
+                missing.setdefault(key, None)
+        return Outcome(html_pages=html, files=files + len(self.new.static), rendered=len(todo), missing=list(missing))
+
+    def save(self, warnings: tuple[Problem, ...]) -> None:
+        """Remember this build, and the ``warnings`` it reported, for the next one (unless
+        it changed nothing)."""
+        self.new.summary.warnings = warnings
+        if self.old is not None and self.old.summary.warnings != warnings:
+            self.changed = True
+        if self.reuse_shards and self.old is not None:
+            self.new.shards = dict(self.old.shards)
+        else:
+            self.dirty_shards = set(range(cache.SHARDS))
+        if not (self.changed or self.dirty_shards or self.old is None
+                or self.new.sources.keys() != self.old.sources.keys()):
+            return
+        shards: dict[int, dict[str, Parsed]] = {shard: {} for shard in self.dirty_shards}
+        for rel, parsed in self.parsed.items():
+            shard = cache.shard_of(rel)
+            if shard in shards:
+                shards[shard][rel] = parsed
+        cache.save(self.root, self.new, shards)
+
+
+def _file_digest(source: Source) -> bytes:
+    try:
+        return cache.content_digest(source.path.read_bytes())
+    except OSError:
+        return b""
+
+
+def _unique(jobs: list[Job]) -> list[Job]:
+    """Jobs with distinct names (a name taken twice gets a suffix), in the same order."""
+    seen: set[str] = set()
+    unique = []
+    for name, job in jobs:
+        n, candidate = 1, name
+        while candidate in seen:
+            n += 1
+            candidate = f"{name}#{n}"
+        seen.add(candidate)
+        unique.append((candidate, job))
+    return unique
+
+
+def _raise_problems(results: dict[int, Rendered]) -> None:
+    problems: dict[tuple[str | None, int | None, str], Problem] = {}
+    for i in sorted(results):
+        for problem in results[i].problems:
+            problems.setdefault((problem.path, problem.line, problem.message), problem)
+    if problems:
+        raise BuildError(problems.values())

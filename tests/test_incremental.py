@@ -1,0 +1,221 @@
+"""Parallel and incremental builds make exactly what a clean single-process build makes."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import pytest
+from conftest import INTERVIEW, REPO, soup, tree_digest
+
+from sitegen import cache
+from sitegen.build import BuildOptions, build
+from sitegen.errors import SitegenError
+
+DEFAULT_TEMPLATES = REPO / "themes" / "default" / "templates"
+_spec = importlib.util.spec_from_file_location("benchmark_corpus", REPO / "benchmarks" / "corpus.py")
+assert _spec is not None and _spec.loader is not None
+corpus = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(corpus)
+write_corpus = corpus.write_corpus
+
+
+def clean_digest(site: Path, tmp_path: Path, name: str = "clean", now: datetime | None = None) -> dict[str, str]:
+    """The output of a clean, single-process build of a copy of ``site``."""
+    copy = tmp_path / name
+    if copy.exists():
+        shutil.rmtree(copy)
+    shutil.copytree(site, copy, ignore=shutil.ignore_patterns("_site", cache.FOLDER))
+    build(copy, BuildOptions(jobs=1, clean=True, now=now))
+    return tree_digest(copy / "_site")
+
+
+@pytest.fixture
+def hub(make_site: Callable[..., Path]) -> Path:
+    """A small hub with a site template, a site partial, a static file, a draft, tags."""
+    files: dict[str, str | bytes] = {
+        "content/interviews/ana.md": INTERVIEW.format(title="Baking bread as a co-op"),
+        "content/interviews/bea.md": INTERVIEW.format(title="Pottery by post").replace("2026-10-02", "2026-09-01"),
+        "content/stories/first.md": "---\ntitle: The first year\ndate: 2026-08-01\ntags: [food]\n---\nIt began.\n",
+        "content/stories/draft.md": "---\ntitle: Not yet\ndate: 2026-07-01\ndraft: true\ntags: [secret]\n---\nSoon.\n",
+        "content/pages/about.md": "---\ntitle: About\n---\nAbout this hub.\n",
+        "static/images/logo.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>\n",
+        "templates/story.html": (DEFAULT_TEMPLATES / "story.html").read_text(encoding="utf-8"),
+        "templates/partials/entry_card.html": (DEFAULT_TEMPLATES / "partials" / "entry_card.html").read_text(encoding="utf-8"),
+    }
+    site = make_site(files=files)
+    # Files edited moments before a build are compared by content on the next one (their
+    # time stamps cannot be trusted yet); a hub's files are usually older than that.
+    for path in site.rglob("*"):
+        os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns - 10_000_000_000))
+    build(site, BuildOptions(jobs=1))
+    return site
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+CHANGES: dict[str, Callable[[Path], None]] = {
+    "content body": lambda s: _edit(s / "content/interviews/ana.md", "More bread.", "More bread, and rye."),
+    "front matter only": lambda s: _edit(s / "content/interviews/ana.md", "title: Baking", "title: Kneading"),
+    "template": lambda s: _edit(s / "templates/story.html", "{% block content %}", "{% block content %}<p>New.</p>"),
+    "partial": lambda s: _edit(s / "templates/partials/entry_card.html", '<article class="card">', '<article class="card new">'),
+    "config": lambda s: _edit(s / "sitegen.yaml", "title: Test Hub", "title: Another Hub"),
+    "static file": lambda s: (s / "static/images/logo.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg' id='x'/>\n"),
+    "new static file": lambda s: (s / "static/robots-note.txt").write_text("hello\n"),
+    "deleted static file": lambda s: (s / "static/images/logo.svg").unlink(),
+    "deleted file": lambda s: (s / "content/interviews/bea.md").unlink(),
+    "renamed file": lambda s: (s / "content/pages/about.md").rename(s / "content/pages/about-us.md"),
+    "new tag": lambda s: _edit(s / "content/stories/first.md", "tags: [food]", "tags: [food, harvest]"),
+    "draft flipped": lambda s: _edit(s / "content/stories/draft.md", "draft: true", "draft: false"),
+    "new file": lambda s: (s / "content/stories/second.md").write_text("---\ntitle: Second\ndate: 2026-08-02\n---\nNext.\n"),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_incremental_build_equals_clean_build(hub: Path, tmp_path: Path, change: str) -> None:
+    before = tree_digest(hub / "_site")
+    CHANGES[change](hub)
+    report = build(hub, BuildOptions(jobs=2))
+    assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
+    assert tree_digest(hub / "_site") != before
+    assert report.explanation, "a rebuild after a change says why it redid something"
+
+
+def test_one_change_after_another_stays_equal_to_a_clean_build(hub: Path, tmp_path: Path) -> None:
+    for n, change in enumerate(CHANGES.values()):
+        change(hub)
+        build(hub, BuildOptions(jobs=1))
+        assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path, f"clean{n}")
+
+
+def test_nothing_changed_renders_nothing_and_keeps_the_output(hub: Path) -> None:
+    before = tree_digest(hub / "_site")
+    report = build(hub, BuildOptions())
+    assert report.rendered == 0
+    assert report.explanation == ()
+    assert tree_digest(hub / "_site") == before
+    assert report.pages == len([p for p in before if p.endswith(".html")])
+
+
+def test_body_edit_renders_only_the_pages_that_show_it(hub: Path) -> None:
+    _edit(hub / "content/interviews/bea.md", "More bread.", "More clay.")
+    report = build(hub, BuildOptions())
+    rendered = {line.split(":")[0] for line in report.explanation if "rendered" in line}
+    # Its own page and the feeds carry its text; lists, tags and the home page only its metadata.
+    assert rendered == {"interviews/bea/index.html", "feed.xml", "feed.json",
+                        "tags/food/feed.xml", "tags/cooperatives/feed.xml"}
+    assert "content/interviews/bea.md: parsed again (its text changed)" in report.explanation
+    assert "More clay." in soup(hub / "_site/interviews/bea/index.html").find("main").get_text()
+
+
+def test_output_changed_by_hand_is_repaired(hub: Path, tmp_path: Path) -> None:
+    (hub / "_site/interviews/ana/index.html").write_text("broken")
+    (hub / "_site/about/index.html").unlink()
+    (hub / "_site/images/logo.svg").unlink()
+    (hub / "_site/stray.html").write_text("not ours")
+    build(hub, BuildOptions())
+    assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "flipped byte", "other format", "empty"])
+@pytest.mark.parametrize("which", ["index", "shard"])
+def test_a_damaged_cache_is_rebuilt_not_trusted(hub: Path, tmp_path: Path, damage: str, which: str) -> None:
+    path = cache.cache_file(hub) if which == "index" else \
+        hub / cache.FOLDER / f"pages-{cache.shard_of('content/interviews/bea.md'):02x}.pickle"
+    raw = path.read_bytes()
+    damaged = {
+        "garbage": b"\x00\xff not a cache",
+        "truncated": raw[: len(raw) // 2],
+        "flipped byte": raw[:-10] + bytes([raw[-10] ^ 0xFF]) + raw[-9:],
+        "other format": raw.replace(b"cache 3\n", b"cache 0\n", 1),
+        "empty": b"",
+    }[damage]
+    path.write_bytes(damaged)
+    _edit(hub / "content/interviews/ana.md", "More bread.", "More rye.")
+    report = build(hub, BuildOptions())
+    assert report.rendered > 10  # everything, not what the damaged cache said
+    assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
+    assert cache.load(hub, cache.code_digest())[0] is not None  # written again, whole
+
+
+def test_a_cache_from_another_sitegen_is_not_used(hub: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache, "code_digest", lambda: b"another version")
+    report = build(hub, BuildOptions())
+    assert report.rendered > 10
+    assert any("sitegen or its libraries changed" in line for line in report.explanation)
+
+
+def test_failed_incremental_build_leaves_output_and_cache_as_they_were(hub: Path, tmp_path: Path) -> None:
+    before = tree_digest(hub / "_site")
+    cached = cache.cache_file(hub).read_bytes()
+    _edit(hub / "content/interviews/ana.md", "More bread.", "More bread.\n\nAnd more.")
+    (hub / "templates/story.html").write_text("{% extends 'base.html' %}{% block content %}{{ nope }}{% endblock %}")
+    with pytest.raises(SitegenError):
+        build(hub, BuildOptions())
+    assert tree_digest(hub / "_site") == before
+    assert cache.cache_file(hub).read_bytes() == cached
+    (hub / "templates/story.html").write_text((DEFAULT_TEMPLATES / "story.html").read_text(encoding="utf-8"))
+    build(hub, BuildOptions())
+    assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
+
+
+def test_parallel_build_is_byte_identical_to_single_process(tmp_path: Path) -> None:
+    site = tmp_path / "corpus"
+    write_corpus(site, 90, seed=3)
+    build(site, BuildOptions(jobs=1, clean=True))
+    one = tree_digest(site / "_site")
+    report = build(site, BuildOptions(jobs=2, clean=True))
+    assert report.rendered > 100
+    assert tree_digest(site / "_site") == one
+    # ...and an incremental build after many edits at once (enough to use the workers).
+    for path in sorted((site / "content/interviews").glob("*.md"))[:50]:
+        _edit(path, "## ", "## Again: ")
+    build(site, BuildOptions(jobs=2))
+    assert tree_digest(site / "_site") == clean_digest(site, tmp_path)
+
+
+def test_cache_folder_is_git_ignored_and_outside_the_output(hub: Path) -> None:
+    folder = hub / cache.FOLDER
+    assert (folder / ".gitignore").read_text(encoding="utf-8").splitlines()[-1] == "*"
+    assert not (hub / "_site" / cache.FOLDER).exists()
+
+
+def test_cli_jobs_clean_and_explain(hub: Path, cli: Callable[..., object]) -> None:
+    result = cli("build", str(hub), "--explain")
+    assert result.exit_code == 0
+    assert "nothing changed since the last build" in result.output
+    result = cli("build", str(hub), "--clean", "--jobs", "1", "--explain")
+    assert result.exit_code == 0
+    assert "interviews/ana/index.html: rendered (--clean)" in result.output
+    result = cli("build", str(hub), "--jobs", "-1")
+    assert result.exit_code == 2
+
+
+def test_a_future_entry_appears_when_due_without_any_file_changing(hub: Path, tmp_path: Path) -> None:
+    (hub / "content/stories/later.md").write_text("---\ntitle: Later\ndate: 2030-01-01\n---\nSoon.\n")
+    before_due = datetime(2029, 12, 31, tzinfo=timezone.utc)
+    build(hub, BuildOptions(now=before_due))
+    assert not (hub / "_site/stories/later/index.html").exists()
+    assert build(hub, BuildOptions(now=before_due)).rendered == 0
+    due = datetime(2030, 1, 2, tzinfo=timezone.utc)
+    build(hub, BuildOptions(now=due))
+    assert (hub / "_site/stories/later/index.html").is_file()
+    assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path, now=due)
+
+
+def test_warnings_are_shown_again_when_nothing_is_rebuilt(make_site: Callable[..., Path]) -> None:
+    consentless = INTERVIEW.format(title="No consent").replace("  role: Baker\n", "  role: Baker\n  contact: {email: a@b.org}\n")
+    site = make_site(files={"content/interviews/ana.md": consentless})
+    first = build(site, BuildOptions())
+    again = build(site, BuildOptions())
+    assert again.rendered == 0
+    assert [w.message for w in again.warnings] == [w.message for w in first.warnings]
+    assert any("consent" in w.message for w in again.warnings)
