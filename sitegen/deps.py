@@ -28,6 +28,7 @@ from .model import Heading, Link, Page, Person
 #: (headings included: the questions index groups interviews by them) are its metadata.
 BODY_FIELDS = ("body_html", "word_count")
 _METADATA_FIELDS = tuple(f.name for f in fields(Page) if f.name not in BODY_FIELDS)
+_HEADINGS = _METADATA_FIELDS.index("headings")
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,10 +141,16 @@ def _digest(value: Any) -> bytes:
 
 
 def page_digests(page: Page) -> tuple[bytes, bytes]:
-    """Digests of a page's metadata and of its body."""
-    meta = tuple(Page.__dict__[n].__get__(page, Page) for n in _METADATA_FIELDS)
-    body = tuple(Page.__dict__[n].__get__(page, Page) for n in BODY_FIELDS)
-    return _digest(meta), _digest(body)
+    """Digests of a page's metadata and of its body.
+
+    Headings count as metadata without their line numbers (which only locate error
+    messages): adding a paragraph moves the headings below it, and must not make every
+    page depend on it. The body's digest covers them with their lines.
+    """
+    meta = [Page.__dict__[n].__get__(page, Page) for n in _METADATA_FIELDS]
+    meta[_HEADINGS] = tuple((h.id, h.text, h.level) for h in meta[_HEADINGS])
+    body = tuple(Page.__dict__[n].__get__(page, Page) for n in (*BODY_FIELDS, "headings"))
+    return _digest(tuple(meta)), _digest(body)
 
 
 def combine(parts: Iterator[Any] | list[Any] | tuple[Any, ...]) -> bytes:

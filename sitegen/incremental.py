@@ -97,9 +97,9 @@ class Incremental:
         if set(old.static) - set(statics):
             return None  # a static file was removed
         for target, file in statics.items():
-            record = old.static.get(target)
-            if record is not None and (record[0] != str(file.path) or record[1][1] == -1
-                                       or record[1] != cache.stat_of(file.path)):
+            known = old.static.get(target)
+            if known is not None and (known[0] != str(file.path) or known[1][1] == -1
+                                      or known[1] != cache.stat_of(file.path)):
                 return None
         if cache.output_stats(self.config.output) != old.files:
             return None
@@ -252,10 +252,10 @@ class Incremental:
                         why = f"rendered again (static file {assets[0]} changed)"
                     elif any(actual.get(out) != self.old.files.get(out) for out in record.outputs):
                         why = "rendered again (its output file was changed or deleted by hand)"
-            if why is None:
+            if why is None and record is not None:
                 self.new.jobs[name] = record
             else:
-                self.explain(name, why)
+                self.explain(name, why or "rendered")
                 todo.append(i)
         return todo
 
@@ -326,9 +326,9 @@ class Incremental:
         for static in self.static_files:
             if static.target.endswith(".css"):
                 self.guard.scan_css(static.target, static.path)
-        findings = self.guard.problems()
-        if findings:
-            raise BuildError(findings)
+        problems = self.guard.problems()
+        if problems:
+            raise BuildError(problems)
 
     def _outcome(self, jobs: list[Job], todo: list[int], results: dict[int, Rendered]) -> Outcome:
         for i in todo:

@@ -15,6 +15,7 @@ import math
 import traceback
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from functools import partial
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -59,6 +60,11 @@ class OutputFile:
 
 #: A unit of rendering work: its name (the first file it writes) and what renders it.
 Job = tuple[str, Callable[[], Iterable[OutputFile]]]
+
+
+def _single(make: Callable[..., OutputFile], *args: Any, **kwargs: Any) -> list[OutputFile]:
+    """A job that makes one file."""
+    return [make(*args, **kwargs)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,7 +314,7 @@ class Renderer:
             return [OutputFile(output_file(site_path), html.encode("utf-8"))]
 
         for number in range(1, total + 1):
-            yield output_file(page_number_path(first, number)), lambda number=number: render(number)
+            yield output_file(page_number_path(first, number)), partial(render, number)
 
     def render_all(self) -> Iterator[OutputFile]:
         """Every file of the site except static files. Template problems are collected
@@ -329,20 +335,20 @@ class Renderer:
         and parallel.py sends only their positions to worker processes."""
         site, config = self.site, self.config
         for page in (*site.entries, *site.pages):
-            yield output_file(page.url), lambda page=page: [self.render_page(page)]
+            yield output_file(page.url), partial(_single, self.render_page, page)
         for ed in site.editions:  # one home, set of indexes, tags and feeds per language
             yield from self._edition_jobs(ed)
         people_title = self.catalogs.get(config.language, "people_title")
         yield output_file(PEOPLE_PATH), lambda: [self._html("people.html", PEOPLE_PATH, people_title)]
         for profile in site.people:
-            yield output_file(profile.url), lambda profile=profile: [
-                self._html("person.html", profile.url, profile.person.name, profile=profile)]
+            yield output_file(profile.url), partial(_single, self._html, "person.html", profile.url,
+                                                    profile.person.name, profile=profile)
         yield output_file(QUESTIONS_PATH), lambda: [
             self._html("questions.html", QUESTIONS_PATH, self.catalogs.get(config.language, "questions_title"))]
         yield "404.html", lambda: [self._html("404.html", "404.html", self.catalogs.get(config.language, "not_found_title"))]
         yield "sitemap.xml", lambda: [self.sitemap(), self.robots(), OutputFile(".nojekyll", b"")]
         if config.cname:
-            yield "CNAME", lambda: [OutputFile("CNAME", (config.cname + "\n").encode("ascii"))]
+            yield "CNAME", partial(_single, OutputFile, "CNAME", (config.cname + "\n").encode("ascii"))
 
     def _edition_jobs(self, ed: Site) -> Iterator[Job]:
         """The generated pages and feeds of one edition (the whole site, or one language)."""
@@ -357,8 +363,8 @@ class Renderer:
             yield from self.list_jobs("tag.html", tag.url, tag.entries, text("tag_title", tag=tag.name), ed, tag=tag)
         yield f"{ed.root}feed.xml", lambda: [self.atom_feed(f"{ed.root}feed.xml", ed.entries, title, ed)]
         for tag in ed.tags:
-            yield f"{tag.url}feed.xml", lambda tag=tag: [
-                self.atom_feed(f"{tag.url}feed.xml", tag.entries, f"{title}: {tag.name}", ed)]
+            yield f"{tag.url}feed.xml", partial(_single, self.atom_feed, f"{tag.url}feed.xml", tag.entries,
+                                                f"{title}: {tag.name}", ed)
         yield f"{ed.root}feed.json", lambda: [self.json_feed(ed)]
 
     def _html(self, template: str, site_path: str, title: str, edition: Site | None = None,
