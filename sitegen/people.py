@@ -9,7 +9,9 @@ theme can offer an "ask about this" link under each one. No I/O.
 
 from __future__ import annotations
 
+import heapq
 import re
+from itertools import combinations
 from dataclasses import dataclass
 
 from .model import Answer, Heading, Page, Person, Profile, QuestionGroup
@@ -48,23 +50,56 @@ def relate(entries: tuple[Page, ...], limit: int) -> dict[str, tuple[Page, ...]]
     related: dict[str, tuple[Page, ...]] = {}
     if limit <= 0:
         return related
-    tag_sets = {entry.url: {slugify(t) for t in entry.tags} for entry in entries}
+    # Comparing every entry with every other was quadratic (two minutes for 10,000
+    # entries): candidates come from an index of the entries (positions, newest first) of
+    # each tag, and those sharing k tags from intersections of k of those sets.
+    tag_sets = [{slugify(t) for t in entry.tags} for entry in entries]
+    by_tag: dict[str, list[int]] = {}
+    for index, tags in enumerate(tag_sets):
+        for tag in tags:
+            by_tag.setdefault(tag, []).append(index)
+    members = {tag: set(indices) for tag, indices in by_tag.items()}
     versions = {(e.translation_key, e.lang) for e in entries if e.translation_key}
-    for entry in entries:
-        mine = tag_sets[entry.url]
+
+    def offered(entry: Page, other: Page) -> bool:
+        if other.url == entry.url or _same_work(entry, other):
+            return False
+        # A translation's version in the reader's language is a candidate of its own.
+        return other.lang == entry.lang or (other.translation_key, entry.lang) not in versions
+
+    for index, entry in enumerate(entries):
+        mine = sorted(tag_sets[index])
         if not mine:
             continue
-        scored = []
-        for index, other in enumerate(entries):  # entries are newest first: index breaks ties
-            if other.url == entry.url or _same_work(entry, other):
-                continue
-            if other.lang != entry.lang and (other.translation_key, entry.lang) in versions:
-                continue  # its version in the reader's language is a candidate of its own
-            shared = len(mine & tag_sets[other.url])
-            if shared:
-                scored.append((-shared, index, other))
-        scored.sort(key=lambda item: (item[0], item[1]))
-        related[entry.url] = tuple(other for _, _, other in scored[:limit])
+        chosen: list[int] = []
+        if len(mine) > 8:  # rare: count shared tags directly
+            counts: dict[int, int] = {}
+            for tag in mine:
+                for other in by_tag[tag]:
+                    counts[other] = counts.get(other, 0) + 1
+            ranked = sorted(counts, key=lambda i: (-counts[i], i))
+            chosen = [i for i in ranked if offered(entry, entries[i])][:limit]
+        else:
+            higher: set[int] = set()  # entries sharing more tags than the level at hand
+            for level in range(len(mine), 1, -1):
+                at_least: set[int] = set()
+                for group in combinations(mine, level):
+                    at_least |= set.intersection(*(members[tag] for tag in group))
+                for other in sorted(at_least - higher):
+                    if len(chosen) < limit and offered(entry, entries[other]):
+                        chosen.append(other)
+                higher |= at_least
+            if len(chosen) < limit:  # sharing one tag: newest first, straight from the index
+                seen: set[int] = set()
+                for other in heapq.merge(*(by_tag[tag] for tag in mine)):
+                    if len(chosen) >= limit:
+                        break
+                    if other in seen or other in higher:
+                        continue
+                    seen.add(other)
+                    if offered(entry, entries[other]):
+                        chosen.append(other)
+        related[entry.url] = tuple(entries[i] for i in chosen)
     return related
 
 
