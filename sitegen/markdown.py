@@ -5,7 +5,8 @@ CommonMark plus tables, strikethrough and footnotes, with sitegen's plugins list
 what the rules learn (headings, images, the first paragraph) goes into the ``env``
 dict of the render, which ``parse.py`` reads back.
 
-``env`` keys read: ``urls`` (a :class:`~sitegen.urls.Urls`). Keys written:
+``env`` keys read: ``urls`` (a :class:`~sitegen.urls.Urls`), ``static_dir`` (the site's
+``static/`` folder, where root-relative images are looked up for their size). Keys written:
 ``headings`` (list of :class:`~sitegen.model.Heading`), ``images`` (list of
 ``(src, line)``), ``unsafe_html`` (list of ``(what, line)``), ``first_paragraph`` (plain text), ``line_offset`` (read: the file
 line where the body starts, so token lines become file lines).
@@ -13,13 +14,16 @@ line where the body starts, so token lines become file lines).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Iterator, MutableMapping
+from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
+from .images import image_size
 from .model import Heading
 from .safety import unsafe_html
 from .slugs import unique_slug
@@ -90,7 +94,8 @@ def _walk_inline(tokens: list[Token]) -> Iterator[tuple[Token, Token, int]]:
 
 def site_links_plugin(md: MarkdownIt) -> None:
     """Give root-relative links and images (``/about/``, ``/images/a.jpg``) the site's
-    base path, mark external links ``rel="noopener noreferrer"``, and record images."""
+    base path, mark external links ``rel="noopener noreferrer"``, record images, and give
+    images found under ``static/`` their ``width`` and ``height``."""
 
     def rule(state: StateCore) -> None:
         urls = state.env.get("urls")
@@ -107,6 +112,7 @@ def site_links_plugin(md: MarkdownIt) -> None:
             elif child.type == "image":
                 src = str(child.attrGet("src") or "")
                 images.append((src, _file_line(parent, state.env) + breaks))
+                _set_image_size(child, src, state.env.get("static_dir"))
                 if urls is not None:
                     child.attrSet("src", urls.link(src))
 
@@ -132,6 +138,20 @@ def raw_html_plugin(md: MarkdownIt) -> None:
                     found.append((what, _file_line(parent, state.env) + breaks))
 
     md.core.ruler.push("sitegen_raw_html", rule)
+
+
+def _set_image_size(image: Token, src: str, static_dir: Path | None) -> None:
+    """Width and height from the file, so the page does not jump as the image loads."""
+    if static_dir is None or not src.startswith("/") or src.startswith("//"):
+        return
+    rel = unquote(src.split("?", 1)[0].split("#", 1)[0]).lstrip("/")
+    target = (static_dir / rel).resolve()
+    if not target.is_relative_to(static_dir.resolve()):
+        return
+    size = image_size(target)
+    if size is not None:
+        image.attrSet("width", str(size[0]))
+        image.attrSet("height", str(size[1]))
 
 
 def first_paragraph_plugin(md: MarkdownIt) -> None:

@@ -342,7 +342,7 @@ def parse_source(source: Source, config: Config, md: MarkdownIt) -> tuple[Page |
                 hint="use an https:// address, a mailto: address or a path on the site such as /about/")
     if any(p.severity == "error" for p in f.problems):
         return None, f.problems
-    env: dict[str, Any] = {"urls": config.urls, "line_offset": fm.body_line}
+    env: dict[str, Any] = {"urls": config.urls, "line_offset": fm.body_line, "static_dir": config.root / "static"}
     # markdown-it keeps javascript:, vbscript:, file: and data: links (other than
     # images) out of the HTML; links and images are recorded with their lines.
     body_html = md.render(fm.body, env)
