@@ -56,3 +56,12 @@ def test_home_and_interview_stay_light(built: Path) -> None:
         weight = page_weight(built, built / rel)
         assert weight["css"] > 0
         assert sum(weight.values()) < 60 * 1024, (rel, weight)
+
+
+@pytest.mark.parametrize("name", ["home.png", "interview.png"])
+def test_readme_screenshots_are_small_pngs(name: str) -> None:
+    shot = REPO / "docs" / name
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert shot.stat().st_size < 150 * 1024
+    readme = soup(REPO / "README.md")  # the README's images are HTML <img> tags
+    assert any(img.get("src") == f"docs/{name}" and img.get("alt") for img in readme.find_all("img"))

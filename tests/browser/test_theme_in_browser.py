@@ -238,3 +238,19 @@ def test_screenshots_for_people_to_look_at(site: ServedSite, pages, contexts, vi
         # The theme's own colours apply (not the browser's defaults) in both schemes.
         background = page.evaluate("getComputedStyle(document.body).backgroundColor")
         assert background not in ("rgba(0, 0, 0, 0)", "rgb(255, 255, 255)")
+
+
+def test_readme_screenshots(site: ServedSite, pages, browser) -> None:
+    """Phone-sized, first-screen shots for the README: tests/_artifacts/readme-*.png.
+    docs/home.png and docs/interview.png are copies of them, refreshed by hand."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for name, scheme in (("home", "light"), ("interview", "dark")):
+        context = browser.new_context(viewport={"width": 390, "height": 760}, color_scheme=scheme)
+        try:
+            page = context.new_page()
+            page.goto(_page_url(site, pages, name), wait_until="load")
+            target = ARTIFACTS / f"readme-{name}.png"
+            page.screenshot(path=str(target), full_page=False)
+            assert 1000 < target.stat().st_size < 150 * 1024
+        finally:
+            context.close()
