@@ -7,7 +7,7 @@ as GitHub Pages serves a project site; one headless Chromium serves every test.
 
 from __future__ import annotations
 
-import json
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import urlsplit
@@ -74,24 +74,54 @@ def _page_url(site: ServedSite, pages: dict[str, str], name: str) -> str:
     return site.url(pages[name])
 
 
+@contextmanager
+def _watched(page: Any, expected_404: str | None = None) -> Iterator[list[str]]:
+    """Collect what goes wrong while loading pages: console errors and warnings, script
+    errors, failed requests, HTTP errors, and any request to a host other than 127.0.0.1."""
+    problems: list[str] = []
+    handlers = {
+        "console": lambda msg: problems.append(f"console {msg.type}: {msg.text}")
+        if msg.type in ("error", "warning") and msg.location.get("url") != expected_404 else None,
+        "pageerror": lambda exc: problems.append(f"script error: {exc}"),
+        "requestfailed": lambda req: problems.append(f"failed request: {req.url} ({req.failure})"),
+        "request": lambda req: problems.append(f"request to another host: {req.url}")
+        if urlsplit(req.url).hostname != "127.0.0.1" else None,
+        "response": lambda res: problems.append(f"HTTP {res.status}: {res.url}")
+        if res.status >= 400 and res.url != expected_404 else None,
+    }
+    for event, handler in handlers.items():
+        page.on(event, handler)
+    try:
+        yield problems
+    finally:
+        for event, handler in handlers.items():
+            page.remove_listener(event, handler)
+
+
 def test_every_page_loads_cleanly(site: ServedSite, contexts) -> None:
     page = contexts[("desktop", "light")]
-    problems: list[str] = []
-    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}")
-            if msg.type in ("error", "warning") else None)
-    page.on("pageerror", lambda exc: problems.append(f"script error: {exc}"))
-    page.on("requestfailed", lambda req: problems.append(f"failed request: {req.url} ({req.failure})"))
-    page.on("request", lambda req: problems.append(f"request to another host: {req.url}")
-            if urlsplit(req.url).hostname != "127.0.0.1" else None)
-    page.on("response", lambda res: problems.append(f"HTTP {res.status}: {res.url}") if res.status >= 400 else None)
     paths = site.page_paths()
     assert len(paths) > 20
-    for rel in paths:
-        before = len(problems)
-        # networkidle: the favicon and late requests finish before the next page starts.
-        page.goto(site.url(rel), wait_until="networkidle")
-        problems[before:] = [f"{rel}: {p}" for p in problems[before:]]
+    with _watched(page) as problems:
+        for rel in paths:
+            before = len(problems)
+            # networkidle: the favicon and late requests finish before the next page starts.
+            page.goto(site.url(rel), wait_until="networkidle")
+            problems[before:] = [f"{rel}: {p}" for p in problems[before:]]
     assert problems == []
+
+
+def test_a_missing_address_shows_the_styled_404_page(site: ServedSite, contexts) -> None:
+    """GitHub Pages answers any missing address, however deep, with 404.html: its links
+    and stylesheet must work from there too."""
+    page = contexts[("phone", "dark")]
+    missing = site.url("no/such/page/")
+    with _watched(page, expected_404=missing) as problems:
+        response = page.goto(missing, wait_until="networkidle")
+    assert response is not None and response.status == 404
+    assert problems == []
+    assert page.evaluate("getComputedStyle(document.body).display") == "flex"  # the theme's CSS applied
+    assert page.locator("main a.button").get_attribute("href") == "/repo/"
 
 
 def _axe(page: Any) -> list[dict[str, Any]]:
