@@ -27,6 +27,9 @@ AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
 PREFIX = "/repo/"
+# axe-core is served from the site's own origin, outside /repo/: the pages' Content-Security-Policy
+# allows scripts from 'self' only, so an inline copy of axe would be refused.
+AXE_URL_PATH = "/__tests__/axe.min.js"
 
 needs_chromium = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install chromium)")
@@ -38,6 +41,11 @@ class ServedSite:
 
     output: Path
     origin: str  # http://127.0.0.1:PORT
+
+    @property
+    def axe_url(self) -> str:
+        """Where the test server serves axe-core (same origin as the pages, outside the site)."""
+        return self.origin + AXE_URL_PATH
 
     @property
     def base(self) -> str:
@@ -62,6 +70,8 @@ class _PagesHandler(SimpleHTTPRequestHandler):
 
     def translate_path(self, path: str) -> str:
         clean = path.split("?", 1)[0].split("#", 1)[0]
+        if clean == AXE_URL_PATH:
+            return str(AXE)
         if not clean.startswith(PREFIX):
             return str(Path(self.directory) / "__outside_the_site__")
         return super().translate_path("/" + clean[len(PREFIX):])
