@@ -198,9 +198,12 @@ _TARGET_KEYS = """targets => [...document.querySelectorAll(targets)]
   .map(el => el.tagName.toLowerCase() + '|' + (el.getAttribute('href') || el.name || el.id) + '|' + el.textContent.trim().slice(0, 40))"""
 
 
-@pytest.mark.parametrize("name", ["home", "interview", "video-interview", "contact", "membership"])
-def test_keyboard_reaches_everything_with_a_visible_ring(site: ServedSite, pages, contexts, name: str) -> None:
-    page = contexts[("phone", "light")]
+@pytest.mark.parametrize(("name", "scheme"), [("home", "light"), ("home", "dark"), ("interview", "light"),
+                                             ("video-interview", "dark"), ("contact", "light"),
+                                             ("contact", "dark"), ("membership", "light"), ("person", "dark")])
+def test_keyboard_reaches_everything_with_a_visible_ring(site: ServedSite, pages, contexts, name: str,
+                                                         scheme: str) -> None:
+    page = contexts[("phone", scheme)]
     page.bring_to_front()  # keyboard focus follows the front page
     page.goto(_page_url(site, pages, name), wait_until="load")
     stops = page.evaluate(_TARGET_KEYS, TARGETS)
