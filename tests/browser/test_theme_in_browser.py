@@ -8,7 +8,6 @@ as GitHub Pages serves a project site; one headless Chromium serves every test.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import urlsplit
 
