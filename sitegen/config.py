@@ -7,7 +7,6 @@ in the file is reported at once, each with its key and line.
 
 from __future__ import annotations
 
-import difflib
 import re
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .contact import EMAIL_RE, parse_contact
-from .errors import BuildError, Problem, SitegenError
+from .errors import BuildError, Problem, SitegenError, did_you_mean, shown
 from .frontmatter import load_yaml
 from .membership import parse_membership
 from .model import Author, Config, Connections, Link
@@ -51,12 +50,6 @@ KEYS: dict[str, str] = {
     "private": "values that never reach the output",
 }
 REQUIRED = ("title", "base_url")
-
-
-def did_you_mean(key: str, known: list[str] | tuple[str, ...] | dict[str, Any]) -> str:
-    """``" (did you mean 'title'?)"`` for a close match of ``key``, else ``""``."""
-    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def load_config(root: Path, base_url: str | None = None, output: str | Path | None = None) -> Config:
@@ -126,17 +119,10 @@ class _Checker:
             self.error(key, f"must be {name} (got {value!r})")
             return None
         if not isinstance(value, kind):
-            self.error(key, f"must be {name} (got {_shown(value)})")
+            self.error(key, f"must be {name} (got {shown(value)})")
             return None
         return value
 
-
-def _shown(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return repr(value)
 
 
 def check_url(value: str, schemes: tuple[str, ...] = ("http", "https", "mailto"), relative: bool = False) -> bool:
@@ -288,7 +274,7 @@ def _languages(c: _Checker, value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, list) or not value:
-        c.error("languages", f"must be a list of language codes, e.g. [en, es] (got {_shown(value)})")
+        c.error("languages", f"must be a list of language codes, e.g. [en, es] (got {shown(value)})")
         return ()
     codes: list[str] = []
     for code in value:

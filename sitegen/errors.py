@@ -8,8 +8,9 @@ problems raises :class:`BuildError` with all of them. Only ``cli.py`` prints the
 from __future__ import annotations
 
 import re
+import difflib
 from dataclasses import dataclass
-from typing import Iterable, Literal
+from typing import Any, Iterable, Literal
 
 Severity = Literal["error", "warning"]
 
@@ -113,3 +114,18 @@ def format_problems(problems: Iterable[Problem], limit: int = MAX_SHOWN) -> str:
     if len(ordered) > limit:
         shown.append(f"... and {len(ordered) - limit} more problems")
     return "\n".join(shown)
+
+
+def did_you_mean(key: str, known: Iterable[str]) -> str:
+    """``" (did you mean 'title'?)"`` for a close match of ``key`` among ``known``, else ``""``."""
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def shown(value: Any) -> str:
+    """A value as a settings message shows it: ``a mapping``, ``a list`` or its repr."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)

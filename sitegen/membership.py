@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from babel.numbers import get_currency_precision, is_currency
 from markupsafe import Markup
 
-from .errors import Problem
+from .errors import Problem, did_you_mean, shown
 from .slugs import slugify
 from .urls import entry_path
 
@@ -286,17 +286,9 @@ class _Counter:
 def _unknown(mapping: dict[Any, Any], known: tuple[str, ...], prefix: str, what: str, report: Report) -> None:
     for key in mapping:
         if key not in known:
-            close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
-            report(f"{prefix}.{key}", f"is not {what}" + (f" (did you mean '{close[0]}'?)" if close else ""),
+            report(f"{prefix}.{key}", f"is not {what}{did_you_mean(str(key), known)}",
                    "the settings here are: " + ", ".join(known))
 
-
-def _shown(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return repr(value)
 
 
 def _number(value: Any) -> Decimal | None:
@@ -318,7 +310,7 @@ def _number(value: Any) -> Decimal | None:
 
 def _currency(value: Any, key: str, report: Report) -> str | None:
     if not isinstance(value, str) or not value.strip():
-        report(key, f"must be a currency code such as USD, EUR or JPY (got {_shown(value)})",
+        report(key, f"must be a currency code such as USD, EUR or JPY (got {shown(value)})",
                "use the three-letter ISO 4217 code")
         return None
     code = value.strip().upper()
@@ -337,7 +329,7 @@ def _amount(value: Any, key: str, currency: str | None, report: Report, *, allow
     number = _number(value)
     if number is None or number < 0 or (number == 0 and not allow_zero):
         what = "a number, 0 or more" if allow_zero else "a positive number"
-        report(key, f"must be {what} (got {_shown(value)})", "write just the number, e.g. 5 or 4.50, without the currency")
+        report(key, f"must be {what} (got {shown(value)})", "write just the number, e.g. 5 or 4.50, without the currency")
         return None
     if currency is not None:
         digits = get_currency_precision(currency)
@@ -359,7 +351,7 @@ def _text(mapping: dict[str, Any], name: str, key: str, report: Report, required
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     if not isinstance(value, str):
-        report(key, f"must be text (got {_shown(value)})")
+        report(key, f"must be text (got {shown(value)})")
         return None
     return value.strip()
 
@@ -369,7 +361,7 @@ def _flag(mapping: dict[str, Any], name: str, default: bool, report: Report) -> 
     if value is None:
         return default
     if not isinstance(value, bool):
-        report(f"membership.{name}", f"must be true or false (got {_shown(value)})")
+        report(f"membership.{name}", f"must be true or false (got {shown(value)})")
         return default
     return value
 
@@ -380,7 +372,7 @@ def _goal(value: Any, report: Report) -> Goal | None:
                "e.g. goal: {amount: 60000, currency: USD, period: year}")
         return None
     if not isinstance(value, dict):
-        report("membership.goal", f"must be a mapping with amount, currency and period (got {_shown(value)})",
+        report("membership.goal", f"must be a mapping with amount, currency and period (got {shown(value)})",
                "e.g. goal: {amount: 60000, currency: USD, period: year}")
         return None
     _unknown(value, GOAL_KEYS, "membership.goal", "a goal setting", report)
@@ -388,7 +380,7 @@ def _goal(value: Any, report: Report) -> Goal | None:
     amount = _amount(value.get("amount"), "membership.goal.amount", currency, report)
     period = value.get("period")
     if period not in PERIODS:
-        report("membership.goal.period", f"must be month or year (got {_shown(period)})",
+        report("membership.goal.period", f"must be month or year (got {shown(period)})",
                "the goal is an income per month or per year")
         return None
     if currency is None or amount is None:
@@ -399,7 +391,7 @@ def _goal(value: Any, report: Report) -> Goal | None:
 def _tiers(value: Any, goal: Goal | None, report: Report) -> list[Tier]:
     if not isinstance(value, list) or not value:
         report("membership.tiers" if value is not None else "membership",
-               "needs at least one tier" if value in (None, []) else f"must be a list of tiers (got {_shown(value)})",
+               "needs at least one tier" if value in (None, []) else f"must be a list of tiers (got {shown(value)})",
                "e.g. tiers: [{name: Reader, price: 5, currency: USD, interval: month, join_url: https://...}]")
         return []
     tiers: list[Tier] = []
@@ -419,7 +411,7 @@ def _tiers(value: Any, goal: Goal | None, report: Report) -> list[Tier]:
 
 def _tier(item: Any, key: str, goal: Goal | None, report: Report) -> Tier | None:
     if not isinstance(item, dict):
-        report(key, f"must be a mapping with name, price, currency, interval and join_url (got {_shown(item)})")
+        report(key, f"must be a mapping with name, price, currency, interval and join_url (got {shown(item)})")
         return None
     _unknown(item, TIER_KEYS, key, "a tier setting", report)
     name = _text(item, "name", f"{key}.name", report, required="tier")
@@ -432,7 +424,7 @@ def _tier(item: Any, key: str, goal: Goal | None, report: Report) -> Tier | None
     price = _amount(item.get("price"), f"{key}.price", currency, report)
     interval = item.get("interval")
     if interval not in INTERVALS:
-        report(f"{key}.interval", f"must be month, year or once (got {_shown(interval)})",
+        report(f"{key}.interval", f"must be month, year or once (got {shown(interval)})",
                "month and year are subscriptions; once is a single payment")
     join_url = _join_url(item.get("join_url"), f"{key}.join_url", report)
     description = _text(item, "description", f"{key}.description", report) or ""
@@ -440,7 +432,7 @@ def _tier(item: Any, key: str, goal: Goal | None, report: Report) -> Tier | None
     fee = _fee(item.get("provider_fee"), f"{key}.provider_fee", currency, report)
     featured = item.get("featured", False)
     if not isinstance(featured, bool):
-        report(f"{key}.featured", f"must be true or false (got {_shown(featured)})")
+        report(f"{key}.featured", f"must be true or false (got {shown(featured)})")
         featured = False
     if name is None or currency is None or price is None or interval not in INTERVALS or join_url is None:
         return None
@@ -457,7 +449,7 @@ def _join_url(value: Any, key: str, report: Report) -> str | None:
     hint = "a link where readers join: https://... (a payment link, Ko-fi, Liberapay...) or mailto:you@example.org"
     if not isinstance(value, str) or not value.strip():
         report(key, "is missing: every tier needs a join link" if value is None
-               else f"must be a link (got {_shown(value)})", hint)
+               else f"must be a link (got {shown(value)})", hint)
         return None
     url = value.strip()
     parts = urlsplit(url)
@@ -482,7 +474,7 @@ def _fee(value: Any, key: str, currency: str | None, report: Report) -> Fee | No
     if value is None:
         return None
     if not isinstance(value, dict):
-        report(key, f"must be a mapping with percent and/or fixed (got {_shown(value)})",
+        report(key, f"must be a mapping with percent and/or fixed (got {shown(value)})",
                "e.g. provider_fee: {percent: 2.9, fixed: 0.30}")
         return None
     _unknown(value, FEE_KEYS, key, "a fee setting", report)
@@ -490,7 +482,7 @@ def _fee(value: Any, key: str, currency: str | None, report: Report) -> Fee | No
     if "percent" in value:
         number = _number(value["percent"])
         if number is None or number < 0 or number >= 100:
-            report(f"{key}.percent", f"must be a number from 0 to below 100 (got {_shown(value['percent'])})",
+            report(f"{key}.percent", f"must be a number from 0 to below 100 (got {shown(value['percent'])})",
                    "write 2.9 for 2.9%")
             return None
         percent = number
@@ -507,7 +499,7 @@ def _cap(value: Any, report: Report) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        report("membership.cap", f"must be a whole number of members, 1 or more (got {_shown(value)})",
+        report("membership.cap", f"must be a whole number of members, 1 or more (got {shown(value)})",
                "the most members you want to serve, e.g. cap: 1200")
         return None
     return value
@@ -517,14 +509,14 @@ def _faq(value: Any, report: Report) -> tuple[Question, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
-        report("membership.faq", f"must be a list of question/answer pairs (got {_shown(value)})",
+        report("membership.faq", f"must be a list of question/answer pairs (got {shown(value)})",
                "e.g. faq: [{question: Can I cancel?, answer: Any time.}]")
         return ()
     questions = []
     for index, item in enumerate(value):
         key = f"membership.faq[{index}]"
         if not isinstance(item, dict):
-            report(key, f"must be a mapping with question and answer (got {_shown(item)})")
+            report(key, f"must be a mapping with question and answer (got {shown(item)})")
             continue
         _unknown(item, FAQ_KEYS, key, "a question setting", report)
         question = _text(item, "question", f"{key}.question", report, required="question")
@@ -544,7 +536,7 @@ def _invite(value: Any, report: Report) -> tuple[bool, dict[str, str]]:
     if isinstance(value, dict) and value and all(isinstance(k, str) and isinstance(v, str) and v.strip()
                                                    for k, v in value.items()):
         return True, {k: v.strip() for k, v in value.items()}
-    report("membership.invite", f"must be true, false, a sentence, or a sentence per language (got {_shown(value)})",
+    report("membership.invite", f"must be true, false, a sentence, or a sentence per language (got {shown(value)})",
            "e.g. invite: false, or invite: {en: This hub is reader-funded., es: Este sitio lo pagan sus lectores.}")
     return True, {}
 
@@ -555,7 +547,7 @@ def _mix(value: Any, draft: Membership, raw_names: set[str], report: Report) -> 
         return ()
     hint = "e.g. mix: {Reader: 80, Patron: 20}: the percent of members you expect at each tier, adding up to 100"
     if not isinstance(value, dict) or not value:
-        report("membership.mix", f"must be a mapping of tier name to percent (got {_shown(value)})", hint)
+        report("membership.mix", f"must be a mapping of tier name to percent (got {shown(value)})", hint)
         return ()
     by_name = {t.name: t for t in draft.tiers}
     shares: list[Share] = []
@@ -571,7 +563,7 @@ def _mix(value: Any, draft: Membership, raw_names: set[str], report: Report) -> 
             continue
         number = _number(percent)
         if number is None or number <= 0 or number > 100:
-            report(key, f"must be a percent above 0 and up to 100 (got {_shown(percent)})", hint)
+            report(key, f"must be a percent above 0 and up to 100 (got {shown(percent)})", hint)
             continue
         if tier.currency != draft.goal.currency:
             report(key, f"is priced in {tier.currency}, the goal in {draft.goal.currency}: it cannot be mixed",

@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 
 from markdown_it import MarkdownIt
 
-from .config import LANG_RE, check_url, did_you_mean
+from .config import LANG_RE, check_url
 from .contact import CHANNELS, Channel, channel
 from .safety import INVISIBLE, invisible_values, unsafe_url_values
 from .discover import Source
-from .errors import Problem, SitegenError
+from .errors import Problem, SitegenError, did_you_mean
 from .frontmatter import FrontMatter, split_front_matter
 from .model import Config, Link, Page, Person
 from .slugs import slugify
