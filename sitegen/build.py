@@ -8,7 +8,7 @@ replaces the output only when everything succeeded. With a build cache
 
 from __future__ import annotations
 
-
+import gc
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -20,7 +20,6 @@ from .config import load_config
 from .contact import form_warnings
 from .discover import StaticFile, discover_content, discover_static
 from .errors import BuildError, Problem
-from .guard import SiteGuard
 from .i18n import load_catalogs
 from .incremental import Incremental
 from .membership import with_membership_page
@@ -68,6 +67,18 @@ class BuildReport:
 def build(root: Path, options: BuildOptions = BuildOptions(), progress: Progress | None = None) -> BuildReport:
     """Build the site in ``root``. Raises ``SitegenError``/``BuildError`` with every
     problem found; the previous output is then left exactly as it was."""
+    # A build makes few reference cycles but holds tens of thousands of pages: the cycle
+    # collector walking them again and again cost a third of collect() at 10,000 pages.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _build(root, options, progress)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _build(root: Path, options: BuildOptions, progress: Progress | None) -> BuildReport:
     started = time.perf_counter()
     config = load_config(root, base_url=options.base_url, output=options.output)
     check_output_folder(config.output, config.root)
@@ -102,7 +113,9 @@ def build(root: Path, options: BuildOptions = BuildOptions(), progress: Progress
             errors += exc.problems
         raise BuildError(errors)
 
-    from .render import Renderer  # here: a build with nothing to do never loads Jinja and Babel
+    # Here: a build with nothing to do never loads Jinja and Babel, or compiles the guard's rules.
+    from .guard import SiteGuard
+    from .render import Renderer
 
     with work.tracking_collect():
         site = collect(pages, config, drafts=options.drafts, future=options.future, now=now)

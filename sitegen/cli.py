@@ -11,18 +11,19 @@ import json
 import signal
 import sys
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TYPE_CHECKING, Callable, TypeVar
 
 import click
 
 from . import __version__
 from .build import BuildOptions, BuildReport, build
-from .check import CheckReport, check_output
 from .config import load_config
 from .themes import load_theme
 from .errors import Problem, SitegenError, format_problems
-from .scaffold import init_hub, new_content
-from .serve import PreviewServer, Rebuilt, ServeOptions, is_local
+
+if TYPE_CHECKING:  # check, scaffold and serve are loaded by their commands: `build` starts faster
+    from .check import CheckReport
+    from .serve import Rebuilt
 
 T = TypeVar("T")
 PROGRESS_THRESHOLD = 300
@@ -156,6 +157,8 @@ def check_command(directory: Path, no_build: bool, output_format: str, output: P
     if output is not None:
         output = output.resolve()
 
+    from .check import check_output
+
     def run() -> CheckReport:
         if not no_build:
             build(root, BuildOptions(drafts=drafts, output=output, base_url=base_url))
@@ -195,6 +198,8 @@ def _shown_path(path: Path) -> str:
 def init_command(directory: Path, title: str | None, base_url: str | None, force: bool, debug: bool) -> None:
     """Start a new hub in DIRECTORY (default: here): settings, sample content and a
     GitHub Pages workflow. Existing files are never overwritten without --force."""
+    from .scaffold import init_hub
+
     result = run_or_exit(debug, lambda: init_hub(directory, title=title, base_url=base_url, force=force),
                          failure="Nothing was written.")
     for rel in result.created:
@@ -225,6 +230,8 @@ def init_command(directory: Path, title: str | None, base_url: str | None, force
 def new_command(kind: str, title: str, person: str | None, lang: str | None, when: str | None,
                 slug: str | None, site: Path, debug: bool) -> None:
     """Write a new draft KIND (interview, story or page) called TITLE, and print its path."""
+    from .scaffold import new_content
+
     path = run_or_exit(debug, lambda: new_content(site.resolve(), kind, title, person=person, lang=lang,  # type: ignore[arg-type]
                                                    when=when, slug=slug), failure="Nothing was written.")
     click.echo(_shown_path(path))
@@ -245,6 +252,8 @@ def serve_command(directory: Path, port: int, host: str, drafts: bool, future: b
                   debug: bool) -> None:
     """Build the site in DIRECTORY (default: here), serve it on 127.0.0.1, rebuild it
     when a file changes and reload the open browser tabs. Ctrl-C stops it."""
+    from .serve import PreviewServer, ServeOptions, is_local
+
     root = directory.resolve()
 
     def reported(outcome: Rebuilt) -> None:

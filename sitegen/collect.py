@@ -80,13 +80,28 @@ def _with_url(page: Page, config: Config) -> Page:
     (``ana-es.md``) is dropped, as the folder already says the language, unless the
     page sets its own ``slug:``. A page with its own ``url:`` is published there as is."""
     if page.permalink:
-        return dataclasses.replace(page, url=page.permalink)
+        return _moved(page, page.slug, page.permalink)
     root = language_root(page.lang, config.language, config.languages)
     slug = page.slug
     suffix = "-" + slugify(page.lang)
     if root and "slug" not in page.lines and slug.endswith(suffix) and len(slug) > len(suffix):
         slug = slug[: -len(suffix)]
-    return dataclasses.replace(page, slug=slug, url=entry_path(page.kind, slug, root))
+    return _moved(page, slug, entry_path(page.kind, slug, root))
+
+
+_SLUG, _URL = Page.__dict__["slug"], Page.__dict__["url"]
+_SLOTS = tuple(Page.__dict__[f.name] for f in dataclasses.fields(Page) if f.name not in ("slug", "url"))
+
+
+def _moved(page: Page, slug: str, url: str) -> Page:
+    """``dataclasses.replace(page, slug=slug, url=url)``, for thousands of pages: the
+    fields are copied slot by slot (a tracked page's body is not read by the copy)."""
+    moved = object.__new__(type(page))
+    for slot in _SLOTS:
+        slot.__set__(moved, slot.__get__(page, Page))
+    _SLUG.__set__(moved, slug)
+    _URL.__set__(moved, url)
+    return moved
 
 
 def _check_collisions(pages: list[Page], roots: list[str]) -> None:

@@ -22,12 +22,12 @@ from .cache import CacheData, CacheError, JobRecord, SourceRecord, Summary
 from .deps import Parsed, Reads, combine, reading
 from .discover import Source, StaticFile
 from .errors import BuildError, Problem
-from .guard import SiteGuard
 from .model import Config, Site
 from .themes import Theme
 from .write import Staging
 
 if TYPE_CHECKING:  # parallel.py brings markdown-it, Jinja and Babel: a build with nothing to do needs none
+    from .guard import SiteGuard
     from .parallel import Rendered
     from .render import Job, Renderer
 

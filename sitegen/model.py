@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal, Mapping, NamedTuple
 
 from .contact import Channel, Contact
 from .l10n import reading_minutes
@@ -191,9 +191,9 @@ class Profile:
         return tuple(sorted(self.interviews + self.stories, key=lambda p: (p.date, p.title), reverse=True))
 
 
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """One interview's answer to a question: the interview and the question heading."""
+class Answer(NamedTuple):
+    """One interview's answer to a question: the interview and the question heading.
+    (A named tuple: the questions index makes one per question of every interview.)"""
 
     interview: Page
     question: Heading

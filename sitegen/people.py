@@ -9,7 +9,6 @@ theme can offer an "ask about this" link under each one. No I/O.
 
 from __future__ import annotations
 
-import heapq
 import re
 from itertools import combinations
 from dataclasses import dataclass
@@ -51,14 +50,14 @@ def relate(entries: tuple[Page, ...], limit: int) -> dict[str, tuple[Page, ...]]
     if limit <= 0:
         return related
     # Comparing every entry with every other was quadratic (two minutes for 10,000
-    # entries): candidates come from an index of the entries (positions, newest first) of
-    # each tag, and those sharing k tags from intersections of k of those sets.
+    # entries): candidates come from an index of the entries of each tag, as a bit set over
+    # their positions (newest first), and those sharing k tags from the AND of k of those.
     tag_sets = [{slugify(t) for t in entry.tags} for entry in entries]
     by_tag: dict[str, list[int]] = {}
     for index, tags in enumerate(tag_sets):
         for tag in tags:
             by_tag.setdefault(tag, []).append(index)
-    members = {tag: set(indices) for tag, indices in by_tag.items()}
+    masks = {tag: sum(1 << i for i in indices) for tag, indices in by_tag.items()}
     versions = {(e.translation_key, e.lang) for e in entries if e.translation_key}
 
     def offered(entry: Page, other: Page) -> bool:
@@ -80,25 +79,29 @@ def relate(entries: tuple[Page, ...], limit: int) -> dict[str, tuple[Page, ...]]
             ranked = sorted(counts, key=lambda i: (-counts[i], i))
             chosen = [i for i in ranked if offered(entry, entries[i])][:limit]
         else:
-            higher: set[int] = set()  # entries sharing more tags than the level at hand
-            for level in range(len(mine), 1, -1):
-                at_least: set[int] = set()
-                for group in combinations(mine, level):
-                    at_least |= set.intersection(*(members[tag] for tag in group))
-                for other in sorted(at_least - higher):
-                    if len(chosen) < limit and offered(entry, entries[other]):
-                        chosen.append(other)
-                higher |= at_least
-            if len(chosen) < limit:  # sharing one tag: newest first, straight from the index
-                seen: set[int] = set()
-                for other in heapq.merge(*(by_tag[tag] for tag in mine)):
-                    if len(chosen) >= limit:
-                        break
-                    if other in seen or other in higher:
-                        continue
-                    seen.add(other)
+            higher = 0  # entries sharing more tags than the level at hand
+            for level in range(len(mine), 0, -1):
+                if level == 1:
+                    at_least = 0
+                    for tag in mine:
+                        at_least |= masks[tag]
+                else:
+                    at_least = 0
+                    for group in combinations(mine, level):
+                        both = masks[group[0]]
+                        for tag in group[1:]:
+                            both &= masks[tag]
+                        at_least |= both
+                fresh = at_least & ~higher
+                while fresh and len(chosen) < limit:  # lowest position first: newest first
+                    lowest = fresh & -fresh
+                    fresh ^= lowest
+                    other = lowest.bit_length() - 1
                     if offered(entry, entries[other]):
                         chosen.append(other)
+                if len(chosen) >= limit:
+                    break
+                higher |= at_least
         related[entry.url] = tuple(entries[i] for i in chosen)
     return related
 
@@ -116,7 +119,7 @@ def question_key(text: str) -> str:
 
 def group_questions(entries: tuple[Page, ...]) -> tuple[QuestionGroup, ...]:
     """Questions asked (as ``## `` headings) in two or more interviews, by text."""
-    groups: dict[str, list[Answer]] = {}
+    groups: dict[str, list[tuple[Page, Heading]]] = {}
     for entry in entries:
         if entry.kind != "interview":
             continue
@@ -126,8 +129,8 @@ def group_questions(entries: tuple[Page, ...]) -> tuple[QuestionGroup, ...]:
             if not key or key in seen:
                 continue
             seen.add(key)
-            groups.setdefault(key, []).append(Answer(interview=entry, question=question))
-    shared = [QuestionGroup(key=key, text=answers[0].question.text, answers=tuple(answers))
+            groups.setdefault(key, []).append((entry, question))
+    shared = [QuestionGroup(key=key, text=answers[0][1].text, answers=tuple(map(Answer._make, answers)))
               for key, answers in groups.items() if len(answers) > 1]
     return tuple(sorted(shared, key=lambda g: (-len(g.answers), g.text.casefold())))
 

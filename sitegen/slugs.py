@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Letters that Unicode decomposition does not reduce to ASCII.
 _SPECIAL = str.maketrans(
@@ -26,6 +27,7 @@ def transliterate(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+@lru_cache(maxsize=1 << 16)  # tags, names and questions repeat across thousands of pages
 def slugify(text: str) -> str:
     """A lowercase, hyphenated slug; empty when ``text`` has no letters or digits."""
     return _NOT_WORD.sub("-", transliterate(text).lower()).strip("-")
