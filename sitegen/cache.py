@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from . import __version__
-from .deps import Parsed
+from .deps import Parsed, without_body
 from .discover import StaticFile
 from .errors import Problem
 from .model import Page
@@ -42,8 +42,9 @@ from .themes import Theme
 
 FOLDER = ".sitegen-cache"
 #: Bump when the records below change shape.
-FORMAT = 3
+FORMAT = 4
 _MAGIC = b"sitegen build cache %d\n" % FORMAT
+_BODIES_MAGIC = b"sitegen page bodies %d\n" % FORMAT
 _LIBRARIES = ("jinja2", "markdown_it", "mdit_py_plugins", "babel", "yaml")
 
 Stat = tuple[int, int]  # size, mtime in nanoseconds
@@ -221,6 +222,10 @@ def _shard_file(root: Path, shard: int) -> Path:
     return root / FOLDER / f"pages-{shard:02x}.pickle"
 
 
+def _bodies_file(root: Path, shard: int) -> Path:
+    return root / FOLDER / f"bodies-{shard:02x}.bin"
+
+
 def _read(path: Path) -> Any:
     """The object in a cache file; raises CacheError when it is missing, damaged or of
     another format."""
@@ -272,15 +277,48 @@ def load(root: Path, code: bytes) -> tuple[CacheData | None, str]:
 
 
 def load_shard(root: Path, shard: int, token: bytes) -> dict[str, Parsed]:
-    """The parsed pages of one shard, checked against the index's token."""
+    """The parsed pages of one shard, checked against the index's token. Their
+    ``body_html`` is None: :func:`read_body` reads one when it is needed."""
     value = _read(_shard_file(root, shard))
     if not (isinstance(value, tuple) and len(value) == 2 and value[0] == token and isinstance(value[1], dict)):
         raise CacheError("the build cache is damaged")
     return value[1]
 
 
-def save(root: Path, data: CacheData, shards: dict[int, dict[str, Parsed]]) -> None:
-    """Write the shards given (with new tokens), then the index that names them."""
+def bodies_intact(root: Path, shard: int, token: bytes, pages: dict[str, Parsed]) -> bool:
+    """Whether the bodies file of a shard is the one its pages were stored with and as
+    long as they say (a damaged body is still caught, by its checksum, when it is read)."""
+    head = _BODIES_MAGIC + token + b"\n"
+    end = max((p.body_at[0] + p.body_at[1] for p in pages.values() if p.body_at), default=len(head))
+    try:
+        with open(_bodies_file(root, shard), "rb") as f:
+            return f.read(len(head)) == head and os.fstat(f.fileno()).st_size == end
+    except OSError:
+        return False
+
+
+def read_body(root: Path, rel: str, token: bytes, at: tuple[int, int, int]) -> str:
+    """The ``body_html`` of the page of ``rel``, kept at ``at`` (offset, length, checksum)
+    in its shard's bodies file; raises CacheError when that file is missing or damaged."""
+    offset, length, checksum = at
+    try:
+        fd = os.open(_bodies_file(root, shard_of(rel)), os.O_RDONLY)
+    except OSError:
+        raise CacheError("the build cache is damaged (a bodies file is missing)") from None
+    try:
+        head = _BODIES_MAGIC + token + b"\n"
+        raw = os.pread(fd, len(head), 0) == head and os.pread(fd, length, offset)
+    finally:
+        os.close(fd)
+    if not raw or len(raw) != length or zlib.crc32(raw) != checksum:
+        raise CacheError("the build cache is damaged (a page body does not match)")
+    return raw.decode("utf-8")
+
+
+def save(root: Path, data: CacheData, shards: dict[int, dict[str, tuple[Parsed, str]]]) -> None:
+    """Write the shards given (with new tokens), then the index that names them. Each
+    shard is its parsed pages, stored without their bodies, and a bodies file beside it
+    with their ``body_html`` back to back, so that a build reads only the bodies it uses."""
     folder = root / FOLDER
     folder.mkdir(exist_ok=True)
     ignore = folder / ".gitignore"
@@ -288,7 +326,22 @@ def save(root: Path, data: CacheData, shards: dict[int, dict[str, Parsed]]) -> N
         ignore.write_text("# sitegen's build cache: safe to delete, never commit it\n*\n", encoding="utf-8")
     for shard, pages in shards.items():
         token = os.urandom(8)
-        _write(_shard_file(root, shard), (token, pages))
+        chunks = [_BODIES_MAGIC + token + b"\n"]
+        offset = len(chunks[0])
+        stored: dict[str, Parsed] = {}
+        for rel, (parsed, body) in pages.items():
+            raw = body.encode("utf-8")
+            at = (offset, len(raw), zlib.crc32(raw))
+            chunks.append(raw)
+            offset += len(raw)
+            assert parsed.page is not None
+            stored[rel] = Parsed(without_body(parsed.page), parsed.problems, parsed.meta_digest,
+                                 parsed.body_digest, at)
+        temporary = _bodies_file(root, shard).with_name(f".bodies-{shard:02x}.{os.getpid()}.tmp")
+        with open(temporary, "wb") as f:
+            f.writelines(chunks)
+        os.replace(temporary, _bodies_file(root, shard))
+        _write(_shard_file(root, shard), (token, stored))
         data.shards[shard] = token
     _write(cache_file(root), data)
 

@@ -19,7 +19,7 @@ import pickle
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from .errors import Problem
 from .model import Heading, Link, Page, Person
@@ -40,6 +40,7 @@ class Parsed:
     problems: tuple[Problem, ...]
     meta_digest: bytes = b""
     body_digest: bytes = b""
+    body_at: tuple[int, int, int] | None = None  # in the build cache: where its body_html is kept
 
 
 @dataclass(slots=True)
@@ -52,6 +53,9 @@ class Reads:
 
 _current: Reads | None = None
 _REPLACE = dataclasses.replace.__code__
+#: Pages from the build cache come without their ``body_html`` (None): the build that loaded
+#: them sets this to read one when it is used (most pages' bodies are not, in a small edit).
+body_loader: Callable[[str], str] | None = None
 
 
 def recording(reads: Reads | None) -> None:
@@ -83,7 +87,10 @@ def _body_field(name: str) -> property:
         # dataclasses.replace copies every field into the new page: a copy is not a use.
         if _current is not None and sys._getframe(1).f_code is not _REPLACE:
             _current.bodies.add(self.source)
-        return slot.__get__(self, Page)
+        value = slot.__get__(self, Page)
+        if value is None and body_loader is not None:
+            return body_loader(self.source)  # read again each time: pages stay small in memory
+        return value
 
     def set_(self: Page, value: Any) -> None:  # only dataclass __init__ and unpickling set it
         slot.__set__(self, value)
@@ -108,6 +115,20 @@ class TrackedPage(Page):
 
 
 _SLOTS = tuple(Page.__dict__[f.name] for f in fields(Page))
+_BODY_HTML = Page.__dict__["body_html"]
+
+
+def without_body(page: Page) -> TrackedPage:
+    """The same page with ``body_html`` None, as the build cache keeps it (see ``body_loader``)."""
+    bare = object.__new__(TrackedPage)
+    for slot in _SLOTS:
+        slot.__set__(bare, None if slot is _BODY_HTML else slot.__get__(page, Page))
+    return bare
+
+
+def body_of(page: Page) -> str | None:
+    """A page's ``body_html`` if it is in memory (None for a page loaded without it); not a read."""
+    return _BODY_HTML.__get__(page, Page)
 
 
 def _tracked_from(values: tuple[Any, ...]) -> TrackedPage:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Callable, ContextManager, Sequence
 
-from . import cache
+from . import cache, deps
 from .cache import CacheData, CacheError, JobRecord, SourceRecord, Summary
 from .deps import Parsed, Reads, combine, reading
 from .discover import Source, StaticFile
@@ -59,6 +59,7 @@ class Incremental:
         self.new.settings = cache.settings_digest(self.root, theme, repr(config), options)
         self.explanation: list[str] = []
         self.parsed: dict[str, Parsed] = {}  # every source's parse result, by path
+        self.kept_bodies: dict[str, tuple[bytes, tuple[int, int, int]]] = {}  # see _old_pages
         self.collect_reads = Reads()
         self.dirty_shards: set[int] = set()
         self.reuse_shards = False  # whether the shards of the last build hold this build's pages
@@ -137,6 +138,8 @@ class Incremental:
             elif record is None:
                 self.explain(source.rel, "parsed (new file)" if old_records else
                              f"parsed ({self.why_full if self.old is None else 'no usable parse in the cache'})")
+            elif parsed is None:
+                self.explain(source.rel, "parsed again (its page in the build cache was damaged)")
             else:
                 self.explain(source.rel, "parsed again (it moved to another section)")
             todo.append(i)
@@ -156,17 +159,40 @@ class Incremental:
         return results  # type: ignore[return-value]
 
     def _old_pages(self) -> dict[str, Parsed]:
-        """The parsed pages of the last build, or {} (and a full build) when a shard is damaged."""
+        """The parsed pages of the last build, or {} (and a full build) when a shard is damaged.
+        They come without their bodies: ``_load_body`` reads one when it is used."""
         assert self.old is not None
         pages: dict[str, Parsed] = {}
         try:
             for shard, token in self.old.shards.items():
-                pages.update(cache.load_shard(self.root, shard, token))
+                found = cache.load_shard(self.root, shard, token)
+                if not cache.bodies_intact(self.root, shard, token, found):
+                    continue  # its pages are parsed again, and the shard written anew
+                pages.update(found)
+                for rel, parsed in found.items():
+                    self.kept_bodies[rel] = (token, parsed.body_at or (0, 0, 0))
         except CacheError as exc:
             self.full, self.why_full = True, str(exc)
             self.old.jobs.clear()
+            self.kept_bodies.clear()
             return {}
+        deps.body_loader = self._load_body
         return pages
+
+    def _load_body(self, rel: str) -> str:
+        """The body of a page loaded from the cache without it: from the bodies file of its
+        shard, or (when that file is damaged) by parsing its source again; same bytes."""
+        token, at = self.kept_bodies[rel]
+        try:
+            return cache.read_body(self.root, rel, token, at)
+        except CacheError:
+            self.dirty_shards.add(cache.shard_of(rel))  # write it anew (in this process, at least)
+            from .markdown import make_markdown
+            from .parse import parse_source
+            record = self.new.sources.get(rel) or (self.old.sources.get(rel) if self.old else None)
+            kind = record.kind if record is not None else "page"
+            page, _ = parse_source(Source(kind, self.root / rel, rel), self.config, make_markdown())  # type: ignore[arg-type]
+            return page.body_html if page is not None else ""
 
     def tracking_collect(self) -> ContextManager[Reads]:
         """Record which page bodies collecting reads: they become inputs of every page."""
@@ -364,11 +390,12 @@ class Incremental:
         if not (self.changed or self.dirty_shards or self.old is None
                 or self.new.sources.keys() != self.old.sources.keys()):
             return
-        shards: dict[int, dict[str, Parsed]] = {shard: {} for shard in self.dirty_shards}
+        shards: dict[int, dict[str, tuple[Parsed, str]]] = {shard: {} for shard in self.dirty_shards}
         for rel, parsed in self.parsed.items():
             shard = cache.shard_of(rel)
-            if shard in shards:
-                shards[shard][rel] = parsed
+            if shard in shards and parsed.page is not None:
+                body = deps.body_of(parsed.page)
+                shards[shard][rel] = (parsed, self._load_body(rel) if body is None else body)
         cache.save(self.root, self.new, shards)
 
 

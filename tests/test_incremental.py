@@ -135,7 +135,7 @@ def test_a_damaged_cache_is_rebuilt_not_trusted(hub: Path, tmp_path: Path, damag
         "garbage": b"\x00\xff not a cache",
         "truncated": raw[: len(raw) // 2],
         "flipped byte": raw[:-10] + bytes([raw[-10] ^ 0xFF]) + raw[-9:],
-        "other format": raw.replace(b"cache 3\n", b"cache 0\n", 1),
+        "other format": raw.replace(b"cache %d\n" % cache.FORMAT, b"cache 0\n", 1),
         "empty": b"",
     }[damage]
     path.write_bytes(damaged)
@@ -144,6 +144,32 @@ def test_a_damaged_cache_is_rebuilt_not_trusted(hub: Path, tmp_path: Path, damag
     assert report.rendered > 10  # everything, not what the damaged cache said
     assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
     assert cache.load(hub, cache.code_digest())[0] is not None  # written again, whole
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "flipped byte", "other format", "missing"])
+def test_a_damaged_bodies_file_is_never_trusted(hub: Path, tmp_path: Path, damage: str) -> None:
+    """Pages come from the cache without their bodies; a body that cannot be read back
+    exactly is made again from its source, and the next build finds a whole cache."""
+    shard = cache.shard_of("content/interviews/bea.md")
+    path = hub / cache.FOLDER / f"bodies-{shard:02x}.bin"
+    raw = path.read_bytes()
+    (hub / "content/interviews/bea.md").touch()  # so that the feeds, which carry its body, are checked
+    if damage == "missing":
+        path.unlink()
+    else:
+        path.write_bytes({
+            "garbage": b"\x00\xff not a cache",
+            "truncated": raw[: len(raw) // 2],
+            "flipped byte": raw[:-10] + bytes([raw[-10] ^ 0xFF]) + raw[-9:],
+            "other format": raw.replace(b"bodies %d\n" % cache.FORMAT, b"bodies 0\n", 1),
+        }[damage])
+    # A front-matter edit renders every page, so every body is read back.
+    _edit(hub / "content/interviews/ana.md", "title: ", "title: New ")
+    build(hub, BuildOptions())
+    assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
+    assert path.read_bytes().startswith(b"sitegen page bodies %d\n" % cache.FORMAT)
+    report = build(hub, BuildOptions())
+    assert report.rendered == 0
 
 
 def test_a_cache_from_another_sitegen_is_not_used(hub: Path, monkeypatch: pytest.MonkeyPatch) -> None:
