@@ -8,16 +8,20 @@ another version of sitegen's code is ignored and replaced, never trusted.
 What it remembers, and how a build uses it (see ``build.py``):
 
 * for each content file: its size and time stamp, a digest of its bytes, and the parsed
-  page with digests of its metadata and body (pages in 64 shard files beside the index).
-  Unchanged files are not parsed again; when no file changed at all, none is read.
+  page with digests of its metadata and body (pages in 64 shard files beside the index,
+  each with a bodies file holding their HTML, read only for the pages whose body a
+  build uses). Unchanged files are not parsed again; when no file changed at all, none
+  is read.
 * for each render job (``Renderer.jobs()``): a key made of the digest of the settings
   (sitegen's code, ``sitegen.yaml``, templates, interface strings), the digest of all
   pages' metadata (which decides every list, tag page and menu), and the digests of the
   page bodies and static files the job actually read last time (``deps.py``). A job whose
   key is unchanged, and whose files in the output are as it left them, is skipped.
-* every file of the output with its size and time stamp, so that a file changed or
-  deleted by hand is made again and a stray one removed: the output always equals what
-  a clean build makes.
+* every file of the output with its size and time stamp, and every folder with its time
+  stamp, so that a file changed or deleted by hand is made again and a stray one
+  removed: the output always equals what a clean build makes. Only folders whose time
+  stamp changed are listed again (a file added to a folder within the file system's
+  time-stamp tick after a build could go unseen until that folder changes again).
 """
 
 from __future__ import annotations
@@ -98,6 +102,7 @@ class CacheData:
     jobs: dict[str, JobRecord] = field(default_factory=dict)
     static: dict[str, tuple[str, Stat]] = field(default_factory=dict)  # target -> (source, stat)
     files: dict[str, Stat] = field(default_factory=dict)  # every output file as written
+    folders: dict[str, int] = field(default_factory=dict)  # every output folder's time stamp
     summary: Summary = field(default_factory=Summary)
 
 
@@ -180,22 +185,72 @@ def trusted_stat(path: Path) -> Stat | None:
     return stat
 
 
-def output_stats(output: Path) -> dict[str, Stat]:
-    """Every file in the output folder with its size and time stamp."""
-    found: dict[str, Stat] = {}
+def output_stats(output: Path, known: dict[str, Stat] | None = None,
+                 folders: dict[str, int] | None = None) -> tuple[dict[str, Stat], dict[str, int]]:
+    """Every file in the output folder with its size and time stamp, and every folder
+    with its time stamp.
 
-    def scan(folder: str, prefix: str) -> None:
-        with os.scandir(folder) as entries:
+    With what the last build recorded (``known`` files, ``folders``), a folder whose
+    time stamp is unchanged has the same entries as then (adding, removing or renaming
+    an entry changes it), so its files are looked at one by one instead of listed (-1
+    marks a folder to list in any case). Otherwise, and for new folders, it is listed."""
+    found: dict[str, Stat] = {}
+    seen: dict[str, int] = {}
+    if not output.is_dir():
+        return found, seen
+    base = str(output)
+    files_in: dict[str, list[str]] = {}
+    folders_in: dict[str, list[str]] = {}
+    if folders:
+        for rel in known or ():
+            parent, _, name = rel.rpartition("/")
+            files_in.setdefault(parent, []).append(name)
+        for rel in folders:
+            if rel:
+                parent, _, name = rel.rpartition("/")
+                folders_in.setdefault(parent, []).append(name)
+    stat = os.stat
+
+    def visit(rel: str) -> None:
+        path = f"{base}/{rel}" if rel else base
+        prefix = f"{rel}/" if rel else ""
+        try:
+            st = stat(path, follow_symlinks=not rel)  # the output folder itself may be a link
+        except OSError:
+            return
+        seen[rel] = st.st_mtime_ns
+        if folders and folders.get(rel) == st.st_mtime_ns:
+            for name in files_in.get(rel, ()):
+                try:
+                    st = stat(f"{path}/{name}", follow_symlinks=False)
+                except OSError:
+                    continue
+                found[prefix + name] = (st.st_size, st.st_mtime_ns)
+            for name in folders_in.get(rel, ()):
+                visit(prefix + name)
+            return
+        with os.scandir(path) as entries:
             for entry in entries:
                 if entry.is_dir(follow_symlinks=False):
-                    scan(entry.path, prefix + entry.name + "/")
+                    visit(prefix + entry.name)
                 else:
                     st = entry.stat(follow_symlinks=False)
                     found[prefix + entry.name] = (st.st_size, st.st_mtime_ns)
 
-    if output.is_dir():
-        scan(str(output), "")
-    return found
+    visit("")
+    return found, seen
+
+
+def touched_folders(folders: dict[str, int], paths: Iterable[str]) -> dict[str, int]:
+    """``folders`` with every folder above ``paths`` (files added or removed) marked to
+    be listed next time (-1)."""
+    marked = dict(folders)
+    for path in paths:
+        parent = path
+        while parent:
+            parent = parent.rpartition("/")[0]
+            marked[parent] = -1
+    return marked
 
 
 # -- The files ------------------------------------------------------------------------

@@ -52,9 +52,11 @@ def _in_git(real: Path, root: Path) -> bool:
     return real.is_relative_to(root) and ".git" in real.relative_to(root).parts
 
 
-def _walk(top: Path, root: Path, problems: list[Problem], skip: Callable[[str], bool] = _skip_content) -> list[Path]:
-    """Every regular file under ``top``, sorted, skipping ``skip`` names and link loops."""
-    found: list[Path] = []
+def _walk(top: Path, root: Path, problems: list[Problem], skip: Callable[[str], bool] = _skip_content) -> list[str]:
+    """Every regular file under ``top`` (as paths relative to ``top``, with forward
+    slashes), sorted, skipping ``skip`` names and link loops. Symbolic links to folders
+    are followed when they stay inside ``root`` and out of its .git."""
+    found: list[str] = []
     seen: set[tuple[int, int]] = set()
 
     def unreadable(exc: OSError) -> None:
@@ -63,15 +65,14 @@ def _walk(top: Path, root: Path, problems: list[Problem], skip: Callable[[str], 
         problems.append(Problem(f"cannot read this folder: {exc.strerror}", path=shown,
                                 hint=f"give yourself permission to read it, e.g. chmod u+rx {shown}"))
 
-    for dirpath, dirnames, filenames in os.walk(top, followlinks=True, onerror=unreadable):
-        here = Path(dirpath)
+    def visit(folder: str, prefix: str) -> None:
+        here = Path(folder)
         try:
-            st = here.stat()
+            st = os.stat(folder)
         except OSError:
-            continue
+            return
         if (st.st_dev, st.st_ino) in seen:  # a symbolic-link loop: walked already
-            dirnames[:] = []
-            continue
+            return
         seen.add((st.st_dev, st.st_ino))
         real = here.resolve()
         if _in_git(real, root):
@@ -80,26 +81,39 @@ def _walk(top: Path, root: Path, problems: list[Problem], skip: Callable[[str], 
                 path=here.relative_to(root).as_posix() if here.is_relative_to(root) else str(here),
                 hint="remove the link; the history of your site stays private",
             ))
-            dirnames[:] = []
-            continue
+            return
         if real != root and root not in real.parents:
             problems.append(Problem(
                 "a symbolic link leads outside the site folder; it is not followed",
                 path=here.relative_to(root).as_posix() if here.is_relative_to(root) else str(here),
                 hint="copy the files into the site instead of linking to them",
             ))
-            dirnames[:] = []
-            continue
-        dirnames[:] = sorted(d for d in dirnames if not skip(d))
-        for name in sorted(filenames):
-            if skip(name):
+            return
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted((e for e in listing if not skip(e.name)), key=lambda e: e.name)
+        except OSError as exc:
+            unreadable(exc)
+            return
+        folders = []
+        for entry in entries:
+            try:
+                is_folder = entry.is_dir()  # a link to a folder counts as a folder
+            except OSError:
+                is_folder = False
+            if is_folder:
+                folders.append(entry)
                 continue
-            path = here / name
-            problem = _escaping_link(path, root) if path.is_symlink() else None
+            # Only links need a look at their target: the folder listing says which are.
+            problem = _escaping_link(Path(entry.path), root) if entry.is_symlink() else None
             if problem is not None:
                 problems.append(problem)
                 continue
-            found.append(path)
+            found.append(prefix + entry.name)
+        for entry in folders:
+            visit(entry.path, prefix + entry.name + "/")
+
+    visit(str(top), "")
     return found
 
 
@@ -124,9 +138,9 @@ def discover_content(root: Path) -> tuple[list[Source], list[Problem]]:
         top = root / folder
         if not top.is_dir():
             continue
-        for path in _walk(top, root, problems):
-            if path.suffix.lower() in (".md", ".markdown"):
-                sources.append(Source(kind=kind, path=path, rel=path.relative_to(root).as_posix()))
+        for rel in _walk(top, root, problems):
+            if rel.lower().endswith((".md", ".markdown")):
+                sources.append(Source(kind=kind, path=top / rel, rel=f"{folder}/{rel}"))
     return sources, problems
 
 
@@ -139,6 +153,6 @@ def discover_static(top: Path, root: Path) -> tuple[list[StaticFile], list[Probl
     if not top.is_dir():
         return [], problems
     files = []
-    for path in _walk(top, root, problems, skip=_skip_static):
-        files.append(StaticFile(path=path, target=path.relative_to(top).as_posix()))
+    for rel in _walk(top, root, problems, skip=_skip_static):
+        files.append(StaticFile(path=top / rel, target=rel))
     return files, problems

@@ -102,7 +102,7 @@ class Incremental:
             if known is not None and (known[0] != str(file.path) or known[1][1] == -1
                                       or known[1] != cache.stat_of(file.path)):
                 return None
-        if cache.output_stats(self.config.output) != old.files:
+        if cache.output_stats(self.config.output, old.files, old.folders)[0] != old.files:
             return None
         return old.summary
 
@@ -213,7 +213,9 @@ class Incremental:
             [(rel, self._body(rel)) for rel in sorted(self.collect_reads.bodies)],
         ))
         jobs = _unique(list(renderer.jobs()))
-        actual = {} if self.full else cache.output_stats(self.config.output)
+        actual, folders = ({}, {}) if self.full else \
+            cache.output_stats(self.config.output, self.old.files if self.old else None,
+                               self.old.folders if self.old else None)
         todo = self._stale_jobs(jobs, renderer, actual)
         old_jobs = self.old.jobs if self.old is not None else {}
         produced = {out for record in self.new.jobs.values() for out in record.outputs}
@@ -234,10 +236,10 @@ class Incremental:
         if self.full:
             results = self._write_fresh(renderer, jobs, todo, statics, workers, step)
         elif todo or copy or set(actual) - produced - set(statics):
-            results = self._write_over(renderer, jobs, todo, statics, copy, actual, workers, step)
+            results = self._write_over(renderer, jobs, todo, statics, copy, actual, folders, workers, step)
         else:
             results = {}
-            self.new.files = dict(actual)
+            self.new.files, self.new.folders = dict(actual), folders
         outcome = self._outcome(jobs, todo, results)
         future = [p.date for p in site.left_out_future if p.date is not None]
         self.new.summary = Summary(outcome.html_pages, outcome.files, site.left_out_future, site.left_out_drafts,
@@ -316,11 +318,11 @@ class Incremental:
         except BaseException:
             staging.discard()
             raise
-        self.new.files = cache.output_stats(self.config.output)
+        self.new.files, self.new.folders = cache.output_stats(self.config.output)
         return results
 
     def _write_over(self, renderer: Renderer, jobs: list[Job], todo: list[int], statics: dict[str, StaticFile],
-                    copy: list[StaticFile], actual: dict[str, cache.Stat], workers: int,
+                    copy: list[StaticFile], actual: dict[str, cache.Stat], folders: dict[str, int], workers: int,
                     step: Callable[[int], None]) -> dict[int, Rendered]:
         from .parallel import render_jobs
         self.changed = True
@@ -342,6 +344,7 @@ class Incremental:
         files = {path: stat for path, stat in actual.items() if path in keep}
         files.update(moved)
         self.new.files = files
+        self.new.folders = cache.touched_folders(folders, [*moved, *stray])
         return results
 
     def _check(self, results: dict[int, Rendered]) -> None:
