@@ -124,7 +124,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
         site, _membership_title(theme.i18n_dirs, config) if config.membership else "")
     problems += membership_warnings
     problems += missing_images(site, static_files)
-    renderer = Renderer(site, theme)
+    renderer = Renderer(site, theme, work.compiled_templates())
     # The guard reads the rendered output (content, raw HTML and every template alike), so
     # it runs after rendering; a counter or tracker must never reach the output, so it runs
     # before anything is moved into place, and reports every page's findings at once.

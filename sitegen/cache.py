@@ -26,6 +26,7 @@ What it remembers, and how a build uses it (see ``build.py``):
 
 from __future__ import annotations
 
+import copyreg
 import hashlib
 import importlib.util
 import os
@@ -38,7 +39,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from . import __version__
-from .deps import Parsed, without_body
+from .deps import Parsed, flat_reducer, without_body
 from .discover import StaticFile
 from .errors import Problem
 from .model import Page
@@ -104,6 +105,11 @@ class CacheData:
     files: dict[str, Stat] = field(default_factory=dict)  # every output file as written
     folders: dict[str, int] = field(default_factory=dict)  # every output folder's time stamp
     summary: Summary = field(default_factory=Summary)
+
+
+# The index holds a record per content file and per output file: store them as flat tuples.
+for _cls in (SourceRecord, JobRecord):
+    copyreg.pickle(_cls, flat_reducer(_cls))
 
 
 def code_digest() -> bytes:
@@ -370,15 +376,21 @@ def read_body(root: Path, rel: str, token: bytes, at: tuple[int, int, int]) -> s
     return raw.decode("utf-8")
 
 
-def save(root: Path, data: CacheData, shards: dict[int, dict[str, tuple[Parsed, str]]]) -> None:
-    """Write the shards given (with new tokens), then the index that names them. Each
-    shard is its parsed pages, stored without their bodies, and a bodies file beside it
-    with their ``body_html`` back to back, so that a build reads only the bodies it uses."""
+def make_folder(root: Path) -> Path:
+    """The cache folder of the site in ``root``, made (with a .gitignore) if missing."""
     folder = root / FOLDER
     folder.mkdir(exist_ok=True)
     ignore = folder / ".gitignore"
     if not ignore.exists():
         ignore.write_text("# sitegen's build cache: safe to delete, never commit it\n*\n", encoding="utf-8")
+    return folder
+
+
+def save(root: Path, data: CacheData, shards: dict[int, dict[str, tuple[Parsed, str]]]) -> None:
+    """Write the shards given (with new tokens), then the index that names them. Each
+    shard is its parsed pages, stored without their bodies, and a bodies file beside it
+    with their ``body_html`` back to back, so that a build reads only the bodies it uses."""
+    make_folder(root)
     for shard, pages in shards.items():
         token = os.urandom(8)
         chunks = [_BODIES_MAGIC + token + b"\n"]

@@ -142,7 +142,8 @@ def _reduce_page(page: Page) -> tuple[Any, ...]:
     return _tracked_from, (tuple(slot.__get__(page, Page) for slot in _SLOTS),)
 
 
-def _plain_reducer(cls: type) -> Any:
+def flat_reducer(cls: type) -> Any:
+    """A pickle reducer that stores a slotted dataclass as its class and a tuple of its fields."""
     names = tuple(f.name for f in fields(cls))
 
     def reduce(value: Any) -> tuple[Any, ...]:
@@ -153,8 +154,10 @@ def _plain_reducer(cls: type) -> Any:
 # Pages cross process boundaries and fill the build cache by the thousand: pickle them as
 # flat tuples (the dataclasses' own slot pickling calls fields() for every object).
 copyreg.pickle(TrackedPage, _reduce_page)
-for _cls in (Heading, Person, Link, Problem):
-    copyreg.pickle(_cls, _plain_reducer(_cls))
+for _cls in (Person, Link, Problem):
+    copyreg.pickle(_cls, flat_reducer(_cls))
+# A heading is made by tuple.__new__ itself: no Python call per heading when unpickling.
+copyreg.pickle(Heading, lambda heading: (tuple.__new__, (Heading, tuple(heading))))
 
 
 def _digest(value: Any) -> bytes:

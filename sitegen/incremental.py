@@ -13,7 +13,9 @@ fails.
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
+from pathlib import Path
 from datetime import datetime
 from typing import TYPE_CHECKING, Callable, ContextManager, Sequence
 
@@ -72,6 +74,23 @@ class Incremental:
         if self.old is not None and self.old.settings != self.new.settings:
             self.full, self.why_full = True, "settings, templates or interface strings changed"
 
+    def compiled_templates(self) -> Path | None:
+        """The folder for this sitegen's compiled templates (those of other versions are
+        removed: their code could differ for the same template text); None if it cannot
+        be made."""
+        try:
+            folder = cache.make_folder(self.root)
+            mine = folder / f"templates-{self.new.code.hex()[:16]}"
+            for old in folder.glob("templates-*"):
+                if old != mine:
+                    shutil.rmtree(old, ignore_errors=True)
+            if self.old is None and self.why_full == "--clean":
+                shutil.rmtree(mine, ignore_errors=True)
+            mine.mkdir(exist_ok=True)
+        except OSError:
+            return None
+        return mine
+
     def explain(self, what: str, why: str) -> None:
         """Note why something is done again (``--explain`` prints these)."""
         self.explanation.append(f"{what}: {why}")
@@ -89,9 +108,12 @@ class Incremental:
             return None
         for source in sources:
             record = old.sources.get(source.rel)
-            if record is None or record.kind != source.kind or record.stat[1] == -1 \
-                    or record.stat != cache.stat_of(source.path):
+            if record is None or record.kind != source.kind:
                 return None
+            if record.stat[1] == -1 or record.stat != cache.stat_of(source.path):
+                # Saved again, or just before the last build: unchanged if its bytes are.
+                if _file_digest(source) != record.content:
+                    return None
         statics = cache.static_map(static_files)
         if set(statics) - set(old.files) - {out for r in old.jobs.values() for out in r.outputs}:
             return None  # a new static file

@@ -100,9 +100,9 @@ class Person:
     consent: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Heading:
-    """A heading of a page's body, with the id the renderer gave it."""
+class Heading(NamedTuple):
+    """A heading of a page's body, with the id the renderer gave it. (A named tuple:
+    pages have dozens, and the build cache loads those of every page.)"""
 
     id: str
     text: str

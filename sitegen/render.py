@@ -114,7 +114,9 @@ def _template_location(filename: str | None, root: Path) -> str:
 class Renderer:
     """Renders pages of one site through one theme."""
 
-    def __init__(self, site: Site, theme: Theme) -> None:
+    def __init__(self, site: Site, theme: Theme, compiled: Path | None = None) -> None:
+        """``compiled``: a folder where compiled templates are kept between builds."""
+        self.compiled = compiled
         self.site = site
         self.config = site.config
         self.urls: Urls = site.config.urls
@@ -137,6 +139,9 @@ class Renderer:
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            # Compiling the templates took a third of a one-page edit's time; a template's
+            # compiled code is kept by the checksum of its text, so it is never stale.
+            bytecode_cache=jinja2.FileSystemBytecodeCache(str(self.compiled)) if self.compiled else None,
         )
         env.globals.update(
             site=self.site,
