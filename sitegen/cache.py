@@ -86,6 +86,7 @@ class Summary:
     left_out_future: tuple[Page, ...] = ()
     left_out_drafts: int = 0
     next_due: datetime | None = None  # when the first future entry becomes due
+    newest: datetime | None = None  # the date of the newest entry published (a build before it differs)
     warnings: tuple[Problem, ...] = ()
 
 
@@ -283,7 +284,8 @@ def _shard_file(root: Path, shard: int) -> Path:
     return root / FOLDER / f"pages-{shard:02x}.pickle"
 
 
-def _bodies_file(root: Path, shard: int) -> Path:
+def bodies_file(root: Path, shard: int) -> Path:
+    """Where the bodies of a shard's pages are kept."""
     return root / FOLDER / f"bodies-{shard:02x}.bin"
 
 
@@ -352,18 +354,18 @@ def bodies_intact(root: Path, shard: int, token: bytes, pages: dict[str, Parsed]
     head = _BODIES_MAGIC + token + b"\n"
     end = max((p.body_at[0] + p.body_at[1] for p in pages.values() if p.body_at), default=len(head))
     try:
-        with open(_bodies_file(root, shard), "rb") as f:
+        with open(bodies_file(root, shard), "rb") as f:
             return f.read(len(head)) == head and os.fstat(f.fileno()).st_size == end
     except OSError:
         return False
 
 
-def read_body(root: Path, rel: str, token: bytes, at: tuple[int, int, int]) -> str:
-    """The ``body_html`` of the page of ``rel``, kept at ``at`` (offset, length, checksum)
-    in its shard's bodies file; raises CacheError when that file is missing or damaged."""
+def read_body(path: Path, token: bytes, at: tuple[int, int, int]) -> str:
+    """A page's ``body_html``, kept at ``at`` (offset, length, checksum) in the bodies
+    file ``path`` of its shard; raises CacheError when that file is missing or damaged."""
     offset, length, checksum = at
     try:
-        fd = os.open(_bodies_file(root, shard_of(rel)), os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
         raise CacheError("the build cache is damaged (a bodies file is missing)") from None
     try:
@@ -376,6 +378,52 @@ def read_body(root: Path, rel: str, token: bytes, at: tuple[int, int, int]) -> s
     return raw.decode("utf-8")
 
 
+@dataclass(frozen=True, slots=True)
+class Stash:
+    """A shard's pages, stored without their bodies, and the bodies file written for them
+    under a temporary name (``save`` puts it in place)."""
+
+    token: bytes
+    temporary: Path
+    pages: dict[str, Parsed]
+
+
+def stash(root: Path, shard: int, pages: dict[str, tuple[Parsed, str]]) -> Stash:
+    """Write the bodies of a shard's pages to a temporary bodies file; the pages come back
+    without their bodies, each knowing where its body is (see ``read_body``)."""
+    token = os.urandom(8)
+    chunks = [_BODIES_MAGIC + token + b"\n"]
+    offset = len(chunks[0])
+    stored: dict[str, Parsed] = {}
+    for rel, (parsed, body) in pages.items():
+        raw = body.encode("utf-8")
+        at = (offset, len(raw), zlib.crc32(raw))
+        chunks.append(raw)
+        offset += len(raw)
+        assert parsed.page is not None
+        stored[rel] = Parsed(without_body(parsed.page), parsed.problems, parsed.meta_digest, parsed.body_digest, at)
+    temporary = make_folder(root) / f".bodies-{shard:02x}.{os.getpid()}.tmp"
+    with open(temporary, "wb") as f:
+        f.writelines(chunks)
+    return Stash(token, temporary, stored)
+
+
+def remove_stale_stashes(root: Path) -> None:
+    """Remove the temporary bodies files of builds that failed or were killed (this
+    process's earlier builds, or processes that no longer run)."""
+    for path in (root / FOLDER).glob(".bodies-*.tmp"):
+        try:
+            pid = int(path.name.split(".")[-2])
+            if pid != os.getpid():
+                os.kill(pid, 0)  # raises when no such process runs
+                continue
+        except (ValueError, ProcessLookupError):
+            pass
+        except OSError:
+            continue  # it runs, as another user
+        path.unlink(missing_ok=True)
+
+
 def make_folder(root: Path) -> Path:
     """The cache folder of the site in ``root``, made (with a .gitignore) if missing."""
     folder = root / FOLDER
@@ -386,30 +434,14 @@ def make_folder(root: Path) -> Path:
     return folder
 
 
-def save(root: Path, data: CacheData, shards: dict[int, dict[str, tuple[Parsed, str]]]) -> None:
-    """Write the shards given (with new tokens), then the index that names them. Each
-    shard is its parsed pages, stored without their bodies, and a bodies file beside it
-    with their ``body_html`` back to back, so that a build reads only the bodies it uses."""
+def save(root: Path, data: CacheData, stashes: dict[int, Stash]) -> None:
+    """Put the bodies files of the shards stashed in place and write their pages (with
+    new tokens), then the index that names them."""
     make_folder(root)
-    for shard, pages in shards.items():
-        token = os.urandom(8)
-        chunks = [_BODIES_MAGIC + token + b"\n"]
-        offset = len(chunks[0])
-        stored: dict[str, Parsed] = {}
-        for rel, (parsed, body) in pages.items():
-            raw = body.encode("utf-8")
-            at = (offset, len(raw), zlib.crc32(raw))
-            chunks.append(raw)
-            offset += len(raw)
-            assert parsed.page is not None
-            stored[rel] = Parsed(without_body(parsed.page), parsed.problems, parsed.meta_digest,
-                                 parsed.body_digest, at)
-        temporary = _bodies_file(root, shard).with_name(f".bodies-{shard:02x}.{os.getpid()}.tmp")
-        with open(temporary, "wb") as f:
-            f.writelines(chunks)
-        os.replace(temporary, _bodies_file(root, shard))
-        _write(_shard_file(root, shard), (token, stored))
-        data.shards[shard] = token
+    for shard, stashed in stashes.items():
+        os.replace(stashed.temporary, bodies_file(root, shard))
+        _write(_shard_file(root, shard), (stashed.token, stashed.pages))
+        data.shards[shard] = stashed.token
     _write(cache_file(root), data)
 
 

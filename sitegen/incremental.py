@@ -61,7 +61,9 @@ class Incremental:
         self.new.settings = cache.settings_digest(self.root, theme, repr(config), options)
         self.explanation: list[str] = []
         self.parsed: dict[str, Parsed] = {}  # every source's parse result, by path
-        self.kept_bodies: dict[str, tuple[bytes, tuple[int, int, int]]] = {}  # see _old_pages
+        # Where the body of each page without one is: bodies file, its token, (offset, length, crc).
+        self.kept_bodies: dict[str, tuple[Path, bytes, tuple[int, int, int]]] = {}
+        self.stashes: dict[int, cache.Stash] = {}  # the shards to write, see _stash
         self.collect_reads = Reads()
         self.dirty_shards: set[int] = set()
         self.reuse_shards = False  # whether the shards of the last build hold this build's pages
@@ -104,6 +106,8 @@ class Incremental:
             return None
         if old.summary.next_due is not None and now >= old.summary.next_due:
             return None  # an entry dated in the future is now due
+        if old.summary.newest is not None and now < old.summary.newest:
+            return None  # a clock set back (or a test's "now"): an entry published is in the future again
         if len(sources) != len(old.sources):
             return None
         for source in sources:
@@ -177,8 +181,29 @@ class Incremental:
                                                             parsed.body_digest, parsed.problems)
         for rel in set(old_records) - set(self.new.sources):  # deleted, or broken now
             self.dirty_shards.add(cache.shard_of(rel))
+        if not self.reuse_shards:
+            self.dirty_shards = set(range(cache.SHARDS))
         self.parsed = {s.rel: r for s, r in zip(sources, results) if r is not None and r.page is not None}
-        return results  # type: ignore[return-value]
+        self._stash()
+        deps.body_loader = self._load_body
+        return [self.parsed.get(s.rel, r) for s, r in zip(sources, results)]  # type: ignore[misc]
+
+    def _stash(self) -> None:
+        """Write the bodies of the shards that changed to temporary files now, and keep
+        their pages without them: rendering reads a body only where it is used, and the
+        worker processes forked for it do not start with every body in memory."""
+        cache.remove_stale_stashes(self.root)
+        by_shard: dict[int, dict[str, tuple[Parsed, str]]] = {shard: {} for shard in self.dirty_shards}
+        for rel, parsed in self.parsed.items():
+            shard = cache.shard_of(rel)
+            if shard in by_shard and parsed.page is not None:
+                body = deps.body_of(parsed.page)
+                by_shard[shard][rel] = (parsed, self._load_body(rel) if body is None else body)
+        for shard, pages in by_shard.items():
+            stashed = self.stashes[shard] = cache.stash(self.root, shard, pages)
+            for rel, parsed in stashed.pages.items():
+                self.parsed[rel] = parsed
+                self.kept_bodies[rel] = (stashed.temporary, stashed.token, parsed.body_at or (0, 0, 0))
 
     def _old_pages(self) -> dict[str, Parsed]:
         """The parsed pages of the last build, or {} (and a full build) when a shard is damaged.
@@ -191,22 +216,22 @@ class Incremental:
                 if not cache.bodies_intact(self.root, shard, token, found):
                     continue  # its pages are parsed again, and the shard written anew
                 pages.update(found)
+                where = cache.bodies_file(self.root, shard)
                 for rel, parsed in found.items():
-                    self.kept_bodies[rel] = (token, parsed.body_at or (0, 0, 0))
+                    self.kept_bodies[rel] = (where, token, parsed.body_at or (0, 0, 0))
         except CacheError as exc:
             self.full, self.why_full = True, str(exc)
             self.old.jobs.clear()
             self.kept_bodies.clear()
             return {}
-        deps.body_loader = self._load_body
         return pages
 
     def _load_body(self, rel: str) -> str:
         """The body of a page loaded from the cache without it: from the bodies file of its
         shard, or (when that file is damaged) by parsing its source again; same bytes."""
-        token, at = self.kept_bodies[rel]
+        where, token, at = self.kept_bodies[rel]
         try:
-            return cache.read_body(self.root, rel, token, at)
+            return cache.read_body(where, token, at)
         except CacheError:
             self.dirty_shards.add(cache.shard_of(rel))  # write it anew (in this process, at least)
             from .markdown import make_markdown
@@ -264,8 +289,9 @@ class Incremental:
             self.new.files, self.new.folders = dict(actual), folders
         outcome = self._outcome(jobs, todo, results)
         future = [p.date for p in site.left_out_future if p.date is not None]
+        dates = [p.date for p in (*site.entries, *site.pages) if p.date is not None]
         self.new.summary = Summary(outcome.html_pages, outcome.files, site.left_out_future, site.left_out_drafts,
-                                   min(future) if future else None)
+                                   min(future) if future else None, max(dates) if dates else None)
         return outcome
 
     def _meta(self, rel: str) -> bytes:
@@ -410,18 +436,10 @@ class Incremental:
             self.changed = True
         if self.reuse_shards and self.old is not None:
             self.new.shards = dict(self.old.shards)
-        else:
-            self.dirty_shards = set(range(cache.SHARDS))
-        if not (self.changed or self.dirty_shards or self.old is None
+        if not (self.changed or self.stashes or self.old is None
                 or self.new.sources.keys() != self.old.sources.keys()):
             return
-        shards: dict[int, dict[str, tuple[Parsed, str]]] = {shard: {} for shard in self.dirty_shards}
-        for rel, parsed in self.parsed.items():
-            shard = cache.shard_of(rel)
-            if shard in shards and parsed.page is not None:
-                body = deps.body_of(parsed.page)
-                shards[shard][rel] = (parsed, self._load_body(rel) if body is None else body)
-        cache.save(self.root, self.new, shards)
+        cache.save(self.root, self.new, self.stashes)
 
 
 def _file_digest(source: Source) -> bytes:
