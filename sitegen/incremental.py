@@ -64,6 +64,7 @@ class Incremental:
         # Where the body of each page without one is: bodies file, its token, (offset, length, crc).
         self.kept_bodies: dict[str, tuple[Path, bytes, tuple[int, int, int]]] = {}
         self.stashes: dict[int, cache.Stash] = {}  # the shards to write, see _stash
+        self.unwritable = ""  # why the cache cannot be written, if it cannot
         self.collect_reads = Reads()
         self.dirty_shards: set[int] = set()
         self.reuse_shards = False  # whether the shards of the last build hold this build's pages
@@ -192,15 +193,21 @@ class Incremental:
         """Write the bodies of the shards that changed to temporary files now, and keep
         their pages without them: rendering reads a body only where it is used, and the
         worker processes forked for it do not start with every body in memory."""
-        cache.remove_stale_stashes(self.root)
         by_shard: dict[int, dict[str, tuple[Parsed, str]]] = {shard: {} for shard in self.dirty_shards}
         for rel, parsed in self.parsed.items():
             shard = cache.shard_of(rel)
             if shard in by_shard and parsed.page is not None:
                 body = deps.body_of(parsed.page)
                 by_shard[shard][rel] = (parsed, self._load_body(rel) if body is None else body)
-        for shard, pages in by_shard.items():
-            stashed = self.stashes[shard] = cache.stash(self.root, shard, pages)
+        try:
+            cache.remove_stale_stashes(self.root)
+            stashes = {shard: cache.stash(self.root, shard, pages) for shard, pages in by_shard.items()}
+        except OSError as exc:  # a site folder we may not write in: build without a cache
+            self.unwritable = f"the build cache cannot be written ({exc.strerror})"
+            self.explain(cache.FOLDER, self.unwritable)
+            return
+        for shard, stashed in stashes.items():
+            self.stashes[shard] = stashed
             for rel, parsed in stashed.pages.items():
                 self.parsed[rel] = parsed
                 self.kept_bodies[rel] = (stashed.temporary, stashed.token, parsed.body_at or (0, 0, 0))
@@ -436,10 +443,13 @@ class Incremental:
             self.changed = True
         if self.reuse_shards and self.old is not None:
             self.new.shards = dict(self.old.shards)
-        if not (self.changed or self.stashes or self.old is None
-                or self.new.sources.keys() != self.old.sources.keys()):
+        if self.unwritable or not (self.changed or self.stashes or self.old is None
+                                   or self.new.sources.keys() != self.old.sources.keys()):
             return
-        cache.save(self.root, self.new, self.stashes)
+        try:
+            cache.save(self.root, self.new, self.stashes)
+        except OSError as exc:  # the output is made; the next build just redoes more
+            self.explain(cache.FOLDER, f"the build cache cannot be written ({exc.strerror})")
 
 
 def _file_digest(source: Source) -> bytes:

@@ -245,3 +245,15 @@ def test_warnings_are_shown_again_when_nothing_is_rebuilt(make_site: Callable[..
     assert again.rendered == 0
     assert [w.message for w in again.warnings] == [w.message for w in first.warnings]
     assert any("consent" in w.message for w in again.warnings)
+
+
+def test_a_cache_that_cannot_be_written_does_not_stop_the_build(hub: Path, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(cache, "stash", refuse)
+    _edit(hub / "content/interviews/ana.md", "More bread.", "More spelt.")
+    report = build(hub, BuildOptions())
+    assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
+    assert any("cannot be written (Permission denied)" in line for line in report.explanation)
