@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass, field
-from pathlib import Path
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable, ContextManager, Sequence
 
 from . import cache, deps
