@@ -275,6 +275,17 @@ def shard_of(rel: str) -> int:
     return zlib.crc32(rel.encode("utf-8")) % SHARDS
 
 
+def store_for(root: Path, output: Path) -> Path:
+    """The folder whose ``.sitegen-cache/`` holds the cache of a build of the site in
+    ``root`` into ``output``: the site's own, or, for an output inside the cache folder
+    (``sitegen serve`` builds into ``.sitegen-cache/serve/``), one beside that output, so
+    that previews and builds for publishing keep a cache each instead of taking turns."""
+    folder = root / FOLDER
+    if output.resolve().is_relative_to(folder.resolve()):
+        return output.with_name(output.name + "-state")
+    return root
+
+
 def cache_file(root: Path) -> Path:
     """Where the index of the cache of the site in ``root`` lives."""
     return root / FOLDER / INDEX
@@ -427,7 +438,7 @@ def remove_stale_stashes(root: Path) -> None:
 def make_folder(root: Path) -> Path:
     """The cache folder of the site in ``root``, made (with a .gitignore) if missing."""
     folder = root / FOLDER
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     ignore = folder / ".gitignore"
     if not ignore.exists():
         ignore.write_text("# sitegen's build cache: safe to delete, never commit it\n*\n", encoding="utf-8")

@@ -50,12 +50,13 @@ class Incremental:
     def __init__(self, config: Config, theme: Theme, options: tuple[object, ...], clean: bool) -> None:
         self.config = config
         self.root = config.root
+        self.store = cache.store_for(config.root, config.output)  # where this build's cache lives
         code = cache.code_digest()
         self.old: CacheData | None
         if clean:
             self.old, self.why_full = None, "--clean"
         else:
-            self.old, self.why_full = cache.load(self.root, code)
+            self.old, self.why_full = cache.load(self.store, code)
         self.new = CacheData(code=code, output=str(config.output))
         self.new.parse_context = combine((repr(config),))
         self.new.settings = cache.settings_digest(self.root, theme, repr(config), options)
@@ -82,7 +83,7 @@ class Incremental:
         removed: their code could differ for the same template text); None if it cannot
         be made."""
         try:
-            folder = cache.make_folder(self.root)
+            folder = cache.make_folder(self.store)
             mine = folder / f"templates-{self.new.code.hex()[:16]}"
             for old in folder.glob("templates-*"):
                 if old != mine:
@@ -200,8 +201,8 @@ class Incremental:
                 body = deps.body_of(parsed.page)
                 by_shard[shard][rel] = (parsed, self._load_body(rel) if body is None else body)
         try:
-            cache.remove_stale_stashes(self.root)
-            stashes = {shard: cache.stash(self.root, shard, pages) for shard, pages in by_shard.items()}
+            cache.remove_stale_stashes(self.store)
+            stashes = {shard: cache.stash(self.store, shard, pages) for shard, pages in by_shard.items()}
         except OSError as exc:  # a site folder we may not write in: build without a cache
             self.unwritable = f"the build cache cannot be written ({exc.strerror})"
             self.explain(cache.FOLDER, self.unwritable)
@@ -219,11 +220,11 @@ class Incremental:
         pages: dict[str, Parsed] = {}
         try:
             for shard, token in self.old.shards.items():
-                found = cache.load_shard(self.root, shard, token)
-                if not cache.bodies_intact(self.root, shard, token, found):
+                found = cache.load_shard(self.store, shard, token)
+                if not cache.bodies_intact(self.store, shard, token, found):
                     continue  # its pages are parsed again, and the shard written anew
                 pages.update(found)
-                where = cache.bodies_file(self.root, shard)
+                where = cache.bodies_file(self.store, shard)
                 for rel, parsed in found.items():
                     self.kept_bodies[rel] = (where, token, parsed.body_at or (0, 0, 0))
         except CacheError as exc:
@@ -447,7 +448,7 @@ class Incremental:
                                    or self.new.sources.keys() != self.old.sources.keys()):
             return
         try:
-            cache.save(self.root, self.new, self.stashes)
+            cache.save(self.store, self.new, self.stashes)
         except OSError as exc:  # the output is made; the next build just redoes more
             self.explain(cache.FOLDER, f"the build cache cannot be written ({exc.strerror})")
 

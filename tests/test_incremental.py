@@ -257,3 +257,19 @@ def test_a_cache_that_cannot_be_written_does_not_stop_the_build(hub: Path, tmp_p
     report = build(hub, BuildOptions())
     assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
     assert any("cannot be written (Permission denied)" in line for line in report.explanation)
+
+
+def test_previews_and_builds_keep_a_cache_each(hub: Path, tmp_path: Path) -> None:
+    """`sitegen serve` builds into .sitegen-cache/serve/ (for another address); a build
+    for publishing in between must not make the next preview start from nothing."""
+    preview = hub / cache.FOLDER / "serve"
+    options = BuildOptions(output=preview, base_url="http://127.0.0.1:8000/")
+    build(hub, options)
+    build(hub, BuildOptions())
+    _edit(hub / "content/interviews/ana.md", "More bread.", "More barley.")
+    report = build(hub, options)
+    assert 0 < report.rendered < 10  # the page and its feeds, not everything
+    assert "More barley." in soup(preview / "interviews/ana/index.html").find("main").get_text()
+    report = build(hub, BuildOptions())
+    assert 0 < report.rendered < 10
+    assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
