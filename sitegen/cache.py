@@ -353,10 +353,28 @@ def load(root: Path, code: bytes) -> tuple[CacheData | None, str]:
 def load_shard(root: Path, shard: int, token: bytes) -> dict[str, Parsed]:
     """The parsed pages of one shard, checked against the index's token. Their
     ``body_html`` is None: :func:`read_body` reads one when it is needed."""
-    value = _read(_shard_file(root, shard))
+    path = _shard_file(root, shard)
+    kept = _shards_read.get(str(path))
+    if kept is not None and kept[0] == token and kept[1] == _identity(path):
+        return kept[2]  # `sitegen serve`: read (or written) by this process's last build
+    value = _read(path)
     if not (isinstance(value, tuple) and len(value) == 2 and value[0] == token and isinstance(value[1], dict)):
         raise CacheError("the build cache is damaged")
+    _shards_read[str(path)] = (token, _identity(path), value[1])
     return value[1]
+
+
+#: The shards this process read or wrote last, by file: token, file identity, pages. A
+#: long-running `sitegen serve` then reads none again while their files are unchanged.
+_shards_read: dict[str, tuple[bytes, tuple[int, int, int], dict[str, Parsed]]] = {}
+
+
+def _identity(path: Path) -> tuple[int, int, int]:
+    try:
+        st = path.stat()
+    except OSError:
+        return (0, 0, 0)
+    return st.st_ino, st.st_size, st.st_mtime_ns
 
 
 def bodies_intact(root: Path, shard: int, token: bytes, pages: dict[str, Parsed]) -> bool:
@@ -451,7 +469,9 @@ def save(root: Path, data: CacheData, stashes: dict[int, Stash]) -> None:
     make_folder(root)
     for shard, stashed in stashes.items():
         os.replace(stashed.temporary, bodies_file(root, shard))
-        _write(_shard_file(root, shard), (stashed.token, stashed.pages))
+        path = _shard_file(root, shard)
+        _write(path, (stashed.token, stashed.pages))
+        _shards_read[str(path)] = (stashed.token, _identity(path), stashed.pages)
         data.shards[shard] = stashed.token
     _write(cache_file(root), data)
 
