@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any, Callable
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from .errors import Problem
-from .urls import mailto
+from .urls import mailto, percent_encode
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"'(),;:\[\]\\]+@[^@\s<>\"'(),;:\[\]\\]+\.[^@\s<>\"'(),;:\[\]\\]+$")
 _PHONE_RE = re.compile(r"^\+[1-9][0-9]{6,14}$")
@@ -62,7 +62,7 @@ class Channel:
             return mailto(self.value, subject, body)
         if self.kind == "whatsapp":
             text = subject + ("\n\n" + body if body else "")
-            return f"{self.url}?text={quote(text, safe='')}"
+            return f"{self.url}?text={percent_encode(text)}"
         return self.url
 
 

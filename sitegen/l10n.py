@@ -49,11 +49,16 @@ def locale_for(lang: str) -> Locale:
         return Locale.parse("en")
 
 
+@lru_cache(maxsize=8192, typed=True)
 def format_date(moment: datetime | date, lang: str, timezone: str = "UTC") -> str:
     """The long date of ``moment`` in ``lang``, on the calendar of ``timezone``:
     ``2 October 2026`` / ``2 de octubre de 2026``. Aware datetimes are converted to
     the zone first, so an entry published late in the evening elsewhere shows the
-    date a reader of the site's zone would see."""
+    date a reader of the site's zone would see.
+
+    Remembered per (moment, language, zone): an entry's date is shown on its page and
+    on every list, tag and person page that has its card. (Equal aware datetimes are
+    the same instant, so they share one answer; ``typed`` keeps dates and datetimes apart.)"""
     day = moment
     if isinstance(moment, datetime):
         if moment.tzinfo is not None:

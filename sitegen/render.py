@@ -15,7 +15,7 @@ import math
 import traceback
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -142,6 +142,9 @@ class Renderer:
             # Compiling the templates took a third of a one-page edit's time; a template's
             # compiled code is kept by the checksum of its text, so it is never stale.
             bytecode_cache=jinja2.FileSystemBytecodeCache(str(self.compiled)) if self.compiled else None,
+            # A renderer lives for one build, and templates do not change during it: no
+            # stat() of the template file on every include.
+            auto_reload=False,
         )
         env.globals.update(
             site=self.site,
@@ -167,7 +170,7 @@ class Renderer:
             shared_question=lambda heading: self._shared_questions.get(question_key(heading.text)),
         )
         env.globals.update(membership_globals(self.config))
-        env.filters["tag_slug"] = slugify
+        env.filters["tag_slug"] = lru_cache(maxsize=4096)(slugify)  # the same tags on many pages
         return env
 
     def _with_contact_page(self, site: Site) -> Site:
@@ -259,6 +262,9 @@ class Renderer:
         return {
             "page": page,
             "lang": lang,
+            # ``t`` bound to the page's language: the global ``t`` reads ``lang`` from the
+            # template context, which Jinja copies for every call made inside a loop.
+            "t": partial(self.catalogs.get, lang),
             "site": edition,
             "lang_root": edition.root,
             "alternates": alternates,

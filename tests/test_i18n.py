@@ -163,6 +163,20 @@ def test_dates_are_on_the_calendar_of_the_site_timezone() -> None:
     assert format_date(late, "es", "America/Mexico_City") == "2 de octubre de 2026"
 
 
+
+def test_remembered_dates_are_the_dates_worked_out_afresh() -> None:
+    # format_date remembers its answers: equal values must still get their own answer
+    # (a date and a datetime of the same day; the same instant written in two zones).
+    from zoneinfo import ZoneInfo
+    late = datetime(2026, 10, 2, 23, 30, tzinfo=timezone.utc)
+    values = [date(2026, 10, 2), datetime(2026, 10, 2), late, late.astimezone(ZoneInfo("Europe/Madrid")),
+              datetime(2026, 10, 3, 1, 30)]
+    format_date.cache_clear()
+    for zone in ("UTC", "Europe/Madrid", "America/Mexico_City"):
+        for lang in ("en", "es"):
+            for value in values * 2:
+                assert format_date(value, lang, zone) == format_date.__wrapped__(value, lang, zone)
+
 def test_numbers_and_prices_in_english_and_spanish() -> None:
     assert format_number(12345.5, "en") == "12,345.5"
     assert format_number(12345.5, "es") == "12.345,5"

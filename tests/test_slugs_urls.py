@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from hypothesis import given, strategies as st
 
 from sitegen.slugs import slugify, unique_slug
-from sitegen.urls import Urls, entry_path, mailto, output_file, page_number_path
+from sitegen.urls import Urls, entry_path, mailto, output_file, page_number_path, percent_encode
 
 
 def test_slugify_transliterates_accents() -> None:
@@ -87,3 +87,21 @@ def test_mailto_subject_round_trips(subject: str) -> None:
 def test_mailto_encodes_reserved_and_accents() -> None:
     link = mailto("me@example.org", "Pan & café? #1 + más")
     assert link == "mailto:me@example.org?subject=Pan%20%26%20caf%C3%A9%3F%20%231%20%2B%20m%C3%A1s"
+
+
+# percent_encode replaces urllib's quote in mailto: and WhatsApp links (it remembers the
+# words it encoded); its output must be exactly quote's, for any text and twice in a row.
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+
+
+@given(st.lists(_TEXT, max_size=4), st.sampled_from(["", "@", "/"]))
+def test_percent_encode_is_urllib_quote(pieces: list[str], safe: str) -> None:
+    text = " ".join(pieces)
+    assert percent_encode(text, safe) == quote(text, safe=safe)
+    assert percent_encode(text, safe) == quote(text, safe=safe)  # remembered words
+
+
+def test_percent_encode_reserved_spaces_and_accents() -> None:
+    assert percent_encode("  ¿Qué? a&b=c #1 +2 100% “x”\r\n") == quote("  ¿Qué? a&b=c #1 +2 100% “x”\r\n", safe="")
+    assert percent_encode("marta+hub@example.org", "@") == "marta%2Bhub@example.org"
+    assert percent_encode("a b", " ") == "a b"
