@@ -85,6 +85,7 @@ def format_price(amount: int | float | Decimal, currency: str, lang: str) -> str
                            currency_digits=not whole)
 
 
+@lru_cache(maxsize=None)
 def language_name(lang: str) -> str:
     """The name of a language in that language, capitalised for a menu: ``Español``."""
     locale = locale_for(lang)
@@ -92,6 +93,7 @@ def language_name(lang: str) -> str:
     return name[:1].upper() + name[1:]
 
 
+@lru_cache(maxsize=None)
 def text_direction(lang: str) -> str:
     """``rtl`` for right-to-left scripts (Arabic, Hebrew, Persian...), else ``ltr``."""
     return "rtl" if locale_for(lang).character_order == "right-to-left" else "ltr"

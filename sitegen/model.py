@@ -236,6 +236,7 @@ class Site:
 
     interviews: tuple[Page, ...] = field(init=False, repr=False, compare=False)  # newest first
     stories: tuple[Page, ...] = field(init=False, repr=False, compare=False)  # newest first
+    _profiles: Mapping[str, Profile] = field(init=False, repr=False, compare=False)  # by person slug
 
     @property
     def editions(self) -> tuple["Site", ...]:
@@ -254,16 +255,17 @@ class Site:
         """The profile page of ``person``, if they have one (they were interviewed)."""
         if person is None:
             return None
-        for profile in self.people:
-            if profile.person.slug == person.slug:
-                return profile
-        return None
+        return self._profiles.get(person.slug)
 
     def __post_init__(self) -> None:
         # Computed once, not per access: every page's menu asks for them, and filtering
         # thousands of entries for each page made large builds quadratic.
         object.__setattr__(self, "interviews", tuple(p for p in self.entries if p.kind == "interview"))
         object.__setattr__(self, "stories", tuple(p for p in self.entries if p.kind == "story"))
+        profiles: dict[str, Profile] = {}
+        for profile in self.people:  # the first of a slug, as a search of the list would find
+            profiles.setdefault(profile.person.slug, profile)
+        object.__setattr__(self, "_profiles", profiles)
 
     def page(self, slug: str) -> Page | None:
         """The page (``content/pages/<slug>.md``) with this slug, if there is one."""

@@ -147,16 +147,22 @@ class Section:
     question: Heading | None = None
 
 
+#: The start of a level-2 heading with an id, at the start of a line (one pattern for
+#: every page: a pattern made of each page's ids was compiled again for every interview).
+_H2_ID = re.compile(r'^<h2 id="([^"]*)"', re.MULTILINE)
+
+
 def split_answers(body_html: str, questions: tuple[Heading, ...]) -> tuple[Section, ...]:
     """Cut rendered HTML before each question's ``<h2 id=...>``; each piece after the
     first is one question and its answer."""
     by_id = {q.id: q for q in questions}
     if not by_id:
         return (Section(body_html),)
-    pattern = re.compile(r'^<h2 id="(' + "|".join(re.escape(i) for i in by_id) + r')"', re.MULTILINE)
     sections: list[Section] = []
     start, current = 0, None
-    for match in pattern.finditer(body_html):
+    for match in _H2_ID.finditer(body_html):
+        if match.group(1) not in by_id:  # a level-2 heading that is not a question
+            continue
         if match.start() > start or current is not None:
             sections.append(Section(body_html[start:match.start()], current))
         start, current = match.start(), by_id[match.group(1)]

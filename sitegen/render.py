@@ -26,7 +26,7 @@ from .errors import BuildError, Problem, SitegenError
 from .i18n import Catalogs, load_catalogs
 from .l10n import format_date, format_number, format_price, language_name, text_direction
 from .membership import template_globals as membership_globals
-from .model import Page, Person, Site
+from .model import Heading, Page, Person, QuestionGroup, Site
 from .contact import Channel
 from .people import introduction_pairs, question_key, split_answers
 from .themes import Theme
@@ -91,6 +91,20 @@ class Pagination:
 
 
 @dataclass(frozen=True, slots=True)
+class AnswerPart:
+    """A piece of an interview's body as ``partials/answers.html`` shows it: its HTML and,
+    under an answer, where "ask about this" leads (``href``, ``label``, ``to``: "person"
+    or "creator") and the group of interviews that asked the same question."""
+
+    html: str
+    question: Heading | None = None
+    href: str | None = None  # None: nowhere to send a question (no e-mail, no contact page)
+    label: str = ""
+    to: str = "creator"
+    group: QuestionGroup | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Alternate:
     """One language version of a page, for the switcher, hreflang and the sitemap."""
 
@@ -126,6 +140,7 @@ class Renderer:
         self._shared_questions = {group.key: group for group in site.questions}
         self.env = self._make_env()
         self._asset_versions: dict[str, str] = {}
+        self._plain_policy: str | None = None
 
     # -- Jinja -----------------------------------------------------------------
     def _make_env(self) -> jinja2.Environment:
@@ -163,8 +178,9 @@ class Renderer:
             iso_date=lambda d: d.isoformat(),
             mailto=mailto,
             video=lambda page: page_video(page, self.config),
-            csp=lambda page: page_policy(page, self.config),
+            csp=self.csp,
             answers=lambda page: split_answers(page.body_html, page.questions),
+            answer_parts=self.answer_parts,
             ask_target=self.ask_target,
             introductions=lambda page: introduction_pairs(page, self.site.related.get(page.url, ())),
             shared_question=lambda heading: self._shared_questions.get(question_key(heading.text)),
@@ -203,6 +219,56 @@ class Renderer:
                     if found.kind == kind:
                         return found
         return self.config.contact.email_channel
+
+    def csp(self, page: Page | None) -> str:
+        """The Content-Security-Policy of a page: worked out once for every page without
+        a video (it then depends on the settings alone)."""
+        if page is not None and page.video:
+            return page_policy(page, self.config)
+        if self._plain_policy is None:
+            self._plain_policy = page_policy(None, self.config)
+        return self._plain_policy
+
+    def answer_parts(self, page: Page, site: Site, lang: str) -> tuple[AnswerPart, ...]:
+        """An interview's body cut into its answers, each with its "ask about this" link:
+        to the person when they consented to publish an e-mail or WhatsApp, otherwise to
+        the creator (by e-mail, or the contact page of ``site``), who passes it on. Worked
+        out here rather than in the template: an interview has a dozen answers, and each
+        link is a prefilled message (``partials/answers.html`` shows them)."""
+        text = partial(self.catalogs.get, lang)
+        person = page.person
+        ask = self.ask_target(person)
+        to_person = ask is not None and person is not None and ask in person.contact
+        contact_page = site.page("contact")
+        to = "person" if to_person else "creator"
+        page_url = self.urls.absolute(page.url)
+        parts = []
+        for section in split_answers(page.body_html, page.questions):
+            q = section.question
+            if q is None:
+                parts.append(AnswerPart(section.html))
+                continue
+            group = self._shared_questions.get(question_key(q.text))
+            href, label = None, ""
+            if ask or contact_page:
+                where = f"{page_url}#{q.id}"
+                if to_person:
+                    assert person is not None
+                    label = text("ask_person", name=person.name)
+                    body = text("ask_body", question=q.text, title=page.title, url=where)
+                elif person:
+                    label = text("ask_via", name=person.name)
+                    body = text("ask_body_via", name=person.name, question=q.text, title=page.title, url=where)
+                else:
+                    label = text("ask_creator")
+                    body = text("ask_body", question=q.text, title=page.title, url=where)
+                if ask:
+                    href = ask.with_text(text("ask_subject", question=q.text, title=page.title), body)
+                else:
+                    assert contact_page is not None
+                    href = self.urls.path(contact_page.url)
+            parts.append(AnswerPart(section.html, q, href, label, to, group))
+        return tuple(parts)
 
     @jinja2.pass_context
     def _translate(self, context: Any, key: str, **values: Any) -> str:

@@ -1,0 +1,86 @@
+"""The render stage's shortcuts give the pages the plain templates gave (issue 10).
+
+Work moved out of the default theme's templates into Python (``answer_parts``) must not
+change a byte, and a site that overrides a partial with the previous, template-only
+version (using ``answers``, ``ask_target`` and ``shared_question``) must keep working.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import tree_digest
+
+# partials/answers.html as the theme had it before answer_parts: every link worked out
+# in the template. A site may still carry a copy of it in templates/partials/.
+OLD_ANSWERS = """\
+{% set ask = ask_target(page.person) %}
+{% set to_person = ask is not none and page.person is not none and ask in page.person.contact %}
+{% set contact_page = site.page('contact') %}
+{% for section in answers(page) %}
+{{ section.html | safe }}
+{% if section.question %}
+{% set q = section.question %}
+{% set group = shared_question(q) %}
+{% if ask or contact_page or group %}
+<p class="ask">
+{% if ask or contact_page %}
+  {% set where = abs_url(page.url) ~ '#' ~ q.id %}
+  {% if to_person %}
+    {% set label = t('ask_person', name=page.person.name) %}
+    {% set body = t('ask_body', question=q.text, title=page.title, url=where) %}
+  {% elif page.person %}
+    {% set label = t('ask_via', name=page.person.name) %}
+    {% set body = t('ask_body_via', name=page.person.name, question=q.text, title=page.title, url=where) %}
+  {% else %}
+    {% set label = t('ask_creator') %}
+    {% set body = t('ask_body', question=q.text, title=page.title, url=where) %}
+  {% endif %}
+  <a class="ask-link" href="{{ ask.with_text(t('ask_subject', question=q.text, title=page.title), body) if ask else url(contact_page.url) }}" aria-describedby="{{ q.id }}" data-to="{{ 'person' if to_person else 'creator' }}">{{ label }}</a>
+{% endif %}
+{% if group %}
+  <a class="other-answers" href="{{ url('questions/') }}#q-{{ group.key }}" aria-describedby="{{ q.id }}">{{ t('other_answers') }}</a>
+{% endif %}
+</p>
+{% endif %}
+{% endif %}
+{% endfor %}
+"""
+
+QA = "Intro.\n\n## Why bread?\n\nBecause.\n\n## What & why #2?\n\nMore 100% “sure”.\n\n## Más?\n\nSí.\n"
+CONSENT = ("person:\n  name: Ana Pérez\n  contact: {email: ana+x@ana.example, whatsapp: \"+34 611 222 333\"}\n"
+           "  consent: true\n")
+WHATSAPP_ONLY = "person:\n  name: Bea\n  contact: {whatsapp: \"+34 611 222 444\"}\n  consent: true\n"
+NO_CONSENT = "person:\n  name: Owen\n  contact: {email: owen@owen.example}\n  consent: false\n"
+
+
+def _interview(title: str, date: str, person: str = "") -> str:
+    return f"---\ntitle: {title!r}\ndate: {date}\ntags: [bread]\n{person}---\n{QA}"
+
+
+INTERVIEWS = {
+    "content/interviews/ana.md": _interview("Bread & co", "2026-01-03", CONSENT),
+    "content/interviews/bea.md": _interview("¿Pan?", "2026-01-02", WHATSAPP_ONLY),
+    "content/interviews/owen.md": _interview("Owen's #1", "2026-01-01", NO_CONSENT),
+    "content/interviews/nobody.md": _interview("Nobody", "2025-12-31"),
+}
+WITH_EMAIL = "title: Hub\nbase_url: https://example.org/hub/\ntimezone: UTC\ncontact:\n  email: marta+hub@example.org\n"
+FORM_ONLY = ("title: Hub\nbase_url: https://example.org/hub/\ntimezone: UTC\ncontact:\n"
+             "  form: {action: \"https://forms.example/f\"}\n")
+NOBODY = "title: Hub\nbase_url: https://example.org/hub/\ntimezone: UTC\n"
+
+
+@pytest.mark.parametrize("config", [WITH_EMAIL, FORM_ONLY, NOBODY], ids=["email", "form-only", "unreachable"])
+def test_old_template_answers_partial_gives_the_same_site(make_site, cli, config: str) -> None:
+    theme_site = make_site(INTERVIEWS, config=config, name="theme")
+    old_site = make_site({**INTERVIEWS, "templates/partials/answers.html": OLD_ANSWERS}, config=config, name="old")
+    for root in (theme_site, old_site):
+        result = cli("build", root, "-j", "1")
+        assert result.exit_code == 0, result.output
+    theme, old = tree_digest(theme_site / "_site"), tree_digest(old_site / "_site")
+    assert theme == old
+    page = (theme_site / "_site/interviews/ana/index.html").read_text(encoding="utf-8")
+    assert page.count('class="other-answers"') == 3  # every question is shared
+    assert page.count('class="ask-link"') == (3 if config != NOBODY else 0)
