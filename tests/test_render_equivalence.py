@@ -81,6 +81,8 @@ def test_old_template_answers_partial_gives_the_same_site(make_site, cli, config
         assert result.exit_code == 0, result.output
     theme, old = tree_digest(theme_site / "_site"), tree_digest(old_site / "_site")
     assert theme == old
-    page = (theme_site / "_site/interviews/ana/index.html").read_text(encoding="utf-8")
+    page = (theme_site / "_site/interviews/nobody/index.html").read_text(encoding="utf-8")
     assert page.count('class="other-answers"') == 3  # every question is shared
-    assert page.count('class="ask-link"') == (3 if config != NOBODY else 0)
+    assert page.count('class="ask-link"') == (3 if config != NOBODY else 0)  # nobody to ask, nowhere to write
+    ana = (theme_site / "_site/interviews/ana/index.html").read_text(encoding="utf-8")
+    assert ana.count('data-to="person"') == 3  # she consented: always reachable
