@@ -113,3 +113,37 @@ def test_compiled_templates_are_reused_checked_and_never_trusted_blindly(make_si
             CompiledTemplates._memory.clear()
         assert cli("build", root, "--clean").exit_code == 0
         assert "<title>Edited</title>" in (root / "_site/interviews/ana/index.html").read_text(encoding="utf-8")
+
+
+def _split_by_page_pattern(body_html: str, questions: tuple) -> tuple:
+    """split_answers as it was: a MULTILINE pattern made of the page's own question ids."""
+    import re
+
+    from sitegen.people import Section
+
+    by_id = {q.id: q for q in questions}
+    if not by_id:
+        return (Section(body_html),)
+    pattern = re.compile(r'^<h2 id="(' + "|".join(re.escape(i) for i in by_id) + r')"', re.MULTILINE)
+    sections, start, current = [], 0, None
+    for match in pattern.finditer(body_html):
+        if match.start() > start or current is not None:
+            sections.append(Section(body_html[start:match.start()], current))
+        start, current = match.start(), by_id[match.group(1)]
+    sections.append(Section(body_html[start:], current))
+    return tuple(s for s in sections if s.html.strip() or s.question is not None)
+
+
+@pytest.mark.parametrize("body", [
+    '<h2 id="a">A</h2>\n<p>x</p>\n<h2 id="a-2">A2</h2>\n<p><h2 id="b"></p>\n<h2 id="b">B</h2>\n<p>y</p>\n',
+    'intro\n<h2 id="a\n<h2 id="b">B</h2>\n',  # an unclosed attribute must not swallow the next line
+    '<p>x<h2 id="a">inside</h2></p>\n<h2 id="zz">not a question</h2>\n<h2 id="a">A</h2>\n',
+    '\n\n<h2 id="b">B</h2>', "", "no questions at all\n",
+])
+def test_split_answers_cuts_where_the_page_pattern_did(body: str) -> None:
+    from sitegen.model import Heading
+    from sitegen.people import split_answers
+
+    questions = (Heading("a", "A", 2, 1), Heading("a-2", "A2", 2, 2), Heading("b", "B", 2, 3))
+    for qs in (questions, questions[:1], ()):
+        assert split_answers(body, qs) == _split_by_page_pattern(body, qs)
