@@ -92,6 +92,10 @@ class Pagination:
         return self.path(self.number + 1) if self.number < self.total else None
 
 
+#: An item of the site menu: label, link, the site path it stands for, and its rel.
+MenuItem = tuple[str, str, str, str]
+
+
 @dataclass(frozen=True, slots=True)
 class AnswerPart:
     """A piece of an interview's body as ``partials/answers.html`` shows it: its HTML and,
@@ -195,6 +199,7 @@ class Renderer:
         self.env = self._make_env()
         self._asset_versions: dict[str, str] = {}
         self._plain_policy: str | None = None
+        self._menus: dict[tuple[int, str, str], tuple[Site, tuple[MenuItem, ...]]] = {}
 
     # -- Jinja -----------------------------------------------------------------
     def _make_env(self) -> jinja2.Environment:
@@ -239,6 +244,7 @@ class Renderer:
             csp=self.csp,
             answers=lambda page: split_answers(page.body_html, page.questions),
             answer_parts=self.answer_parts,
+            menu_items=self.menu_items,
             ask_target=self.ask_target,
             introductions=lambda page: introduction_pairs(page, self.site.related.get(page.url, ())),
             shared_question=lambda heading: self._shared_questions.get(question_key(heading.text)),
@@ -277,6 +283,33 @@ class Renderer:
                     if found.kind == kind:
                         return found
         return self.config.contact.email_channel
+
+    def menu_items(self, site: Site, lang_root: str, lang: str) -> tuple[MenuItem, ...]:
+        """The site menu of an edition, as ``(label, href, site path, rel)``: the ``menu``
+        setting, or the sections and the about, membership and contact pages the edition
+        has. The same on every page of the edition, so made once (``partials/nav.html``
+        only marks the current item)."""
+        key = (id(site), lang_root, lang)
+        known = self._menus.get(key)
+        if known is not None and known[0] is site:
+            return known[1]
+        items: list[MenuItem] = []
+        if self.config.menu is not None:
+            for item in self.config.menu:
+                items.append((item.label, self.urls.link(item.url), item.url.strip("/") + "/", self.urls.rel(item.url)))
+        else:
+            text = partial(self.catalogs.get, lang)
+            if site.interviews:
+                items.append((text("section_interview"), self.urls.path(lang_root + "interviews/"),
+                              lang_root + "interviews/", ""))
+            if site.stories:
+                items.append((text("section_story"), self.urls.path(lang_root + "stories/"), lang_root + "stories/", ""))
+            for slug in ("about", "membership", "contact"):
+                found = site.page(slug)
+                if found:
+                    items.append((found.title, self.urls.path(found.url), found.url, ""))
+        self._menus[key] = (site, tuple(items))
+        return tuple(items)
 
     def csp(self, page: Page | None) -> str:
         """The Content-Security-Policy of a page: worked out once for every page without

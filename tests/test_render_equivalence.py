@@ -147,3 +147,53 @@ def test_split_answers_cuts_where_the_page_pattern_did(body: str) -> None:
     questions = (Heading("a", "A", 2, 1), Heading("a-2", "A2", 2, 2), Heading("b", "B", 2, 3))
     for qs in (questions, questions[:1], ()):
         assert split_answers(body, qs) == _split_by_page_pattern(body, qs)
+
+
+# partials/nav.html as the theme had it before menu_items: the items made on every page.
+OLD_NAV = """\
+{% set items = [] %}
+{% if config.menu is not none %}
+  {% for item in config.menu %}{% set _ = items.append((item.label, link(item.url), item.url.strip('/') + '/', link_rel(item.url))) %}{% endfor %}
+{% else %}
+  {% if site.interviews %}{% set _ = items.append((t('section_interview'), url(lang_root ~ 'interviews/'), lang_root ~ 'interviews/', '')) %}{% endif %}
+  {% if site.stories %}{% set _ = items.append((t('section_story'), url(lang_root ~ 'stories/'), lang_root ~ 'stories/', '')) %}{% endif %}
+  {% for slug in ('about', 'membership', 'contact') %}
+    {% set p = site.page(slug) %}
+    {% if p %}{% set _ = items.append((p.title, url(p.url), p.url, '')) %}{% endif %}
+  {% endfor %}
+{% endif %}
+{% if items %}
+<nav class="site-nav" aria-label="{{ t('nav_label') }}">
+  <ul>
+  {% for label, href, path, rel in items %}
+    <li><a href="{{ href }}"{% if rel %} rel="{{ rel }}"{% endif %}{% if site_path == path or (path != '/' and site_path.startswith(path)) %} aria-current="{{ 'page' if site_path == path else 'true' }}"{% endif %}>{{ label }}</a></li>
+  {% endfor %}
+  </ul>
+</nav>
+{% endif %}
+"""
+BILINGUAL = ("title: Hub\nbase_url: https://example.org/hub/\ntimezone: UTC\nlanguage: en\nlanguages: [en, es]\n"
+             "contact:\n  email: marta@example.org\n")
+MENU = WITH_EMAIL + "menu:\n  - {label: About, url: /about/}\n  - {label: Elsewhere, url: \"https://elsewhere.example/\"}\n"
+PAGES = {
+    "content/pages/about.md": "---\ntitle: About\n---\nHello.\n",
+    "content/pages/acerca.md": "---\ntitle: Acerca\nlang: es\ntranslation_key: about\n---\nHola.\n",
+    "content/stories/uno.md": "---\ntitle: Uno\ndate: 2026-01-05\nlang: es\n---\nHola.\n",
+}
+
+
+@pytest.mark.parametrize("config", [WITH_EMAIL, BILINGUAL, MENU, NOBODY], ids=["plain", "bilingual", "menu", "no-contact"])
+def test_old_template_nav_partial_gives_the_same_site(make_site, cli, config: str) -> None:
+    files = {**INTERVIEWS, **PAGES}
+    theme_site = make_site(files, config=config, name="theme")
+    old_site = make_site({**files, "templates/partials/nav.html": OLD_NAV}, config=config, name="old")
+    outputs = []
+    for root in (theme_site, old_site):
+        result = cli("build", root, "-j", "1")
+        assert result.exit_code == 0, result.output
+        outputs.append(result.output)
+    assert tree_digest(theme_site / "_site") == tree_digest(old_site / "_site")
+    warnings = [[line.replace(str(root), "") for line in output.splitlines() if "warning" in line]
+                for root, output in zip((theme_site, old_site), outputs)]
+    assert warnings[0] == warnings[1]
+    assert 'class="site-nav"' in (theme_site / "_site/interviews/ana/index.html").read_text(encoding="utf-8")
