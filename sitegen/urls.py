@@ -18,8 +18,22 @@ SECTIONS = {"interview": "interviews", "story": "stories"}
 RESERVED_PREFIXES = ("interviews/", "stories/", "tags/", "people/")
 _SEGMENT = re.compile(r"^[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?$")
 
-_ROOT_ATTR = re.compile(r'(\s(?:href|src|poster))="/(?!/)')
-_FRAGMENT_ATTR = re.compile(r'(\shref)="#')
+# Attribute values that start a root-relative or a fragment link. Searched for as they
+# are (a literal the regex engine finds fast) and the attribute name before them checked
+# by hand: a pattern starting with \s tried every space of every feed entry's body.
+_ROOT_VALUE = re.compile(r'="/(?!/)')
+_FRAGMENT_VALUE = re.compile(r'="#')
+_ROOT_NAMES = ("href", "src", "poster")
+
+
+def _after_attribute(text: str, at: int, names: tuple[str, ...]) -> bool:
+    r"""True when ``text[:at]`` ends with whitespace and then one of ``names`` (what
+    ``\s(?:href|src)`` would match just before ``at``)."""
+    for name in names:
+        start = at - len(name)
+        if start >= 1 and text.startswith(name, start) and text[start - 1].isspace():
+            return True
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +81,11 @@ class Urls:
 
     def absolutize_html(self, html: str, page_site_path: str) -> str:
         """Make root-relative and fragment links in rendered HTML absolute (for feeds)."""
-        html = _ROOT_ATTR.sub(lambda m: f'{m.group(1)}="{self.origin}/', html)
-        return _FRAGMENT_ATTR.sub(lambda m: f'{m.group(1)}="{self.absolute(page_site_path)}#', html)
+        root = f'="{self.origin}/'
+        html = _ROOT_VALUE.sub(lambda m: root if _after_attribute(m.string, m.start(), _ROOT_NAMES) else m.group(), html)
+        fragment = f'="{self.absolute(page_site_path)}#'
+        return _FRAGMENT_VALUE.sub(lambda m: fragment if _after_attribute(m.string, m.start(), ("href",)) else m.group(),
+                                   html)
 
 
 def clean_site_path(value: str) -> str | None:

@@ -105,3 +105,19 @@ def test_percent_encode_reserved_spaces_and_accents() -> None:
     assert percent_encode("  ¿Qué? a&b=c #1 +2 100% “x”\r\n") == quote("  ¿Qué? a&b=c #1 +2 100% “x”\r\n", safe="")
     assert percent_encode("marta+hub@example.org", "@") == "marta%2Bhub@example.org"
     assert percent_encode("a b", " ") == "a b"
+
+
+_OLD_ROOT_ATTR = re.compile(r'(\s(?:href|src|poster))="/(?!/)')
+_OLD_FRAGMENT_ATTR = re.compile(r'(\shref)="#')
+_PIECES = st.sampled_from([" ", "\t", "\n", "\u00a0", "x", "-", "href", "src", "poster", "data-", '="', "/", "#", '"', "<a", ">"])
+
+
+@given(st.lists(_PIECES, max_size=30))
+def test_absolutize_html_matches_the_attribute_patterns(pieces: list[str]) -> None:
+    # absolutize_html searches for ="/ and ="# and checks the attribute name by hand;
+    # it must rewrite exactly what \s(href|src|poster)="/ and \shref="# matched.
+    html = "".join(pieces)
+    urls = Urls.from_base_url("https://example.org/repo/")
+    expected = _OLD_ROOT_ATTR.sub(lambda m: f'{m.group(1)}="https://example.org/', html)
+    expected = _OLD_FRAGMENT_ATTR.sub(lambda m: f'{m.group(1)}="https://example.org/repo/a/#', expected)
+    assert urls.absolutize_html(html, "a/") == expected
