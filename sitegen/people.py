@@ -10,7 +10,6 @@ theme can offer an "ask about this" link under each one. No I/O.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from itertools import combinations
 from dataclasses import dataclass
 
@@ -112,11 +111,9 @@ def _same_work(a: Page, b: Page) -> bool:
     return a.translation_key is not None and a.translation_key == b.translation_key
 
 
-@lru_cache(maxsize=16384)
 def question_key(text: str) -> str:
     """The normalised text of a question: case, accents, punctuation and spacing ignored
-    (``¿Cómo empezó?`` and ``como empezo`` are the same question). Remembered: the same
-    few questions come back in most interviews, when grouping and again when rendering."""
+    (``¿Cómo empezó?`` and ``como empezo`` are the same question)."""
     return slugify(text)
 
 

@@ -16,7 +16,7 @@ import os
 import traceback
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import partial
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -250,7 +250,7 @@ class Renderer:
             shared_question=lambda heading: self._shared_questions.get(question_key(heading.text)),
         )
         env.globals.update(membership_globals(self.config))
-        env.filters["tag_slug"] = lru_cache(maxsize=4096)(slugify)  # the same tags on many pages
+        env.filters["tag_slug"] = slugify
         return env
 
     def _with_contact_page(self, site: Site) -> Site:
