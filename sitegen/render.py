@@ -12,7 +12,6 @@ import dataclasses
 import hashlib
 import json
 import math
-import os
 import traceback
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -23,7 +22,6 @@ from typing import Any, Callable, Iterable, Iterator
 
 import jinja2
 
-from .cache import FOLDER as CACHE_FOLDER
 from .errors import BuildError, Problem, SitegenError
 from .i18n import Catalogs, load_catalogs
 from .l10n import format_date, format_number, format_price, language_name, text_direction
@@ -131,58 +129,6 @@ def _template_location(filename: str | None, root: Path) -> str:
     return path.as_posix()
 
 
-class CompiledTemplates(jinja2.BytecodeCache):
-    """Templates compiled to Python code, so a template is compiled once rather than in
-    every build (compiling the theme's ~30 templates costs about as much CPU as
-    rendering 150 pages): kept for the life of the process (``serve`` and the tests build
-    again and again) and, when the site already has a build cache folder, in
-    ``.sitegen-cache/templates/`` for the next build. Jinja checks each entry against
-    the template's source and its own and Python's versions, so an edited template is
-    simply compiled again; a cache that cannot be read or written is ignored."""
-
-    _memory: dict[str, bytes] = {}  # shared by every renderer of this process
-
-    def __init__(self, folder: Path | None, settings: str) -> None:
-        self.folder = folder
-        self.settings = settings  # the environment's compile options: part of every key
-
-    def _key(self, bucket: jinja2.bccache.Bucket) -> str:
-        return hashlib.sha1(f"{self.settings}|{bucket.key}".encode("utf-8")).hexdigest()
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        key = self._key(bucket)
-        data = self._memory.get(key)
-        if data is not None:
-            bucket.bytecode_from_string(data)  # left empty when stale (the source changed)
-            if bucket.code is not None and self.folder is not None and not (self.folder / f"{key}.bin").exists():
-                self._store(key, data)
-            return
-        if self.folder is not None:
-            try:
-                data = (self.folder / f"{key}.bin").read_bytes()
-            except OSError:
-                return
-            bucket.bytecode_from_string(data)  # left empty when stale or damaged
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        key = self._key(bucket)
-        data = bucket.bytecode_to_string()
-        self._memory[key] = data
-        if self.folder is not None:
-            self._store(key, data)
-
-    def _store(self, key: str, data: bytes) -> None:
-        assert self.folder is not None
-        target = self.folder / f"{key}.bin"
-        temporary = target.with_name(f"{key}.{os.getpid()}.tmp")
-        try:
-            self.folder.mkdir(exist_ok=True)
-            temporary.write_bytes(data)
-            os.replace(temporary, target)
-        except OSError:
-            temporary.unlink(missing_ok=True)
-
-
 class Renderer:
     """Renders pages of one site through one theme."""
 
@@ -220,10 +166,6 @@ class Renderer:
             # stat() of the template file on every include.
             auto_reload=False,
         )
-        cache_folder = self.config.root / CACHE_FOLDER
-        settings = repr((env.trim_blocks, env.lstrip_blocks, env.keep_trailing_newline, env.newline_sequence,
-                         env.optimized, sorted(env.extensions)))
-        env.bytecode_cache = CompiledTemplates(cache_folder / "templates" if cache_folder.is_dir() else None, settings)
         env.globals.update(
             site=self.site,
             config=self.config,

@@ -88,33 +88,6 @@ def test_old_template_answers_partial_gives_the_same_site(make_site, cli, config
     assert ana.count('data-to="person"') == 3  # she consented: always reachable
 
 
-def test_compiled_templates_are_reused_checked_and_never_trusted_blindly(make_site, cli) -> None:
-    from sitegen.render import CompiledTemplates
-
-    root = make_site({**INTERVIEWS, "templates/interview.html": "{% extends 'theme/interview.html' %}"}, config=WITH_EMAIL)
-    assert cli("build", root).exit_code == 0  # makes .sitegen-cache/
-    first = tree_digest(root / "_site")
-    assert cli("build", root, "--clean").exit_code == 0  # keeps compiled templates there
-    stored = sorted((root / ".sitegen-cache/templates").glob("*.bin"))
-    assert stored and tree_digest(root / "_site") == first
-
-    # Damaged entries on disk (and none in memory) are compiled again, not trusted.
-    CompiledTemplates._memory.clear()
-    for path in stored:
-        path.write_bytes(b"j2 not a template")
-    assert cli("build", root, "--clean").exit_code == 0
-    assert tree_digest(root / "_site") == first
-
-    # An edited template is compiled again, from memory and from disk alike.
-    (root / "templates/interview.html").write_text(
-        "{% extends 'theme/interview.html' %}{% block title %}Edited{% endblock %}", encoding="utf-8")
-    for forget in (False, True):
-        if forget:
-            CompiledTemplates._memory.clear()
-        assert cli("build", root, "--clean").exit_code == 0
-        assert "<title>Edited</title>" in (root / "_site/interviews/ana/index.html").read_text(encoding="utf-8")
-
-
 def _split_by_page_pattern(body_html: str, questions: tuple) -> tuple:
     """split_answers as it was: a MULTILINE pattern made of the page's own question ids."""
     import re
