@@ -1,9 +1,9 @@
 """Markdown: ``make_markdown()`` builds the one MarkdownIt that renders every page.
 
-CommonMark plus tables, strikethrough and footnotes, with sitegen's plugins listed in
-:func:`make_markdown`. Each plugin is a function ``plugin(md)`` that adds a core rule;
-what the rules learn (headings, images, the first paragraph) goes into the ``env``
-dict of the render, which ``parse.py`` reads back.
+CommonMark plus tables, strikethrough and footnotes, with sitegen's plugin
+:func:`site_plugin`: one core rule that walks the tokens once. What it learns (headings,
+images, the first paragraph, unsafe raw HTML) goes into the ``env`` dict of the render,
+which ``parse.py`` reads back.
 
 ``env`` keys read: ``urls`` (a :class:`~sitegen.urls.Urls`), ``static_dir`` (the site's
 ``static/`` folder, where root-relative images are looked up for their size). Keys written:
@@ -14,8 +14,9 @@ line where the body starts, so token lines become file lines).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator, MutableMapping
+from typing import Any
 from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
@@ -36,10 +37,13 @@ def make_markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True, "xhtmlOut": False, "maxNesting": 100})
     md.enable(["table", "strikethrough"])
     md.use(footnote_plugin)
-    md.use(heading_ids_plugin)
-    md.use(site_links_plugin)
-    md.use(first_paragraph_plugin)
-    md.use(raw_html_plugin)
+    md.use(site_plugin)
+    # A page links to the same few addresses again and again, and every page of a site
+    # to the same ones: normalising a link (parse, punycode, percent-encode) is a pure
+    # function of its text, so each is done once per process.
+    md.normalizeLink = lru_cache(maxsize=4096)(md.normalizeLink)  # type: ignore[method-assign]
+    md.normalizeLinkText = lru_cache(maxsize=4096)(md.normalizeLinkText)  # type: ignore[method-assign]
+    md.validateLink = lru_cache(maxsize=4096)(md.validateLink)  # type: ignore[method-assign]
     return md
 
 
@@ -50,94 +54,94 @@ def inline_text(token: Token) -> str:
     return "".join(child.content for child in token.children if child.type in ("text", "code_inline"))
 
 
-def _file_line(token: Token, env: MutableMapping[str, Any]) -> int:
-    start = token.map[0] if token.map else 0
-    return int(env.get("line_offset", 1)) + start
+def site_plugin(md: MarkdownIt) -> None:
+    """sitegen's additions to the token stream, in one walk over it (one core rule):
+
+    - headings: every heading gets a stable id unique in its page, from its transliterated
+      text, and its text becomes a link to itself (unless it already holds a link);
+      each is recorded in ``env["headings"]``;
+    - links and images: root-relative ones (``/about/``, ``/images/a.jpg``) get the site's
+      base path, external links ``rel="noopener noreferrer"``; images are recorded in
+      ``env["images"]`` and those found under ``static/`` get ``width`` and ``height``;
+    - the plain text of the first top-level paragraph goes in ``env["first_paragraph"]``
+      (the summary when none is given);
+    - raw HTML that would run code in a reader's browser (a script, an event handler, a
+      ``javascript:`` link) is recorded in ``env["unsafe_html"]`` as ``(what, line)``, the
+      HTML blocks first, then inline HTML; ``parse.py`` refuses the page with those lines.
+
+    A heading's link is added before the walk reaches the heading's text, so it gets the
+    same treatment as any other link.
+    """
+    md.core.ruler.push("sitegen", _site_rule)
 
 
-def heading_ids_plugin(md: MarkdownIt) -> None:
-    """Give every heading a stable id unique in its page, from its transliterated text,
-    and make the heading's text a link to itself (unless it already holds a link)."""
-
-    def rule(state: StateCore) -> None:
-        taken: set[str] = set(state.env.setdefault("_ids", set()))
-        headings: list[Heading] = state.env.setdefault("headings", [])
-        tokens = state.tokens
-        for index, token in enumerate(tokens):
-            if token.type != "heading_open":
+def _site_rule(state: StateCore) -> None:
+    env = state.env
+    offset = int(env.get("line_offset", 1))
+    urls = env.get("urls")
+    own = urls.origin + urls.base_path if urls is not None else None
+    static_dir = env.get("static_dir")
+    taken: set[str] = set(env.setdefault("_ids", set()))
+    headings: list[Heading] = env.setdefault("headings", [])
+    images: list[tuple[str, int]] = env.setdefault("images", [])
+    unsafe_blocks: list[tuple[str, int]] = []
+    unsafe_inline: list[tuple[str, int]] = []
+    first_paragraph = None
+    tokens = state.tokens
+    for index, token in enumerate(tokens):
+        kind = token.type
+        if kind == "inline":
+            children = token.children
+            if not children:
                 continue
+            line = offset + (token.map[0] if token.map else 0)
+            for child in children:
+                kind = child.type
+                if kind == "text":
+                    continue
+                if kind == "softbreak" or kind == "hardbreak":
+                    line += 1
+                elif kind == "link_open":
+                    href = str(child.attrGet("href") or "")
+                    if urls is not None:
+                        child.attrSet("href", urls.link(href))
+                    if href.startswith(("http://", "https://", "//")) and not (own is not None and href.startswith(own)):
+                        child.attrSet("rel", "noopener noreferrer")
+                elif kind == "html_inline":
+                    what = unsafe_html(child.content)
+                    if what:
+                        unsafe_inline.append((what, line))
+                elif kind == "image":
+                    src = str(child.attrGet("src") or "")
+                    images.append((src, line))
+                    _set_image_size(child, src, static_dir)
+                    if urls is not None:
+                        child.attrSet("src", urls.link(src))
+        elif kind == "heading_open":
             inline = tokens[index + 1]
             text = inline_text(inline).strip()
             anchor = unique_slug(text, taken)
             token.attrSet("id", anchor)
-            headings.append(Heading(id=anchor, text=text, level=int(token.tag[1]), line=_file_line(token, state.env)))
+            headings.append(Heading(id=anchor, text=text, level=int(token.tag[1]),
+                                    line=offset + (token.map[0] if token.map else 0)))
             children = inline.children or []
             if children and not any(child.type == "link_open" for child in children):
                 link_open = Token("link_open", "a", 1, attrs={"href": f"#{anchor}", "class": "heading-link"})
                 link_close = Token("link_close", "a", -1)
                 inline.children = [link_open, *children, link_close]
-        state.env["_ids"] = taken
-
-    md.core.ruler.push("sitegen_heading_ids", rule)
-
-
-def _walk_inline(tokens: list[Token]) -> Iterator[tuple[Token, Token, int]]:
-    """Each inline child with its inline parent and the line breaks before it."""
-    for token in tokens:
-        if token.type == "inline" and token.children:
-            breaks = 0
-            for child in token.children:
-                yield token, child, breaks
-                if child.type in ("softbreak", "hardbreak"):
-                    breaks += 1
-
-
-def site_links_plugin(md: MarkdownIt) -> None:
-    """Give root-relative links and images (``/about/``, ``/images/a.jpg``) the site's
-    base path, mark external links ``rel="noopener noreferrer"``, record images, and give
-    images found under ``static/`` their ``width`` and ``height``."""
-
-    def rule(state: StateCore) -> None:
-        urls = state.env.get("urls")
-        images: list[tuple[str, int]] = state.env.setdefault("images", [])
-        for parent, child, breaks in _walk_inline(state.tokens):
-            if child.type == "link_open":
-                href = str(child.attrGet("href") or "")
-                if urls is not None:
-                    child.attrSet("href", urls.link(href))
-                if href.startswith(("http://", "https://", "//")) and not (
-                    urls is not None and href.startswith(urls.origin + urls.base_path)
-                ):
-                    child.attrSet("rel", "noopener noreferrer")
-            elif child.type == "image":
-                src = str(child.attrGet("src") or "")
-                images.append((src, _file_line(parent, state.env) + breaks))
-                _set_image_size(child, src, state.env.get("static_dir"))
-                if urls is not None:
-                    child.attrSet("src", urls.link(src))
-
-    md.core.ruler.push("sitegen_site_links", rule)
-
-
-def raw_html_plugin(md: MarkdownIt) -> None:
-    """Record raw HTML that would run code in a reader's browser (a script, an event
-    handler, a ``javascript:`` link) as ``env["unsafe_html"]``: ``(what, line)``;
-    ``parse.py`` refuses the page with those lines."""
-
-    def rule(state: StateCore) -> None:
-        found: list[tuple[str, int]] = state.env.setdefault("unsafe_html", [])
-        for token in state.tokens:
-            if token.type == "html_block":
-                what = unsafe_html(token.content)
-                if what:
-                    found.append((what, _file_line(token, state.env)))
-        for parent, child, breaks in _walk_inline(state.tokens):
-            if child.type == "html_inline":
-                what = unsafe_html(child.content)
-                if what:
-                    found.append((what, _file_line(parent, state.env) + breaks))
-
-    md.core.ruler.push("sitegen_raw_html", rule)
+        elif kind == "paragraph_open":
+            if first_paragraph is None and token.level == 0:
+                first_paragraph = inline_text(tokens[index + 1]).strip()
+        elif kind == "html_block":
+            what = unsafe_html(token.content)
+            if what:
+                unsafe_blocks.append((what, offset + (token.map[0] if token.map else 0)))
+    env["_ids"] = taken
+    if first_paragraph is not None:
+        env["first_paragraph"] = first_paragraph
+    found: list[tuple[str, int]] = env.setdefault("unsafe_html", [])
+    found.extend(unsafe_blocks)
+    found.extend(unsafe_inline)
 
 
 def _set_image_size(image: Token, src: str, static_dir: Path | None) -> None:
@@ -152,19 +156,6 @@ def _set_image_size(image: Token, src: str, static_dir: Path | None) -> None:
     if size is not None:
         image.attrSet("width", str(size[0]))
         image.attrSet("height", str(size[1]))
-
-
-def first_paragraph_plugin(md: MarkdownIt) -> None:
-    """Record the plain text of the first paragraph (the summary when none is given)."""
-
-    def rule(state: StateCore) -> None:
-        tokens = state.tokens
-        for index, token in enumerate(tokens):
-            if token.type == "paragraph_open" and token.level == 0:
-                state.env["first_paragraph"] = inline_text(tokens[index + 1]).strip()
-                return
-
-    md.core.ruler.push("sitegen_first_paragraph", rule)
 
 
 def render_markdown(md: MarkdownIt, text: str, env: dict[str, Any]) -> str:

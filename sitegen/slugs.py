@@ -23,6 +23,8 @@ _NOT_WORD = re.compile(r"[\W_]+")
 
 def transliterate(text: str) -> str:
     """``text`` with accents removed from Latin letters (``ñ`` -> ``n``, ``ü`` -> ``u``)."""
+    if text.isascii():  # nothing to decompose: only the apostrophe is dropped
+        return text.replace("'", "")
     decomposed = unicodedata.normalize("NFKD", text.translate(_SPECIAL))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
