@@ -180,14 +180,19 @@ def split_front_matter(text: str, path: str) -> FrontMatter:
     """
     if not (text.startswith(_FENCE + "\n") or text == _FENCE or text.startswith(_FENCE + " ")):
         return FrontMatter(meta={}, lines={}, body=text, body_line=1)
-    lines = text.split("\n")
-    if lines[0].strip() != _FENCE:
+    # Only the lines up to the closing fence are looked at: the body is taken whole.
+    start = text.find("\n") + 1  # where line 2 starts (0: there is no line 2)
+    if text[:start or len(text)].strip() != _FENCE:
         return FrontMatter(meta={}, lines={}, body=text, body_line=1)
-    end = None
-    for index in range(1, len(lines)):
-        if lines[index].rstrip() in (_FENCE, "..."):
-            end = index
+    end = None  # the closing fence's line number, counted from 0 like the lines of text
+    line_start, number = start, 1
+    while line_start:
+        line_end = text.find("\n", line_start)
+        line = text[line_start:] if line_end == -1 else text[line_start:line_end]
+        if line.rstrip() in (_FENCE, "..."):
+            end = number
             break
+        line_start, number = line_end + 1, number + 1
     if end is None:
         raise SitegenError(
             "the front matter opened by '---' on line 1 is never closed",
@@ -195,7 +200,7 @@ def split_front_matter(text: str, path: str) -> FrontMatter:
             line=1,
             hint="add a line with just '---' after the last front-matter setting",
         )
-    yaml_text = "\n".join(lines[1:end])
+    yaml_text = text[start:line_start - 1] if end > 1 else ""
     data, key_lines = load_yaml(yaml_text, path, first_line=2)
     if data is None:
         data = {}
@@ -206,7 +211,7 @@ def split_front_matter(text: str, path: str) -> FrontMatter:
             line=2,
             hint="write one setting per line, e.g. 'title: My interview'",
         )
-    body = "\n".join(lines[end + 1:])
+    body = text[line_end + 1:] if line_end != -1 else ""
     return FrontMatter(meta=data, lines=key_lines, body=body, body_line=end + 2)
 
 

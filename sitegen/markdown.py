@@ -23,6 +23,7 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.footnote.index import footnote_tail
 
 from .images import image_size
 from .model import Heading
@@ -37,6 +38,7 @@ def make_markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True, "xhtmlOut": False, "maxNesting": 100})
     md.enable(["table", "strikethrough"])
     md.use(footnote_plugin)
+    md.core.ruler.at("footnote_tail", _footnote_tail)
     md.use(site_plugin)
     # A page links to the same few addresses again and again, and every page of a site
     # to the same ones: normalising a link (parse, punycode, percent-encode) is a pure
@@ -45,6 +47,18 @@ def make_markdown() -> MarkdownIt:
     md.normalizeLinkText = lru_cache(maxsize=4096)(md.normalizeLinkText)  # type: ignore[method-assign]
     md.validateLink = lru_cache(maxsize=4096)(md.validateLink)  # type: ignore[method-assign]
     return md
+
+
+def _footnote_tail(state: StateCore) -> None:
+    """The footnote plugin's last step, skipped on a page without footnotes.
+
+    The plugin notes ``env["footnotes"]`` as soon as a "[" is tried as a footnote
+    reference, so its tail step would otherwise copy the token list of every page with
+    a link; with no footnote defined or written inline it changes nothing.
+    """
+    found = state.env.get("footnotes")
+    if found is not None and (found.get("refs") or found.get("list")):
+        footnote_tail(state)
 
 
 def inline_text(token: Token) -> str:
@@ -87,12 +101,16 @@ def _site_rule(state: StateCore) -> None:
     unsafe_blocks: list[tuple[str, int]] = []
     unsafe_inline: list[tuple[str, int]] = []
     first_paragraph = None
+    heading_text = -1  # the position of the last heading's text, which got a link
     tokens = state.tokens
     for index, token in enumerate(tokens):
         kind = token.type
         if kind == "inline":
             children = token.children
-            if not children:
+            # Links, images and inline HTML all start with "[" or "<" in the text the
+            # children were parsed from: most lines of prose have neither.
+            if not children or ("[" not in token.content and "<" not in token.content
+                                and index != heading_text):
                 continue
             line = offset + (token.map[0] if token.map else 0)
             for child in children:
@@ -129,6 +147,7 @@ def _site_rule(state: StateCore) -> None:
                 link_open = Token("link_open", "a", 1, attrs={"href": f"#{anchor}", "class": "heading-link"})
                 link_close = Token("link_close", "a", -1)
                 inline.children = [link_open, *children, link_close]
+                heading_text = index + 1
         elif kind == "paragraph_open":
             if first_paragraph is None and token.level == 0:
                 first_paragraph = inline_text(tokens[index + 1]).strip()
