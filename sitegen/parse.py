@@ -346,7 +346,11 @@ def parse_source(source: Source, config: Config, md: MarkdownIt) -> tuple[Page |
     template, translation_key = f.text("template"), f.text("translation_key")
     slug = _slug(f)
     permalink = _permalink(f, is_entry)
-    for key, code in invisible_values({k: v for k, v in fm.meta.items() if k not in ("slug", "url")}):
+    # The invisible characters written as themselves are gone from the text already; a
+    # value can only hold one through a YAML escape, which takes a backslash.
+    escaped = "\\" in text[:len(text) - len(fm.body)]
+    for key, code in invisible_values({k: v for k, v in fm.meta.items() if k not in ("slug", "url")}
+                                      if escaped else {}):
         f.error(key.split(".")[0], f"'{key}' contains an invisible control character ({code})",
                 hint="remove the escape (such as \\e or \\x07) from the value; pages cannot show it")
     for key, shown in unsafe_url_values({k: v for k, v in fm.meta.items() if k not in KNOWN_KEYS}):

@@ -237,3 +237,23 @@ def test_a_page_without_footnotes_after_a_page_with_them_has_no_footnote_section
     assert 'class="footnotes"' in md.render("Said[^1] [a](/a/).\n\n[^1]: Really.\n", {})
     html = md.render("Said [a](/a/) and [b].\n", {})
     assert "footnote" not in html and '<a href="/a/">a</a>' in html
+
+
+# -- Invisible characters in front-matter values -------------------------------------------
+
+@pytest.mark.parametrize("value, found", [
+    ('"Bell\\a"', "'person.name' contains an invisible control character (U+0007)"),
+    ("'a back\\slash'", None),  # single quotes: a backslash is only a backslash
+    ('"\\u00e9t\\u00e9"', None),  # escapes of visible characters are fine
+    ("Plain", None),
+])
+def test_escaped_invisible_characters_in_values_are_still_found(make_site, value: str, found: str | None) -> None:
+    from sitegen.build import load_config
+    from sitegen.discover import discover_content
+    from sitegen.parse import parse_all
+
+    text = f"---\ntitle: T\ndate: 2026-01-01\nperson:\n  name: {value}\n---\nBody with a \\\\ backslash.\n"
+    root = make_site({"content/stories/a.md": text})
+    pages, problems = parse_all(discover_content(root)[0], load_config(root), make_markdown())
+    assert [p.message for p in problems if p.severity == "error"] == ([found] if found else [])
+    assert [p.line for p in problems if p.severity == "error"] == ([4] if found else [])
