@@ -257,3 +257,14 @@ def test_escaped_invisible_characters_in_values_are_still_found(make_site, value
     pages, problems = parse_all(discover_content(root)[0], load_config(root), make_markdown())
     assert [p.message for p in problems if p.severity == "error"] == ([found] if found else [])
     assert [p.line for p in problems if p.severity == "error"] == ([4] if found else [])
+
+
+def test_aliases_that_stand_for_too_many_values_are_still_refused() -> None:
+    rows = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    for name, previous in zip("bcde", "abcd"):
+        rows.append(f"{name}: &{name} [" + ", ".join([f"*{previous}"] * 10) + "]")
+    with pytest.raises(SitegenError) as caught:
+        load_yaml("\n".join(rows), "content/a.md", first_line=2)
+    assert "more than 100000 values" in caught.value.problems[0].message
+    data, _ = load_yaml("a: [x, y]\nb: {c: 1}\n", "content/a.md")  # no alias: read as always
+    assert data == {"a": ["x", "y"], "b": {"c": 1}}
