@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Literal, Mapping
+from typing import TYPE_CHECKING, Iterable, Iterator, Literal, Mapping
 from urllib.parse import urlsplit
 
 from .errors import Problem
@@ -96,10 +96,20 @@ def is_counter_text(text: str) -> bool:
     a display of a count rather than words about one."""
     if len(text) > _SHORT * 2 or not _HAS_DIGIT.search(text):
         return False
-    cleaned = _EDGE_JUNK.sub("", _SPACES.sub(" ", text)).strip()
-    if not cleaned or len(cleaned) > _SHORT:
-        return False
-    return _COUNTER_SHAPES.match(cleaned) is not None
+    known = _COUNTER_MEMO.get(text)
+    if known is None:
+        cleaned = _EDGE_JUNK.sub("", _SPACES.sub(" ", text)).strip()
+        known = bool(cleaned) and len(cleaned) <= _SHORT and _COUNTER_SHAPES.match(cleaned) is not None
+        if len(_COUNTER_MEMO) >= _MEMO_SIZE:
+            _COUNTER_MEMO.clear()
+        _COUNTER_MEMO[text] = known
+    return known
+
+
+#: Answers of :func:`is_counter_text` by text: a page's chrome (dates, "3 min read",
+#: page numbers) repeats on every page. A pure function of the text, so safe to share.
+_COUNTER_MEMO: dict[str, bool] = {}
+_MEMO_SIZE = 50_000
 
 
 # -- Known widgets and services --------------------------------------------------------
@@ -195,6 +205,25 @@ def parse_attrs(raw: str) -> dict[str, str]:
     return found
 
 
+#: The attributes the guard reads on any tag (and every ``data-*``), and on some tags.
+_WATCHED = frozenset({"style", "ping", "aria-label", "title", "alt", "aria-description", "class"})
+_WATCHED_ON: Mapping[str, frozenset[str]] = {
+    **{name: _WATCHED | set(loads) for name, loads in _LOAD_ATTRS.items()},
+    "link": _WATCHED | {"href", "rel"}, "meta": _WATCHED | {"http-equiv", "content"}}
+
+
+def _watched_attrs(raw: str, watched: frozenset[str]) -> dict[str, str]:
+    """:func:`parse_attrs` without the attributes the guard does not read (same order):
+    ``watched`` and ``data-*``. The others are never decoded."""
+    found: dict[str, str] = {}
+    for m in _ATTR.finditer(raw):
+        name = m.group(1).lower()
+        if (name in watched or name.startswith("data-")) and name not in found:
+            value = m.group(2) if m.group(2) is not None else m.group(3) if m.group(3) is not None else m.group(4) or ""
+            found[name] = unescape(value) if "&" in value else value
+    return found
+
+
 def normalize_origin(url: str) -> str | None:
     """``https://Fonts.Example.org:443/x`` -> ``https://fonts.example.org``; None for site-relative URLs."""
     if url.startswith("//"):
@@ -221,6 +250,7 @@ class Guard:
     def __init__(self, site_origin: str, allow_origins: Iterable[str] = ()) -> None:
         self.site_origin = normalize_origin(site_origin) or site_origin
         self.allowed = {o for o in (normalize_origin(a) for a in allow_origins) if o}
+        self._tags: dict[tuple[str, str], tuple[tuple[Finding, ...], bool, bool, bool]] = {}
 
     # -- URLs ---------------------------------------------------------------------
     def check_url(self, url: str, what: str, findings: list[Finding]) -> None:
@@ -264,91 +294,125 @@ class Guard:
     def scan_html(self, html: str) -> list[Finding]:
         """Every counter, tracker and third-party load in one HTML page."""
         findings: list[Finding] = []
-        stack: list[_Frame] = [_Frame("#root")]
+        # Open elements are lists, [name, text, reported, skip, count_class, pending]: see _close.
+        top: list = ["#root", "", False, 0, False, None]
+        stack: list[list] = [top]
         skip = 0  # depth inside elements whose text is not prose (pre, code, head...)
-        pos = 0
-        length = len(html)
-        while pos < length:
-            m = TAG_TOKEN.search(html, pos)
-            end = m.start() if m else length
-            if end > pos and not skip:
-                stack[-1].add(html[pos:end])
-            if m is None:
-                break
-            pos = m.end()
-            name = m.group(2)
+        tags = self._tags
+        close = _close
+        may_count = _DIGIT_OR_ENTITY.search
+        parts = _TOKENS.split(html)  # text, then the groups of a token, then text...
+        tail = parts.pop()
+        for (text, script, style, textarea, title, raw_attrs, content,
+             name, raw, inner, end_name) in zip(*[iter(parts)] * _TOKEN_PARTS):
+            if text and not skip and top[1] is not None:
+                # an element's text is kept only while it is short enough to be a counter
+                text = top[1] + (" " if text.isspace() else text)
+                top[1] = text if len(text) <= _LONG else None
+            if end_name is not None:  # an end tag closes everything opened after its start tag
+                if end_name != top[0]:
+                    skip -= _end_tag(stack, end_name, findings)
+                    top = stack[-1]
+                    continue
+                kept = top[1]
+                if top[2] or top[5] or kept and may_count(kept):
+                    skip -= close(stack, findings)
+                else:  # what _close does with text that cannot be a count: pass it on
+                    stack.pop()
+                    skip -= top[3]
+                    parent = stack[-1]
+                    if kept is None:
+                        parent[1] = None
+                    elif kept and parent[1] is not None:
+                        text = parent[1] + (" " if kept.isspace() else " " + kept + " ")
+                        parent[1] = text if len(text) <= _LONG else None
+                top = stack[-1]
+                continue
             if name is None:
-                continue  # comment, doctype, CDATA
-            name = name.lower()
-            if m.group(1):  # an end tag closes everything opened after its start tag
-                for depth in range(len(stack) - 1, 0, -1):
-                    if stack[depth].name == name:
-                        while len(stack) > depth:
-                            skip -= self._close(stack, findings)
-                        break
-                continue
-            raw = m.group(3)
-            attrs = parse_attrs(raw) if raw.strip() else {}
-            if attrs:
-                self._tag(name, attrs, findings)
-            if name in _RAW_TEXT:
-                closing = _CLOSERS[name].search(html, pos)
-                close = closing.start() if closing else length
-                content = html[pos:close]
-                if name == "script" and "src" not in attrs:
-                    code = _TRACKER_CODE.search(content)
-                    if code:
-                        findings.append(Finding("tracker", "inline analytics code", code.group(0)))
-                elif name == "style":
-                    self.check_css(content, "a style sheet url()", findings)
-                pos = close
-                continue
-            if name in _VOID or raw.rstrip().endswith("/"):
-                if name == "br":
-                    stack[-1].add(" ")
-                continue
-            frame = _Frame(name, skip=name in _SKIP_TEXT,
-                           count_class=bool(attrs.get("class")) and bool(_COUNT_CLASS_HINT.search(attrs["class"])))
-            stack.append(frame)
-            skip += frame.skip
+                if raw_attrs is not None:  # <script>, <style>, <textarea>, <title>: raw text
+                    name, _, found, has_src, _ = (tags.get((script or style or textarea or title, raw_attrs))
+                                                  or self._tag_info(script or style or textarea or title, raw_attrs))
+                    if found:
+                        findings.extend(found)
+                    if script is not None:
+                        if not has_src:
+                            code = _TRACKER_CODE.search(content)
+                            if code:
+                                findings.append(Finding("tracker", "inline analytics code", code.group(0)))
+                    elif style is not None:
+                        self.check_css(content, "a style sheet url()", findings)
+                continue  # (else a comment, doctype, CDATA)
+            name, kind, found, has_src, count_class = tags.get((name, raw)) or self._tag_info(name, raw)
+            if found:
+                findings.extend(found)
+            if kind == _K_VOID:  # void or self-closing: never opened
+                if name == "br" and top[1] is not None:
+                    text = top[1] + " "
+                    top[1] = text if len(text) <= _LONG else None
+                if inner is not None:  # the text and end tag that came with it
+                    if inner and not skip and top[1] is not None:
+                        text = top[1] + (" " if inner.isspace() else inner)
+                        top[1] = text if len(text) <= _LONG else None
+                    skip -= _end_tag(stack, name, findings)
+                    top = stack[-1]
+            elif inner is None:  # a start tag
+                top = [name, "", False, kind, count_class, None]
+                stack.append(top)
+                skip += kind
+            elif not inner or skip or kind:
+                pass  # an empty element, or text that is not prose: nothing to judge or pass on
+            elif may_count(inner) is None:
+                # an element holding text that cannot be a count: it passes it to its parent, spaced
+                text = top[1]
+                if text is not None:
+                    if inner.isspace():
+                        text += " "
+                    elif len(inner) <= _LONG:
+                        text += " " + inner + " "
+                    else:
+                        text = None
+                    top[1] = text if text is None or len(text) <= _LONG else None
+            else:  # judge it as its start tag, text and end tag would be
+                kept = (" " if inner.isspace() else inner) if len(inner) <= _LONG else None
+                stack.append([name, kept, False, 0, count_class, None])
+                close(stack, findings)
+        if tail and not skip and top[1] is not None:
+            text = top[1] + (" " if tail.isspace() else tail)
+            top[1] = text if len(text) <= _LONG else None
         while len(stack) > 1:
-            skip -= self._close(stack, findings)
-        findings.extend(Finding("counter", "a displayed count", p) for p in stack[0].pending)
+            skip -= close(stack, findings)
+        findings.extend(Finding("counter", "a displayed count", p) for p in stack[0][5] or ())
         return findings
 
-    @staticmethod
-    def _close(stack: list["_Frame"], findings: list[Finding]) -> int:
-        """Close the innermost element: judge its text, pass the text to its parent.
-
-        A count shaped run inside an inline element (a link, <strong>) is judged with
-        its sentence: inside a paragraph, list item or quote that says more, it is prose."""
-        frame = stack.pop()
-        parent = stack[-1]
-        if frame.reported:
-            parent.reported = True  # report the innermost display only
-            return frame.skip
-        text = unescape("".join(frame.pieces)) if frame.pieces and frame.size <= _SHORT * 2 else ""
-        shown = _SPACES.sub(" ", text).strip() if text else ""
-        if shown and _HAS_DIGIT.search(shown) and (
-                is_counter_text(shown) or (frame.count_class and _is_bare_number(shown))):
-            if frame.name in _INLINE and not frame.count_class:
-                parent.pending.append(shown)
-            else:
-                findings.append(Finding("counter", "a displayed count", shown))
-                parent.reported = True
-                return frame.skip
-        elif frame.pending:
-            if frame.name in _INLINE:
-                parent.pending.extend(frame.pending)
-            elif not (frame.name in _PROSE and _is_sentence(frame, shown)):
-                findings.extend(Finding("counter", "a displayed count", p) for p in frame.pending)
-                parent.reported = True
-                return frame.skip
-        if frame.size > _SHORT * 2:
-            parent.size = _SHORT * 3  # the parent's text is long too: prose
-        elif text:
-            parent.add(" " + text + " ")
-        return frame.skip
+    def _tag_info(self, name: str, raw: str) -> tuple[str, int, tuple[Finding, ...], bool, bool]:
+        """What a start tag (its name as written and raw attribute text) means to the scan:
+        its name in lower case, its kind (_K_*: raw text, void and self-closing tags are
+        never opened), its findings, whether it has a ``src`` and whether its class names a
+        count. Remembered per guard: a theme's tags repeat on every page."""
+        lname = name.lower()
+        attrs: dict[str, str] = {}
+        if raw.strip():
+            lowered = raw.lower()
+            watched = _WATCHED_ON.get(lname, _WATCHED)
+            if lname == "meta" and "http-equiv" not in lowered:
+                watched = _WATCHED  # its content matters only to a refresh
+            if (watched is not _WATCHED or "class" in lowered or "data-" in lowered or "style" in lowered
+                    or "title" in lowered or "alt" in lowered or "aria-" in lowered or "ping" in lowered):
+                attrs = _watched_attrs(raw, watched)
+            # else no attribute it holds is one the guard reads (their names, lowered, would show)
+        found: list[Finding] = []
+        if attrs:
+            self._tag(lname, attrs, found)
+        kind = _KINDS.get(lname, 0)
+        if kind != _K_RAW and raw.rstrip().endswith("/"):
+            kind = _K_VOID
+        css_class = attrs.get("class")
+        info = (lname, kind, tuple(found), "src" in attrs,
+                bool(css_class) and bool(_COUNT_CLASS_HINT.search(css_class)))
+        if len(self._tags) >= _MEMO_SIZE:
+            self._tags.clear()
+        self._tags[(name, raw)] = info
+        return info
 
     def _tag(self, name: str, attrs: dict[str, str], findings: list[Finding]) -> None:
         for attr, value in attrs.items():
@@ -389,28 +453,8 @@ class Guard:
                 self.check_url(target.strip("'\" "), "a <meta http-equiv=refresh>", findings)
 
 
-class _Frame:
-    """An open element while scanning: its name and the start of its visible text."""
-
-    __slots__ = ("name", "pieces", "size", "reported", "skip", "count_class", "pending")
-
-    def __init__(self, name: str, skip: bool = False, count_class: bool = False) -> None:
-        self.name = name
-        self.pieces: list[str] = []
-        self.size = 0
-        self.reported = False  # this element or a descendant was reported as a counter
-        self.skip = int(skip)
-        self.count_class = count_class
-        self.pending: list[str] = []  # count-shaped texts of inline children, judged here
-
-    def add(self, text: str) -> None:
-        """Keep text only while it is short enough to be a counter display."""
-        if text.isspace():
-            text = " "
-        if self.size <= _SHORT * 2:
-            self.pieces.append(text)
-        self.size += len(text)
-
+#: Longer texts are prose, never counter displays (and never kept).
+_LONG = _SHORT * 2
 
 _INLINE = {"a", "abbr", "b", "bdi", "bdo", "cite", "data", "dfn", "em", "i", "mark", "q", "s", "small",
            "span", "strong", "sub", "sup", "time", "u", "var"}
@@ -418,16 +462,112 @@ _PROSE = {"p", "li", "blockquote", "dd", "dt", "figcaption", "td", "th", "h1", "
           "h6", "caption", "summary", "label"}
 
 
-def _is_sentence(frame: _Frame, text: str) -> bool:
+def _close(stack: list[list], findings: list[Finding]) -> int:
+    """Close the innermost element: judge its text, pass the text to its parent.
+    Returns the element's skip (1 when its text is not prose).
+
+    An open element is a list (lists are the cheapest to make and read, and a page has
+    hundreds): [name (lower case), text (what it shows so far, runs of whitespace as
+    one space, or None once longer than a counter display can be: prose), reported
+    (it or a descendant was reported as a counter), skip, count_class (its class names
+    a count), pending (count-shaped texts of inline children, judged here, or None)].
+
+    A count shaped run inside an inline element (a link, <strong>) is judged with
+    its sentence: inside a paragraph, list item or quote that says more, it is prose."""
+    frame = stack.pop()
+    parent = stack[-1]
+    name, kept, reported, skip, count_class, pending = frame
+    if reported:
+        parent[2] = True  # report the innermost display only
+        return skip
+    text = (unescape(kept) if "&" in kept else kept) if kept else ""
+    shown = None
+    hit = False
+    if text and _HAS_DIGIT.search(text):  # no digit, no count (spaces and edges hold none)
+        shown = _SPACES.sub(" ", text).strip()
+        hit = is_counter_text(shown) or (count_class and _is_bare_number(shown))
+    if hit:
+        if name in _INLINE and not count_class:
+            if parent[5] is None:
+                parent[5] = [shown]
+            else:
+                parent[5].append(shown)
+        else:
+            findings.append(Finding("counter", "a displayed count", shown))
+            parent[2] = True
+            return skip
+    elif pending:
+        if shown is None:
+            shown = _SPACES.sub(" ", text).strip() if text else ""
+        if name in _INLINE:
+            if parent[5] is None:
+                parent[5] = list(pending)
+            else:
+                parent[5].extend(pending)
+        elif not (name in _PROSE and _is_sentence(kept is None, pending, shown)):
+            findings.extend(Finding("counter", "a displayed count", p) for p in pending)
+            parent[2] = True
+            return skip
+    if kept is None:
+        parent[1] = None  # the parent's text is long too: prose
+    elif text and parent[1] is not None:
+        joined = parent[1] + (" " if text.isspace() else " " + text + " ")
+        parent[1] = joined if len(joined) <= _LONG else None
+    return skip
+
+
+def _end_tag(stack: list[list], name: str, findings: list[Finding]) -> int:
+    """An end tag: close every element opened after its start tag, if one is open.
+    Returns the change of skip depth."""
+    name = name.lower()
+    for depth in range(len(stack) - 1, 0, -1):
+        if stack[depth][0] == name:
+            skip = 0
+            while len(stack) > depth:
+                skip += _close(stack, findings)
+            return skip
+    return 0
+
+
+def _is_sentence(long: bool, pending: list[str], text: str) -> bool:
     """True when a prose element says more than its count-shaped parts: a sentence."""
-    if frame.size > _SHORT * 2:
+    if long:
         return True
     words = len(text.split())
-    counted = sum(len(p.split()) for p in frame.pending)
+    counted = sum(len(p.split()) for p in pending)
     return words - counted >= 3
 
 
+# The scan's tokenizer: TAG_TOKEN's tokens, found the same way, with three differences.
+# A raw text element (<script>, <style>, <textarea>, <title>: groups 1-4 hold the name
+# as written, 5 its attributes) comes with its content (group 6), which runs to its
+# end tag as _CLOSERS finds it, or to the end of the page. An element holding nothing
+# but text comes with that text (group 9) and its end tag, as one token (name in group
+# 7, attributes in 8). An end tag has its name in group 10. (Possessive and unrolled,
+# which changes no token: each character of a tag has one way to be read.)
+_ATTRS_TEXT = r"""[^>"']*+(?:(?:"[^"]*+"|'[^']*+')[^>"']*+)*+"""
+
+
+def _any_case(word: str) -> str:
+    return "".join(f"[{c}{c.upper()}]" for c in word)
+
+
+_RAW_CONTENT_END = (r"(?(1)(?i:/script\s*>)|(?(2)(?i:/style\s*>)|"
+                    r"(?(3)(?i:/textarea\s*>)|(?i:/title\s*>))))")
+_TOKENS = re.compile(
+    rf"""<(?:(?:({_any_case("script")})|({_any_case("style")})|({_any_case("textarea")})|({_any_case("title")}))"""
+    rf"""(?![\w:-])({_ATTRS_TEXT})>([^<]*+(?:<(?!{_RAW_CONTENT_END})[^<]*+)*+)"""
+    rf"""|([a-zA-Z][\w:-]*+)({_ATTRS_TEXT})>(?:([^<]*+)</\7(?![\w:-]){_ATTRS_TEXT}>)?"""
+    rf"""|/([a-zA-Z][\w:-]*+){_ATTRS_TEXT}>|!--.*?-->|!\[CDATA\[.*?\]\]>|![^>]*>|\?[^>]*>)""", re.S)
+_TOKEN_PARTS = 1 + _TOKENS.groups
+#: What can make an element's text a count: a digit, or an entity that may spell one.
+_DIGIT_OR_ENTITY = re.compile(r"[\d&]")
 _CLOSERS = {name: re.compile(rf"</{name}\s*>", re.I) for name in _RAW_TEXT}
+# What a tag name means to the scan: raw text (never parsed), void (never opened),
+# skip (its text is not prose: the frame's skip is this value, 1), or 0 (any other).
+_K_SKIP, _K_RAW, _K_VOID = 1, 2, 3
+_KINDS: dict[str, int] = {**{n: _K_SKIP for n in _SKIP_TEXT}, **{n: _K_VOID for n in _VOID},
+                          **{n: _K_RAW for n in _RAW_TEXT}}
 _BARE_NUMBER = re.compile(rf"^{_NUM}$", re.I)
 
 

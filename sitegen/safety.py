@@ -135,4 +135,12 @@ def protect_external_links(page: str, base_url: str) -> str:
             return tag
         return f'{tag[:rel.start()]} rel="{html.escape(" ".join(tokens + missing))}"{tag[rel.end():]}'
 
-    return _A_TAG.sub(protect, page)
+    return _A_TAG_LEAVING.sub(protect, page)
+
+
+# The <a> tags of _A_TAG that can leave the site: an href that does holds "//", or an
+# entity that could spell it. Matches start and end where _A_TAG's do (at the first
+# ">"), so the others, which ``protect`` returns unchanged, are simply not visited.
+# (Unrolled and possessive, which changes no match: each character has one reading;
+# under IGNORECASE, "a" matches only "a" and "A".)
+_A_TAG_LEAVING = re.compile(r"<[aA]\s[^>/&]*+(?:/(?!/)[^>/&]*+)*+(?://|&)[^>]*+>")
