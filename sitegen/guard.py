@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator, Literal, Mapping
+from typing import TYPE_CHECKING, Iterable, Literal, Mapping
 from urllib.parse import urlsplit
 
 from .errors import Problem
@@ -87,6 +87,7 @@ _COUNTER_SHAPES = re.compile(
 _EDGE_JUNK = re.compile(r"^[\s()\[\]{}·•|,;.:!¡?¿\"'“”«»–—-]+|[\s()\[\]{}·•|,;.:!¡?¿\"'“”«»–—-]+$")
 _SPACES = re.compile(r"\s+")
 _HAS_DIGIT = re.compile(r"\d")
+_ASCII_DIGIT = re.compile(r"[0-9]")  # \d on ASCII text: the same, without a Unicode lookup per character
 #: Texts longer than this are sentences, never counter displays.
 _SHORT = 60
 
@@ -94,12 +95,15 @@ _SHORT = 60
 def is_counter_text(text: str) -> bool:
     """True when ``text`` (an element's whole visible text, or an attribute value) is
     a display of a count rather than words about one."""
-    if len(text) > _SHORT * 2 or not _HAS_DIGIT.search(text):
+    if len(text) > _SHORT * 2:
         return False
     known = _COUNTER_MEMO.get(text)
     if known is None:
-        cleaned = _EDGE_JUNK.sub("", _SPACES.sub(" ", text)).strip()
-        known = bool(cleaned) and len(cleaned) <= _SHORT and _COUNTER_SHAPES.match(cleaned) is not None
+        if not (_ASCII_DIGIT.search(text) if text.isascii() else _HAS_DIGIT.search(text)):
+            known = False
+        else:
+            cleaned = _EDGE_JUNK.sub("", _SPACES.sub(" ", text)).strip()
+            known = bool(cleaned) and len(cleaned) <= _SHORT and _COUNTER_SHAPES.match(cleaned) is not None
         if len(_COUNTER_MEMO) >= _MEMO_SIZE:
             _COUNTER_MEMO.clear()
         _COUNTER_MEMO[text] = known
@@ -216,10 +220,10 @@ def _watched_attrs(raw: str, watched: frozenset[str]) -> dict[str, str]:
     """:func:`parse_attrs` without the attributes the guard does not read (same order):
     ``watched`` and ``data-*``. The others are never decoded."""
     found: dict[str, str] = {}
-    for m in _ATTR.finditer(raw):
-        name = m.group(1).lower()
+    for name, double, single, bare in _ATTR.findall(raw):  # (an unmatched group is "" here)
+        name = name.lower()
         if (name in watched or name.startswith("data-")) and name not in found:
-            value = m.group(2) if m.group(2) is not None else m.group(3) if m.group(3) is not None else m.group(4) or ""
+            value = double or single or bare
             found[name] = unescape(value) if "&" in value else value
     return found
 
@@ -250,7 +254,10 @@ class Guard:
     def __init__(self, site_origin: str, allow_origins: Iterable[str] = ()) -> None:
         self.site_origin = normalize_origin(site_origin) or site_origin
         self.allowed = {o for o in (normalize_origin(a) for a in allow_origins) if o}
-        self._tags: dict[tuple[str, str], tuple[tuple[Finding, ...], bool, bool, bool]] = {}
+        # What the scan remembers (see _leaf_effect, _tag_info); answers depend only on the key.
+        self._leaves: dict[tuple[str, bool, str], tuple[tuple[Finding, ...], tuple[str, ...], bool, str | None]] = {}
+        self._verdicts: dict[tuple[str, ...], tuple[tuple[Finding, ...], bool]] = {}
+        self._tags: dict[tuple[str, str], tuple[str, int, tuple[Finding, ...], bool, bool]] = {}
 
     # -- URLs ---------------------------------------------------------------------
     def check_url(self, url: str, what: str, findings: list[Finding]) -> None:
@@ -294,32 +301,39 @@ class Guard:
     def scan_html(self, html: str) -> list[Finding]:
         """Every counter, tracker and third-party load in one HTML page."""
         findings: list[Finding] = []
-        # Open elements are lists, [name, text, reported, skip, count_class, pending]: see _close.
-        top: list = ["#root", "", False, 0, False, None]
+        # Open elements are lists, [name, text, reported, skip, count_class, pending, dirty]:
+        # see _close. dirty is False only while the text has no digit and no "&" for sure.
+        top: list = ["#root", "", False, 0, False, None, False]
         stack: list[list] = [top]
         skip = 0  # depth inside elements whose text is not prose (pre, code, head...)
         tags = self._tags
         close = _close
         may_count = _DIGIT_OR_ENTITY.search
+        ascii_may_count = _ASCII_DIGIT_OR_ENTITY.search  # the same on ASCII text, many times faster
         parts = _TOKENS.split(html)  # text, then the groups of a token, then text...
         tail = parts.pop()
-        for (text, script, style, textarea, title, raw_attrs, content,
-             name, raw, inner, end_name) in zip(*[iter(parts)] * _TOKEN_PARTS):
+        for (text, end_name, script, style, textarea, title, raw_attrs, content,
+             name, raw, inner) in zip(*[iter(parts)] * _TOKEN_PARTS):
             if text and not skip and top[1] is not None:
                 # an element's text is kept only while it is short enough to be a counter
-                text = top[1] + (" " if text.isspace() else text)
+                if text.isspace():
+                    text = top[1] + " "
+                else:
+                    if not top[6] and (ascii_may_count(text) if text.isascii() else may_count(text)):
+                        top[6] = True
+                    text = top[1] + text
                 top[1] = text if len(text) <= _LONG else None
             if end_name is not None:  # an end tag closes everything opened after its start tag
                 if end_name != top[0]:
                     skip -= _end_tag(stack, end_name, findings)
                     top = stack[-1]
                     continue
-                kept = top[1]
-                if top[2] or top[5] or kept and may_count(kept):
+                if top[2] or top[5] or top[6]:
                     skip -= close(stack, findings)
                 else:  # what _close does with text that cannot be a count: pass it on
                     stack.pop()
                     skip -= top[3]
+                    kept = top[1]
                     parent = stack[-1]
                     if kept is None:
                         parent[1] = None
@@ -353,15 +367,16 @@ class Guard:
                     if inner and not skip and top[1] is not None:
                         text = top[1] + (" " if inner.isspace() else inner)
                         top[1] = text if len(text) <= _LONG else None
+                        top[6] = True
                     skip -= _end_tag(stack, name, findings)
                     top = stack[-1]
             elif inner is None:  # a start tag
-                top = [name, "", False, kind, count_class, None]
+                top = [name, "", False, kind, count_class, None, False]
                 stack.append(top)
                 skip += kind
             elif not inner or skip or kind:
                 pass  # an empty element, or text that is not prose: nothing to judge or pass on
-            elif may_count(inner) is None:
+            elif (ascii_may_count(inner) if inner.isascii() else may_count(inner)) is None:
                 # an element holding text that cannot be a count: it passes it to its parent, spaced
                 text = top[1]
                 if text is not None:
@@ -372,10 +387,24 @@ class Guard:
                     else:
                         text = None
                     top[1] = text if text is None or len(text) <= _LONG else None
-            else:  # judge it as its start tag, text and end tag would be
-                kept = (" " if inner.isspace() else inner) if len(inner) <= _LONG else None
-                stack.append([name, kept, False, 0, count_class, None])
-                close(stack, findings)
+            else:  # judged as its start tag, text and end tag would be (remembered: dates repeat)
+                found, pending, reported, passed = (self._leaves.get((name, count_class, inner))
+                                                    or self._leaf_effect(name, count_class, inner))
+                if found:
+                    findings.extend(found)
+                if pending:
+                    if top[5] is None:
+                        top[5] = list(pending)
+                    else:
+                        top[5].extend(pending)
+                if reported:
+                    top[2] = True
+                if passed is None:
+                    top[1] = None
+                elif passed and top[1] is not None:
+                    text = top[1] + passed
+                    top[1] = text if len(text) <= _LONG else None
+                    top[6] = True
         if tail and not skip and top[1] is not None:
             text = top[1] + (" " if tail.isspace() else tail)
             top[1] = text if len(text) <= _LONG else None
@@ -383,6 +412,21 @@ class Guard:
             skip -= close(stack, findings)
         findings.extend(Finding("counter", "a displayed count", p) for p in stack[0][5] or ())
         return findings
+
+    def _leaf_effect(self, name: str, count_class: bool, inner: str) -> tuple[tuple[Finding, ...], tuple[str, ...], bool, str | None]:
+        """What an element holding only ``inner`` (text that may show a count) does when it
+        closes: its findings, the pending texts and reported mark it gives its parent, and
+        the text it passes on ("" none, None: long). Found by closing it under an empty
+        parent, which is all its effect on any parent; remembered per guard."""
+        kept = (" " if inner.isspace() else inner) if len(inner) <= _LONG else None
+        parent: list = ["#", "", False, 0, False, None, False]
+        found: list[Finding] = []
+        _close([parent, [name, kept, False, 0, count_class, None, True]], found)
+        effect = (tuple(found), tuple(parent[5] or ()), parent[2], parent[1])
+        if len(self._leaves) >= _MEMO_SIZE:
+            self._leaves.clear()
+        self._leaves[(name, count_class, inner)] = effect
+        return effect
 
     def _tag_info(self, name: str, raw: str) -> tuple[str, int, tuple[Finding, ...], bool, bool]:
         """What a start tag (its name as written and raw attribute text) means to the scan:
@@ -400,15 +444,21 @@ class Guard:
                     or "title" in lowered or "alt" in lowered or "aria-" in lowered or "ping" in lowered):
                 attrs = _watched_attrs(raw, watched)
             # else no attribute it holds is one the guard reads (their names, lowered, would show)
-        found: list[Finding] = []
-        if attrs:
-            self._tag(lname, attrs, found)
+        judged = (lname, *attrs.items())  # all _tag reads: many tags differ only in an href it ignores
+        verdict = self._verdicts.get(judged)
+        if verdict is None:
+            found: list[Finding] = []
+            if attrs:
+                self._tag(lname, attrs, found)
+            css_class = attrs.get("class")
+            verdict = (tuple(found), bool(css_class) and bool(_COUNT_CLASS_HINT.search(css_class)))
+            if len(self._verdicts) >= _MEMO_SIZE:
+                self._verdicts.clear()
+            self._verdicts[judged] = verdict
         kind = _KINDS.get(lname, 0)
         if kind != _K_RAW and raw.rstrip().endswith("/"):
             kind = _K_VOID
-        css_class = attrs.get("class")
-        info = (lname, kind, tuple(found), "src" in attrs,
-                bool(css_class) and bool(_COUNT_CLASS_HINT.search(css_class)))
+        info = (lname, kind, verdict[0], "src" in attrs, verdict[1])
         if len(self._tags) >= _MEMO_SIZE:
             self._tags.clear()
         self._tags[(name, raw)] = info
@@ -470,20 +520,22 @@ def _close(stack: list[list], findings: list[Finding]) -> int:
     hundreds): [name (lower case), text (what it shows so far, runs of whitespace as
     one space, or None once longer than a counter display can be: prose), reported
     (it or a descendant was reported as a counter), skip, count_class (its class names
-    a count), pending (count-shaped texts of inline children, judged here, or None)].
+    a count), pending (count-shaped texts of inline children, judged here, or None),
+    dirty (False only if the text surely holds no digit and no "&")].
 
     A count shaped run inside an inline element (a link, <strong>) is judged with
     its sentence: inside a paragraph, list item or quote that says more, it is prose."""
     frame = stack.pop()
     parent = stack[-1]
-    name, kept, reported, skip, count_class, pending = frame
+    name, kept, reported, skip, count_class, pending, _ = frame
     if reported:
         parent[2] = True  # report the innermost display only
         return skip
     text = (unescape(kept) if "&" in kept else kept) if kept else ""
     shown = None
     hit = False
-    if text and _HAS_DIGIT.search(text):  # no digit, no count (spaces and edges hold none)
+    if text and (_ASCII_DIGIT.search(text) if text.isascii() else _HAS_DIGIT.search(text)):
+        # (no digit, no count: the spaces and edges taken off hold none)
         shown = _SPACES.sub(" ", text).strip()
         hit = is_counter_text(shown) or (count_class and _is_bare_number(shown))
     if hit:
@@ -513,6 +565,7 @@ def _close(stack: list[list], findings: list[Finding]) -> int:
     elif text and parent[1] is not None:
         joined = parent[1] + (" " if text.isspace() else " " + text + " ")
         parent[1] = joined if len(joined) <= _LONG else None
+        parent[6] = True  # (it may be: this path does not look)
     return skip
 
 
@@ -539,12 +592,14 @@ def _is_sentence(long: bool, pending: list[str], text: str) -> bool:
 
 
 # The scan's tokenizer: TAG_TOKEN's tokens, found the same way, with three differences.
-# A raw text element (<script>, <style>, <textarea>, <title>: groups 1-4 hold the name
-# as written, 5 its attributes) comes with its content (group 6), which runs to its
-# end tag as _CLOSERS finds it, or to the end of the page. An element holding nothing
-# but text comes with that text (group 9) and its end tag, as one token (name in group
-# 7, attributes in 8). An end tag has its name in group 10. (Possessive and unrolled,
-# which changes no token: each character of a tag has one way to be read.)
+# An end tag has its name in group 1. A raw text element (<script>, <style>,
+# <textarea>, <title>: groups 2-5 hold the name as written, 6 its attributes) comes
+# with its content (group 7), which runs to the first end tag of its name (as
+# ``</script\s*>`` with re.I finds it) or to the end of the page. An element holding
+# nothing but text comes with that text (group 10) and its end tag, as one token (name
+# in group 8, attributes in 9). Possessive and unrolled, which changes no token: each
+# character of a tag has one way to be read. The alternatives start with different
+# characters, so their order does not matter, except that raw text comes first.
 _ATTRS_TEXT = r"""[^>"']*+(?:(?:"[^"]*+"|'[^']*+')[^>"']*+)*+"""
 
 
@@ -552,17 +607,18 @@ def _any_case(word: str) -> str:
     return "".join(f"[{c}{c.upper()}]" for c in word)
 
 
-_RAW_CONTENT_END = (r"(?(1)(?i:/script\s*>)|(?(2)(?i:/style\s*>)|"
-                    r"(?(3)(?i:/textarea\s*>)|(?i:/title\s*>))))")
+_RAW_CONTENT_END = (r"(?(2)(?i:/script\s*>)|(?(3)(?i:/style\s*>)|"
+                    r"(?(4)(?i:/textarea\s*>)|(?i:/title\s*>))))")
 _TOKENS = re.compile(
-    rf"""<(?:(?:({_any_case("script")})|({_any_case("style")})|({_any_case("textarea")})|({_any_case("title")}))"""
+    rf"""<(?:/([a-zA-Z][\w:-]*+){_ATTRS_TEXT}>"""
+    rf"""|(?:({_any_case("script")})|({_any_case("style")})|({_any_case("textarea")})|({_any_case("title")}))"""
     rf"""(?![\w:-])({_ATTRS_TEXT})>([^<]*+(?:<(?!{_RAW_CONTENT_END})[^<]*+)*+)"""
-    rf"""|([a-zA-Z][\w:-]*+)({_ATTRS_TEXT})>(?:([^<]*+)</\7(?![\w:-]){_ATTRS_TEXT}>)?"""
-    rf"""|/([a-zA-Z][\w:-]*+){_ATTRS_TEXT}>|!--.*?-->|!\[CDATA\[.*?\]\]>|![^>]*>|\?[^>]*>)""", re.S)
+    rf"""|([a-zA-Z][\w:-]*+)({_ATTRS_TEXT})>(?:([^<]*+)</\8(?![\w:-]){_ATTRS_TEXT}>)?"""
+    rf"""|!--.*?-->|!\[CDATA\[.*?\]\]>|![^>]*>|\?[^>]*>)""", re.S)
 _TOKEN_PARTS = 1 + _TOKENS.groups
 #: What can make an element's text a count: a digit, or an entity that may spell one.
 _DIGIT_OR_ENTITY = re.compile(r"[\d&]")
-_CLOSERS = {name: re.compile(rf"</{name}\s*>", re.I) for name in _RAW_TEXT}
+_ASCII_DIGIT_OR_ENTITY = re.compile(r"[0-9&]")
 # What a tag name means to the scan: raw text (never parsed), void (never opened),
 # skip (its text is not prose: the frame's skip is this value, 1), or 0 (any other).
 _K_SKIP, _K_RAW, _K_VOID = 1, 2, 3

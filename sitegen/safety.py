@@ -123,7 +123,14 @@ def protect_external_links(page: str, base_url: str) -> str:
         href = _HREF_ATTR.search(tag)
         if href is None:
             return tag
-        url = html.unescape(next(g for g in href.groups() if g is not None)).strip()
+        value = next(g for g in href.groups() if g is not None)
+        # Decoding leaves the text before the first "&" as it is: when it already shows
+        # the URL's first character, and that is not "h" or "/", the link stays on the site.
+        shown = value[:value.find("&")] if "&" in value else value
+        first = shown.lstrip()[:1]
+        if first and first not in "hH/":
+            return tag
+        url = html.unescape(value).strip()
         if not url.lower().startswith(("http://", "https://", "//")) or url.startswith(base_url):
             return tag
         rel = _REL_ATTR.search(tag)

@@ -13,6 +13,7 @@ machine, from every page of the reference builds in /tmp/ref.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -266,6 +267,18 @@ def test_scan_is_unchanged_on_character_soup(html: str) -> None:
 def test_scan_is_unchanged_on_chosen_cases(html: str) -> None:
     assert_same_scan(html)
     assert_same_protection(html)
+
+
+def test_the_unicode_facts_the_fast_paths_rely_on() -> None:
+    """The tokenizer spells the raw-text names and protect_external_links spells "<a"
+    with ASCII letters in both cases; that is the same as lowering (or IGNORECASE)
+    only because no other character lowers to an ASCII letter of those words."""
+    others = [chr(c) for c in range(0x80, 0x110000)]
+    assert {c for c in others if any("a" <= x <= "z" for x in c.lower())} <= {"\u0130", "\u212a"}
+    assert "\u0130".lower() != "i" and "\u212a".lower() == "k"  # İ lowers to two characters
+    assert not [c for c in others if re.fullmatch("(?i:a)", c)]
+    # a digit of \d in an ASCII text is one of 0-9
+    assert [c for c in map(chr, range(0x80)) if re.fullmatch(r"\d", c)] == list("0123456789")
 
 
 # -- Real pages ---------------------------------------------------------------------
