@@ -257,7 +257,7 @@ class Guard:
         # What the scan remembers (see _leaf_effect, _tag_info); answers depend only on the key.
         self._leaves: dict[tuple[str, bool, str], tuple[tuple[Finding, ...], tuple[str, ...], bool, str | None]] = {}
         self._verdicts: dict[tuple[str, ...], tuple[tuple[Finding, ...], bool]] = {}
-        self._tags: dict[tuple[str, str], tuple[str, int, tuple[Finding, ...], bool, bool]] = {}
+        self._tags: dict[str, tuple[str, int, tuple[Finding, ...], bool, bool]] = {}
 
     # -- URLs ---------------------------------------------------------------------
     def check_url(self, url: str, what: str, findings: list[Finding]) -> None:
@@ -344,8 +344,8 @@ class Guard:
                 continue
             if name is None:
                 if raw_attrs is not None:  # <script>, <style>, <textarea>, <title>: raw text
-                    name, _, found, has_src, _ = (tags.get((script or style or textarea or title, raw_attrs))
-                                                  or self._tag_info(script or style or textarea or title, raw_attrs))
+                    name = script or style or textarea or title
+                    name, _, found, has_src, _ = tags.get(name + raw_attrs) or self._tag_info(name, raw_attrs)
                     if found:
                         findings.extend(found)
                     if script is not None:
@@ -356,7 +356,7 @@ class Guard:
                     elif style is not None:
                         self.check_css(content, "a style sheet url()", findings)
                 continue  # (else a comment, doctype, CDATA)
-            name, kind, found, has_src, count_class = tags.get((name, raw)) or self._tag_info(name, raw)
+            name, kind, found, has_src, count_class = tags.get(name + raw) or self._tag_info(name, raw)
             if found:
                 findings.extend(found)
             if kind == _K_VOID:  # void or self-closing: never opened
@@ -461,7 +461,7 @@ class Guard:
         info = (lname, kind, verdict[0], "src" in attrs, verdict[1])
         if len(self._tags) >= _MEMO_SIZE:
             self._tags.clear()
-        self._tags[(name, raw)] = info
+        self._tags[name + raw] = info  # (one string: the name ends where the attributes start)
         return info
 
     def _tag(self, name: str, attrs: dict[str, str], findings: list[Finding]) -> None:
