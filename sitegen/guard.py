@@ -114,6 +114,7 @@ def is_counter_text(text: str) -> bool:
 #: page numbers) repeats on every page. A pure function of the text, so safe to share.
 _COUNTER_MEMO: dict[str, bool] = {}
 _MEMO_SIZE = 50_000
+_MEMO_KEY = 2_000  # longer texts and attributes are judged every time, never kept
 
 
 # -- Known widgets and services --------------------------------------------------------
@@ -423,9 +424,10 @@ class Guard:
         found: list[Finding] = []
         _close([parent, [name, kept, False, 0, count_class, None, True]], found)
         effect = (tuple(found), tuple(parent[5] or ()), parent[2], parent[1])
-        if len(self._leaves) >= _MEMO_SIZE:
-            self._leaves.clear()
-        self._leaves[(name, count_class, inner)] = effect
+        if len(inner) <= _MEMO_KEY:
+            if len(self._leaves) >= _MEMO_SIZE:
+                self._leaves.clear()
+            self._leaves[(name, count_class, inner)] = effect
         return effect
 
     def _tag_info(self, name: str, raw: str) -> tuple[str, int, tuple[Finding, ...], bool, bool]:
@@ -452,16 +454,18 @@ class Guard:
                 self._tag(lname, attrs, found)
             css_class = attrs.get("class")
             verdict = (tuple(found), bool(css_class) and bool(_COUNT_CLASS_HINT.search(css_class)))
-            if len(self._verdicts) >= _MEMO_SIZE:
-                self._verdicts.clear()
-            self._verdicts[judged] = verdict
+            if sum(map(len, attrs.values())) <= _MEMO_KEY:
+                if len(self._verdicts) >= _MEMO_SIZE:
+                    self._verdicts.clear()
+                self._verdicts[judged] = verdict
         kind = _KINDS.get(lname, 0)
         if kind != _K_RAW and raw.rstrip().endswith("/"):
             kind = _K_VOID
         info = (lname, kind, verdict[0], "src" in attrs, verdict[1])
-        if len(self._tags) >= _MEMO_SIZE:
-            self._tags.clear()
-        self._tags[name + raw] = info  # (one string: the name ends where the attributes start)
+        if len(raw) <= _MEMO_KEY:  # (a data: URL of a megabyte is not worth keeping)
+            if len(self._tags) >= _MEMO_SIZE:
+                self._tags.clear()
+            self._tags[name + raw] = info  # (one string: the name ends where the attributes start)
         return info
 
     def _tag(self, name: str, attrs: dict[str, str], findings: list[Finding]) -> None:

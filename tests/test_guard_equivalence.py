@@ -263,6 +263,9 @@ def test_scan_is_unchanged_on_character_soup(html: str) -> None:
     "<style>a{background:url(https://other.example.com/a.png)}</style>",
     "<img src=\"http://[::1\">",
     "<a href=\"/x\" ping=\"https://t.example.com\" data-count=\"12\" aria-label=\"12 followers\">x</a>",
+    # too long to be remembered: judged each time
+    "<img alt=\"12 followers\" src=\"data:image/png;base64," + "A" * 3000 + "\"><span>12 " + "1" * 2500 + "</span>",
+    "<p><span class=\"count\" title=\"" + "x" * 2500 + "\">1,204</span></p>" * 2,
 ])
 def test_scan_is_unchanged_on_chosen_cases(html: str) -> None:
     assert_same_scan(html)
