@@ -36,7 +36,7 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, BinaryIO, Iterable
 
 from . import __version__
 from .deps import Parsed, flat_reducer, without_body
@@ -417,24 +417,56 @@ class Stash:
     pages: dict[str, Parsed]
 
 
-def stash(root: Path, shard: int, pages: dict[str, tuple[Parsed, str]]) -> Stash:
-    """Write the bodies of a shard's pages to a temporary bodies file; the pages come back
-    without their bodies, each knowing where its body is (see ``read_body``)."""
-    token = os.urandom(8)
-    chunks = [_BODIES_MAGIC + token + b"\n"]
-    offset = len(chunks[0])
-    stored: dict[str, Parsed] = {}
-    for rel, (parsed, body) in pages.items():
+class StashWriter:
+    """Writes the bodies of pages to temporary bodies files, one per shard, as the pages
+    come (so that a build never holds every body at once), and keeps the pages without
+    them, each knowing where its body is (see ``read_body``)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._open: dict[int, tuple[BinaryIO, bytes, Path]] = {}
+        self._ends: dict[int, int] = {}
+        self.pages: dict[int, dict[str, Parsed]] = {}
+
+    def touch(self, shard: int) -> None:
+        """Make sure ``shard`` is written, even with no pages (its pages were deleted)."""
+        if shard not in self._open:
+            token = os.urandom(8)
+            temporary = make_folder(self.root) / f".bodies-{shard:02x}.{os.getpid()}.tmp"
+            f = open(temporary, "wb")
+            head = _BODIES_MAGIC + token + b"\n"
+            f.write(head)
+            self._open[shard] = (f, token, temporary)
+            self._ends[shard] = len(head)
+            self.pages[shard] = {}
+
+    def add(self, rel: str, parsed: Parsed, body: str) -> tuple[Parsed, Path, bytes]:
+        """Write ``body`` for the page of ``rel``; returns the page without it, and the
+        file and token to read it back from (once ``finish`` was called)."""
+        shard = shard_of(rel)
+        self.touch(shard)
+        f, token, temporary = self._open[shard]
         raw = body.encode("utf-8")
-        at = (offset, len(raw), zlib.crc32(raw))
-        chunks.append(raw)
-        offset += len(raw)
+        at = (self._ends[shard], len(raw), zlib.crc32(raw))
+        f.write(raw)
+        self._ends[shard] += len(raw)
         assert parsed.page is not None
-        stored[rel] = Parsed(without_body(parsed.page), parsed.problems, parsed.meta_digest, parsed.body_digest, at)
-    temporary = make_folder(root) / f".bodies-{shard:02x}.{os.getpid()}.tmp"
-    with open(temporary, "wb") as f:
-        f.writelines(chunks)
-    return Stash(token, temporary, stored)
+        stored = Parsed(without_body(parsed.page), parsed.problems, parsed.meta_digest, parsed.body_digest, at)
+        self.pages[shard][rel] = stored
+        return stored, temporary, token
+
+    def has(self, rel: str) -> bool:
+        """Whether the page of ``rel`` was written."""
+        return rel in self.pages.get(shard_of(rel), {})
+
+    def finish(self) -> dict[int, Stash]:
+        """Close the files: the shards written, for ``save``."""
+        stashes = {}
+        for shard, (f, token, temporary) in self._open.items():
+            f.close()
+            stashes[shard] = Stash(token, temporary, self.pages[shard])
+        self._open.clear()
+        return stashes
 
 
 def remove_stale_stashes(root: Path) -> None:

@@ -66,6 +66,7 @@ class Incremental:
         self.kept_bodies: dict[str, tuple[Path, bytes, tuple[int, int, int]]] = {}
         self.stashes: dict[int, cache.Stash] = {}  # the shards to write, see _stash
         self.unwritable = ""  # why the cache cannot be written, if it cannot
+        self.writer: cache.StashWriter | None = None  # while parsing: writes the bodies
         self.collect_reads = Reads()
         self.dirty_shards: set[int] = set()
         self.reuse_shards = False  # whether the shards of the last build hold this build's pages
@@ -173,7 +174,10 @@ class Incremental:
             todo.append(i)
         contents = {i: _file_digest(sources[i]) for i in todo}
         from .parallel import parse_sources
-        for i, parsed in zip(todo, parse_sources([sources[i] for i in todo], self.config, workers)):
+        self.writer = self._writer()
+        fresh = [sources[i] for i in todo]
+        for i, parsed in zip(todo, parse_sources(fresh, self.config, workers,
+                                                 lambda j, parsed: self._keep(fresh[j].rel, parsed))):
             results[i] = parsed
             source = sources[i]
             self.dirty_shards.add(cache.shard_of(source.rel))
@@ -190,28 +194,50 @@ class Incremental:
         deps.body_loader = self._load_body
         return [self.parsed.get(s.rel, r) for s, r in zip(sources, results)]  # type: ignore[misc]
 
-    def _stash(self) -> None:
-        """Write the bodies of the shards that changed to temporary files now, and keep
-        their pages without them: rendering reads a body only where it is used, and the
-        worker processes forked for it do not start with every body in memory."""
-        by_shard: dict[int, dict[str, tuple[Parsed, str]]] = {shard: {} for shard in self.dirty_shards}
-        for rel, parsed in self.parsed.items():
-            shard = cache.shard_of(rel)
-            if shard in by_shard and parsed.page is not None:
-                body = deps.body_of(parsed.page)
-                by_shard[shard][rel] = (parsed, self._load_body(rel) if body is None else body)
+    def _writer(self) -> cache.StashWriter | None:
         try:
             cache.remove_stale_stashes(self.store)
-            stashes = {shard: cache.stash(self.store, shard, pages) for shard, pages in by_shard.items()}
-        except OSError as exc:  # a site folder we may not write in: build without a cache
-            self.unwritable = f"the build cache cannot be written ({exc.strerror})"
-            self.explain(cache.FOLDER, self.unwritable)
+        except OSError as exc:
+            self._cannot_write(exc)
+            return None
+        return cache.StashWriter(self.store)
+
+    def _cannot_write(self, exc: OSError) -> None:
+        """Go on without a cache (a site folder we may not write in, a full disk)."""
+        self.unwritable = f"the build cache cannot be written ({exc.strerror})"
+        self.explain(cache.FOLDER, self.unwritable)
+        if self.writer is not None:
+            self.writer.finish()  # what it wrote stays readable; the next build removes it
+            self.writer = None
+
+    def _keep(self, rel: str, parsed: Parsed, body: str | None = None) -> Parsed:
+        """A page just parsed, without its body once that is written to the cache: the
+        build never holds every body at once, and the worker processes forked to render
+        do not start with them (a body is read back where it is used)."""
+        if parsed.page is None or self.writer is None:
+            return parsed
+        try:
+            stored, where, token = self.writer.add(rel, parsed, deps.body_of(parsed.page) if body is None else body)
+        except OSError as exc:
+            self._cannot_write(exc)
+            return parsed
+        self.kept_bodies[rel] = (where, token, stored.body_at or (0, 0, 0))
+        return stored
+
+    def _stash(self) -> None:
+        """Complete the shards that changed with their unchanged pages (bodies copied from
+        the last build's files) and close them, for ``save`` to put in place."""
+        if self.writer is None:
             return
-        for shard, stashed in stashes.items():
-            self.stashes[shard] = stashed
-            for rel, parsed in stashed.pages.items():
-                self.parsed[rel] = parsed
-                self.kept_bodies[rel] = (stashed.temporary, stashed.token, parsed.body_at or (0, 0, 0))
+        for rel, parsed in list(self.parsed.items()):
+            if cache.shard_of(rel) in self.dirty_shards and not self.writer.has(rel):
+                self.parsed[rel] = self._keep(rel, parsed, self._load_body(rel))
+                if self.writer is None:
+                    return
+        for shard in self.dirty_shards:
+            self.writer.touch(shard)
+        self.stashes = self.writer.finish()
+        self.writer = None
 
     def _old_pages(self) -> dict[str, Parsed]:
         """The parsed pages of the last build, or {} (and a full build) when a shard is damaged.

@@ -97,8 +97,10 @@ def _parse_chunk(chunk: range) -> list[tuple[int, Parsed]]:
     return done
 
 
-def parse_sources(sources: Sequence[Source], config: Config, jobs: int) -> list[Parsed]:
-    """Parse ``sources`` with up to ``jobs`` processes; results in the order of ``sources``."""
+def parse_sources(sources: Sequence[Source], config: Config, jobs: int,
+                  keep: Callable[[int, Parsed], Parsed] | None = None) -> list[Parsed]:
+    """Parse ``sources`` with up to ``jobs`` processes; results in the order of ``sources``.
+    ``keep`` sees each result as it arrives and returns what to keep of it."""
     if not sources:
         return []
     from .markdown import make_markdown
@@ -109,7 +111,7 @@ def parse_sources(sources: Sequence[Source], config: Config, jobs: int) -> list[
     try:
         for done in _map(_parse_chunk, len(sources), _workers(jobs, len(sources))):
             for i, parsed in done:
-                results[i] = parsed
+                results[i] = parsed if keep is None else keep(i, parsed)
     finally:
         _state.clear()
     return results  # type: ignore[return-value]

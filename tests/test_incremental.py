@@ -252,7 +252,7 @@ def test_a_cache_that_cannot_be_written_does_not_stop_the_build(hub: Path, tmp_p
     def refuse(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(cache, "stash", refuse)
+    monkeypatch.setattr(cache.StashWriter, "touch", refuse)
     _edit(hub / "content/interviews/ana.md", "More bread.", "More spelt.")
     report = build(hub, BuildOptions())
     assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
