@@ -113,7 +113,7 @@ def is_counter_text(text: str) -> bool:
 #: Answers of :func:`is_counter_text` by text: a page's chrome (dates, "3 min read",
 #: page numbers) repeats on every page. A pure function of the text, so safe to share.
 _COUNTER_MEMO: dict[str, bool] = {}
-_MEMO_SIZE = 50_000
+_MEMO_SIZE = 4_000  # per memo and process: 50,000 cost ~70 MB of peak memory at 10,000 pages
 _MEMO_KEY = 2_000  # longer texts and attributes are judged every time, never kept
 
 
