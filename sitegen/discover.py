@@ -9,7 +9,7 @@ its ``.git``; a link loop cannot hang the walk, and an unreadable folder is repo
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -24,6 +24,7 @@ class Source:
     kind: Kind
     path: Path  # absolute
     rel: str  # relative to the site folder, with forward slashes
+    stat: tuple[int, int] | None = field(default=None, compare=False)  # size, mtime_ns when discovered
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +53,12 @@ def _in_git(real: Path, root: Path) -> bool:
     return real.is_relative_to(root) and ".git" in real.relative_to(root).parts
 
 
-def _walk(top: Path, root: Path, problems: list[Problem], skip: Callable[[str], bool] = _skip_content) -> list[str]:
+def _walk(top: Path, root: Path, problems: list[Problem],
+          skip: Callable[[str], bool] = _skip_content) -> list[tuple[str, tuple[int, int] | None]]:
     """Every regular file under ``top`` (as paths relative to ``top``, with forward
     slashes), sorted, skipping ``skip`` names and link loops. Symbolic links to folders
     are followed when they stay inside ``root`` and out of its .git."""
-    found: list[str] = []
+    found: list[tuple[str, tuple[int, int] | None]] = []
     seen: set[tuple[int, int]] = set()
 
     def unreadable(exc: OSError) -> None:
@@ -109,7 +111,12 @@ def _walk(top: Path, root: Path, problems: list[Problem], skip: Callable[[str], 
             if problem is not None:
                 problems.append(problem)
                 continue
-            found.append(prefix + entry.name)
+            try:  # the build cache compares it with the last build's: one stat, taken here
+                st = entry.stat()
+                stat: tuple[int, int] | None = (st.st_size, st.st_mtime_ns)
+            except OSError:
+                stat = None
+            found.append((prefix + entry.name, stat))
         for entry in folders:
             visit(entry.path, prefix + entry.name + "/")
 
@@ -138,9 +145,9 @@ def discover_content(root: Path) -> tuple[list[Source], list[Problem]]:
         top = root / folder
         if not top.is_dir():
             continue
-        for rel in _walk(top, root, problems):
+        for rel, stat in _walk(top, root, problems):
             if rel.lower().endswith((".md", ".markdown")):
-                sources.append(Source(kind=kind, path=top / rel, rel=f"{folder}/{rel}"))
+                sources.append(Source(kind=kind, path=top / rel, rel=f"{folder}/{rel}", stat=stat))
     return sources, problems
 
 
@@ -153,6 +160,6 @@ def discover_static(top: Path, root: Path) -> tuple[list[StaticFile], list[Probl
     if not top.is_dir():
         return [], problems
     files = []
-    for rel in _walk(top, root, problems, skip=_skip_static):
+    for rel, _ in _walk(top, root, problems, skip=_skip_static):
         files.append(StaticFile(path=top / rel, target=rel))
     return files, problems

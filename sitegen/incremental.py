@@ -117,7 +117,7 @@ class Incremental:
             record = old.sources.get(source.rel)
             if record is None or record.kind != source.kind:
                 return None
-            if record.stat[1] == -1 or record.stat != cache.stat_of(source.path):
+            if record.stat[1] == -1 or record.stat != (source.stat or cache.stat_of(source.path)):
                 # Saved again, or just before the last build: unchanged if its bytes are.
                 if _file_digest(source) != record.content:
                     return None
@@ -149,7 +149,7 @@ class Incremental:
         todo: list[int] = []
         for i, source in enumerate(sources):
             record, parsed = old_records.get(source.rel), old_pages.get(source.rel)
-            stat = cache.stat_of(source.path)
+            stat = source.stat or cache.stat_of(source.path)
             if record is not None and parsed is not None and stat is not None and record.kind == source.kind:
                 if record.stat == stat:
                     results[i] = parsed
