@@ -75,6 +75,46 @@ def _map(function: Callable[[range], list[T]], count: int, workers: int) -> Iter
         gc.unfreeze()
 
 
+def _share(function: Callable[[range], list[T]], count: int, workers: int) -> Iterator[list[T]]:
+    """``function`` over chunks of ``range(count)`` in this process and ``workers`` - 1
+    forked ones, each taking the next chunk when it is free. Rendering reads the whole
+    collected site, and a forked worker ends up with a copy of most of it (reference
+    counts are written to as it reads): this process working too spares one copy."""
+    if workers <= 1:
+        yield from _map(function, count, 1)
+        return
+    context = multiprocessing.get_context("fork")
+    _state.update(share_next=context.Value("i", 0), share_chunks=_chunks(count, workers), share_function=function)
+    gc.freeze()
+    try:
+        with context.Pool(workers - 1) as pool:
+            others = [pool.apply_async(_drain) for _ in range(workers - 1)]
+            for chunk in _taken():
+                yield function(chunk)
+            for other in others:
+                yield from other.get()
+    finally:
+        gc.unfreeze()
+
+
+def _taken() -> Iterator[range]:
+    """The chunks no process has taken yet, one at a time."""
+    taken, chunks = _state["share_next"], _state["share_chunks"]
+    while True:
+        with taken.get_lock():
+            index = taken.value
+            taken.value = index + 1
+        if index >= len(chunks):
+            return
+        yield chunks[index]
+
+
+def _drain() -> list[list[Any]]:
+    """In a worker: run the shared function over chunks until none is left."""
+    function = _state["share_function"]
+    return [function(chunk) for chunk in _taken()]
+
+
 # -- Parsing -------------------------------------------------------------------------
 
 def _parse_chunk(chunk: range) -> list[tuple[int, Parsed]]:
@@ -187,7 +227,7 @@ def render_jobs(renderer: Renderer, jobs: Sequence[Job], todo: Sequence[int], st
     results: dict[int, Rendered] = {}
     _state.update(renderer=renderer, jobs=jobs, todo=todo, staging=staging, guard=guard)
     try:
-        for done in _map(_render_chunk, len(todo), _workers(workers, len(todo))):
+        for done in _share(_render_chunk, len(todo), _workers(workers, len(todo))):
             for index, rendered in done:
                 results[index] = rendered
             if progress is not None:
