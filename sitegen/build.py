@@ -27,7 +27,7 @@ from .model import Config, Page
 from .parallel import default_jobs
 from .references import missing_images
 from .themes import load_theme
-from .write import check_output_folder
+from .write import check_output_folder, remove_stale
 
 if TYPE_CHECKING:
     from .render import Renderer
@@ -46,6 +46,7 @@ class BuildOptions:
     now: datetime | None = None  # for tests: the moment that decides what is "future"
     jobs: int = 0  # processes for parsing and rendering; 0: one per processor, 1: none
     clean: bool = False  # ignore the build cache and redo everything
+    defer_cache: bool = False  # write the build cache only at cache.flush() (sitegen serve: after the reload)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,10 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     started = time.perf_counter()
     config = load_config(root, base_url=options.base_url, output=options.output)
     check_output_folder(config.output, config.root)
+    try:  # what killed builds left beside the output, also when this build has nothing to do
+        remove_stale(config.output)
+    except OSError:
+        pass  # a build that writes reports the folder's trouble
     theme = load_theme(config)
 
     workers = options.jobs or default_jobs()
@@ -117,8 +122,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     from .guard import SiteGuard
     from .render import Renderer
 
-    with work.tracking_collect():
-        site = collect(pages, config, drafts=options.drafts, future=options.future, now=now)
+    site = work.collect(pages, options.drafts, options.future, now)
     # After collect, so a membership.md left out as a draft still gets a /membership/ page.
     site, membership_warnings = with_membership_page(
         site, _membership_title(theme.i18n_dirs, config) if config.membership else "")
@@ -135,7 +139,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     renderer.catalogs.missing.clear()  # the strings every page found missing, in page order
     renderer.catalogs.missing.update(dict.fromkeys(outcome.missing))
     warnings += _missing_strings(renderer)
-    work.save(tuple(warnings))
+    work.save(tuple(warnings), defer=options.defer_cache)
     return BuildReport(
         output=config.output,
         pages=outcome.html_pages,

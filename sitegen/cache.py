@@ -36,7 +36,7 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO, Iterable
+from typing import Any, BinaryIO, Callable, Iterable
 
 from . import __version__
 from .deps import Parsed, flat_reducer, without_body
@@ -339,8 +339,13 @@ class CacheError(Exception):
 def load(root: Path, code: bytes) -> tuple[CacheData | None, str]:
     """The cache's index for the site in ``root`` if it is whole and was made by this
     code; otherwise None and why it cannot be used."""
+    flush()
+    path = cache_file(root)
+    kept = _index_read.get(str(path))
+    if kept is not None and kept[0] == _identity(path) and kept[1].code == code:
+        return kept[1], ""  # `sitegen serve`: written by this process's last build (never changed in memory)
     try:
-        data = _read(cache_file(root))
+        data = _read(path)
     except CacheError as exc:
         return None, str(exc)
     if not isinstance(data, CacheData):
@@ -363,6 +368,17 @@ def load_shard(root: Path, shard: int, token: bytes) -> dict[str, Parsed]:
     _shards_read[str(path)] = (token, _identity(path), value[1])
     return value[1]
 
+
+def in_memory(root: Path, data: CacheData) -> bool:
+    """Whether ``data`` is the index this process wrote last for the site in ``root``,
+    and its file is unchanged since (so the output it lists was made by this process)."""
+    kept = _index_read.get(str(cache_file(root)))
+    return kept is not None and kept[1] is data and kept[0] == _identity(cache_file(root))
+
+
+#: The index this process wrote last, by file: file identity and index. Builds treat the
+#: index they load as read-only, so a long-running `sitegen serve` need not read it again.
+_index_read: dict[str, tuple[tuple[int, int, int], CacheData]] = {}
 
 #: The shards this process read or wrote last, by file: token, file identity, pages. A
 #: long-running `sitegen serve` then reads none again while their files are unchanged.
@@ -472,6 +488,7 @@ class StashWriter:
 def remove_stale_stashes(root: Path) -> None:
     """Remove the temporary bodies files of builds that failed or were killed (this
     process's earlier builds, or processes that no longer run)."""
+    flush()  # this process's own, put off, are still to be put in place
     for path in (root / FOLDER).glob(".bodies-*.tmp"):
         try:
             pid = int(path.name.split(".")[-2])
@@ -495,9 +512,32 @@ def make_folder(root: Path) -> Path:
     return folder
 
 
-def save(root: Path, data: CacheData, stashes: dict[int, Stash]) -> None:
+def save(root: Path, data: CacheData, stashes: dict[int, Stash], defer: bool = False) -> None:
     """Put the bodies files of the shards stashed in place and write their pages (with
-    new tokens), then the index that names them."""
+    new tokens), then the index that names them. With ``defer``, only when ``flush``
+    is called (by the caller, or by the next build of this process, which calls it
+    first): `sitegen serve` has the browser reload before the cache is written."""
+    if defer:
+        _pending.append(lambda: _save(root, data, stashes))
+        return
+    flush()
+    _save(root, data, stashes)
+
+
+def flush() -> None:
+    """Write the caches whose writing was put off (see ``save``). A cache that cannot be
+    written is left as it was: the next build redoes more, and says why."""
+    while _pending:
+        try:
+            _pending.pop(0)()
+        except OSError:
+            pass
+
+
+_pending: list[Callable[[], None]] = []
+
+
+def _save(root: Path, data: CacheData, stashes: dict[int, Stash]) -> None:
     make_folder(root)
     for shard, stashed in stashes.items():
         os.replace(stashed.temporary, bodies_file(root, shard))
@@ -505,7 +545,10 @@ def save(root: Path, data: CacheData, stashes: dict[int, Stash]) -> None:
         _write(path, (stashed.token, stashed.pages))
         _shards_read[str(path)] = (stashed.token, _identity(path), stashed.pages)
         data.shards[shard] = stashed.token
-    _write(cache_file(root), data)
+    path = cache_file(root)
+    _index_read.pop(str(path), None)
+    _write(path, data)
+    _index_read[str(path)] = (_identity(path), data)
 
 
 def content_digest(data: bytes) -> bytes:

@@ -13,18 +13,20 @@ fails.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, ContextManager, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from . import cache, deps
 from .cache import CacheData, CacheError, JobRecord, SourceRecord, Summary
 from .deps import Parsed, Reads, combine, reading
 from .discover import Source, StaticFile
 from .errors import BuildError, Problem
-from .model import Config, Site
+from .collect import collect
+from .model import Config, Page, Site
 from .themes import Theme
 from .write import Staging
 
@@ -78,6 +80,10 @@ class Incremental:
             self.full, self.why_full = True, "the output folder is missing"
         if self.old is not None and self.old.settings != self.new.settings:
             self.full, self.why_full = True, "settings, templates or interface strings changed"
+        # `sitegen serve` builds into its own folder inside the cache folder, which nobody
+        # edits: when this process made it (and wrote the index since), it is not listed
+        # again file by file before each rebuild.
+        self.trust_output = self.old is not None and self.store != self.root and cache.in_memory(self.store, self.old)
 
     def compiled_templates(self) -> Path | None:
         """The folder for this sitegen's compiled templates (those of other versions are
@@ -255,7 +261,7 @@ class Incremental:
                     self.kept_bodies[rel] = (where, token, parsed.body_at or (0, 0, 0))
         except CacheError as exc:
             self.full, self.why_full = True, str(exc)
-            self.old.jobs.clear()
+            self.old = dataclasses.replace(self.old, jobs={})  # not in place: the index may be kept in memory
             self.kept_bodies.clear()
             return {}
         return pages
@@ -275,9 +281,34 @@ class Incremental:
             page, _ = parse_source(Source(kind, self.root / rel, rel), self.config, make_markdown())  # type: ignore[arg-type]
             return page.body_html if page is not None else ""
 
-    def tracking_collect(self) -> ContextManager[Reads]:
-        """Record which page bodies collecting reads: they become inputs of every page."""
-        return reading(self.collect_reads)
+    def collect(self, pages: list[Page], drafts: bool, future: bool, now: datetime) -> Site:
+        """The collected site (see ``collect.py``), recording which page bodies collecting
+        reads: they become inputs of every page.
+
+        Collecting depends only on the pages' metadata, on which entries are in the
+        future, on the settings and on the bodies it read; when none of those changed
+        since this process's last build (`sitegen serve`, after an edit of a page's
+        text), its site is used again, with each page's body fields (text, word count,
+        heading lines) brought up to date."""
+        global _collected
+        parsed = self.parsed
+        key = (self.new.parse_context, drafts, future, [(p.source, parsed[p.source].meta_digest) for p in pages],
+               [p.source for p in pages if p.date is not None and p.date > now])
+        memo, _collected = _collected, None  # taken: a build that fails leaves none behind
+        if memo is not None and memo.key == key and all(self._body(rel) == d for rel, d in memo.reads):
+            site = memo.site
+            for page in memo.pages:
+                fresh = parsed[page.source].page
+                for slot in _BODY_SLOTS:
+                    slot.__set__(page, slot.__get__(fresh, Page))
+            self.collect_reads.bodies.update(rel for rel, _ in memo.reads)
+        else:
+            with reading(self.collect_reads):
+                site = collect(pages, self.config, drafts=drafts, future=future, now=now)
+            reads = tuple((rel, self._body(rel)) for rel in sorted(self.collect_reads.bodies))
+            memo = _Collected(key, site, reads, (*site.entries, *site.pages, *site.left_out_future))
+        _collected = memo
+        return site
 
     # -- Rendering and writing -----------------------------------------------------------
     def write(self, site: Site, renderer: Renderer, static_files: list[StaticFile], workers: int,
@@ -294,9 +325,12 @@ class Incremental:
             [(rel, self._body(rel)) for rel in sorted(self.collect_reads.bodies)],
         ))
         jobs = _unique(list(renderer.jobs()))
-        actual, folders = ({}, {}) if self.full else \
-            cache.output_stats(self.config.output, self.old.files if self.old else None,
-                               self.old.folders if self.old else None)
+        if self.full:
+            actual, folders = {}, {}
+        elif self.trust_output:
+            actual, folders = dict(self.old.files), dict(self.old.folders)
+        else:
+            actual, folders = cache.output_stats(self.config.output, self.old.files, self.old.folders)
         todo = self._stale_jobs(jobs, renderer, actual)
         old_jobs = self.old.jobs if self.old is not None else {}
         produced = {out for record in self.new.jobs.values() for out in record.outputs}
@@ -344,26 +378,44 @@ class Incremental:
             return list(range(len(jobs)))
         assert self.old is not None
         same_structure = self.old.structure == self.new.structure
+        digests = {rel: parsed.body_digest for rel, parsed in self.parsed.items()}
+        links: dict[str, str] = {}  # each asset's link, asked of the renderer once
+
+        def link(asset: str) -> str:
+            found = links.get(asset)
+            if found is None:
+                found = links[asset] = renderer.asset(asset)
+            return found
+
+        old_jobs, old_files, kept = self.old.jobs, self.old.files, self.new.jobs
+        check_files = not self.trust_output  # else the output is as the last build left it
         todo = []
         for i, (name, _) in enumerate(jobs):
-            record = self.old.jobs.get(name)
+            record = old_jobs.get(name)
             why = None
             if record is None:
                 why = "rendered (new)"
             elif not same_structure:
                 why = "rendered again (front matter changed, or a page was added, removed or left out)"
-            else:
-                changed = [rel for rel, digest in record.bodies if self._body(rel) != digest]
-                if changed:
-                    why = f"rendered again ({', '.join(changed[:3])}{' ...' if len(changed) > 3 else ''} changed)"
+            else:  # plain loops: this runs for every file of the site on every rebuild
+                for rel, digest in record.bodies:
+                    if digests.get(rel) != digest:
+                        changed = [rel for rel, digest in record.bodies if digests.get(rel) != digest]
+                        why = f"rendered again ({', '.join(changed[:3])}{' ...' if len(changed) > 3 else ''} changed)"
+                        break
                 else:
-                    assets = [a for a, link in record.assets if renderer.asset(a) != link]
-                    if assets:
-                        why = f"rendered again (static file {assets[0]} changed)"
-                    elif any(actual.get(out) != self.old.files.get(out) for out in record.outputs):
-                        why = "rendered again (its output file was changed or deleted by hand)"
+                    for asset, known in record.assets:
+                        if link(asset) != known:
+                            why = f"rendered again (static file {asset} changed)"
+                            break
+                    else:
+                        if check_files:
+                            for out in record.outputs:
+                                if actual.get(out) != old_files.get(out):
+                                    why = "rendered again (its output file was changed or deleted by hand)"
+                                    break
             if why is None and record is not None:
-                self.new.jobs[name] = record
+                kept[name] = record
             else:
                 self.explain(name, why or "rendered")
                 todo.append(i)
@@ -454,17 +506,21 @@ class Incremental:
             )
         html = files = 0
         missing: dict[tuple[str, str], None] = {}
+        records = self.new.jobs
         for name, _ in jobs:
-            record = self.new.jobs[name]
-            html += sum(1 for out in record.outputs if out.endswith(".html"))
-            files += len(record.outputs)
-            for key in record.missing:
-                missing.setdefault(key, None)
+            record = records[name]
+            for out in record.outputs:
+                files += 1
+                if out.endswith(".html"):
+                    html += 1
+            if record.missing:
+                for key in record.missing:
+                    missing.setdefault(key, None)
         return Outcome(html_pages=html, files=files + len(self.new.static), rendered=len(todo), missing=list(missing))
 
-    def save(self, warnings: tuple[Problem, ...]) -> None:
+    def save(self, warnings: tuple[Problem, ...], defer: bool = False) -> None:
         """Remember this build, and the ``warnings`` it reported, for the next one (unless
-        it changed nothing)."""
+        it changed nothing); with ``defer``, when ``cache.flush`` is called."""
         self.new.summary.warnings = warnings
         if self.old is not None and self.old.summary.warnings != warnings:
             self.changed = True
@@ -474,9 +530,24 @@ class Incremental:
                                    or self.new.sources.keys() != self.old.sources.keys()):
             return
         try:
-            cache.save(self.store, self.new, self.stashes)
+            cache.save(self.store, self.new, self.stashes, defer)
         except OSError as exc:  # the output is made; the next build just redoes more
             self.explain(cache.FOLDER, f"the build cache cannot be written ({exc.strerror})")
+
+
+@dataclass(frozen=True, slots=True)
+class _Collected:
+    """A site as collected by this process's last build, and what decided it."""
+
+    key: tuple[object, ...]
+    site: Site
+    reads: tuple[tuple[str, bytes | None], ...]  # the bodies collecting read, with their digests
+    pages: tuple[Page, ...]  # its pages, whose body fields a later build brings up to date
+
+
+_collected: _Collected | None = None
+#: The fields of a page that can change while its metadata digest stays the same.
+_BODY_SLOTS = tuple(Page.__dict__[name] for name in (*deps.BODY_FIELDS, "headings"))
 
 
 def _file_digest(source: Source) -> bytes:

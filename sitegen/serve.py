@@ -44,6 +44,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
+from . import cache
 from .build import BuildOptions, BuildReport, build
 from .config import CONFIG_FILE, load_config
 from .errors import Problem, SitegenError
@@ -381,6 +382,7 @@ class PreviewServer:
             self.observer.join(timeout=5)
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=30)  # let a build that is under way finish its swap
+        cache.flush()
         if self.httpd is not None:
             if self._serving.is_set():  # called from another thread while run() serves
                 self.httpd.shutdown()
@@ -396,7 +398,7 @@ class PreviewServer:
     def _rebuild(self, changed: tuple[str, ...]) -> None:
         base_path = self._base_path()
         options = BuildOptions(drafts=self.options.drafts, future=self.options.future, output=self.output,
-                               base_url=self.origin + base_path)
+                               base_url=self.origin + base_path, defer_cache=True)
         try:
             report = build(self.root, options)
         except SitegenError as exc:
@@ -408,6 +410,7 @@ class PreviewServer:
         # The output is in place before the version changes, so a tab never reloads into a stale page.
         self.state.publish(base_path, outcome.problems, outcome.crash)
         self.on_rebuild(outcome)
+        cache.flush()  # the build cache is written once the tabs were told to reload
 
     def _loop(self) -> None:
         while self.debouncer.wait(self.stop_event):

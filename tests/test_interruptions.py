@@ -123,3 +123,13 @@ def test_output_retired_by_a_killed_swap_is_put_back(make_site) -> None:
     (retired / "index.html").write_text("old site")
     remove_stale(root / "_site")
     assert (root / "_site" / "index.html").read_text() == "old site" and not retired.exists()
+
+
+def test_a_build_with_nothing_to_do_still_removes_what_killed_builds_left(make_site, cli) -> None:
+    root = make_site({"content/pages/about.md": "---\ntitle: About\n---\nHi\n"})
+    assert cli("build", root).exit_code == 0
+    dead = root / "._site.sitegen-new-999999999"
+    (dead / "half").mkdir(parents=True)
+    result = cli("build", root, "--explain")
+    assert "nothing changed since the last build" in result.stdout
+    assert not dead.exists()

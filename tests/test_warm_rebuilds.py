@@ -1,0 +1,170 @@
+"""Rebuilds in a long-running process (`sitegen serve`) reuse what the last build of the
+same process left in memory, and still make exactly what a clean build makes."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import pytest
+from conftest import INTERVIEW, soup, tree_digest
+from test_incremental import _edit, clean_digest
+
+from sitegen import cache, incremental
+from sitegen.build import BuildOptions, build
+from sitegen.errors import SitegenError
+
+LONG_ANSWER = " ".join(["Flour, water, salt and time."] * 150)  # enough words to read for a few minutes
+
+
+@pytest.fixture
+def hub(make_site: Callable[..., Path]) -> Path:
+    site = make_site(files={
+        "content/interviews/ana.md": INTERVIEW.format(title="Baking bread as a co-op"),
+        "content/interviews/bea.md": INTERVIEW.format(title="Pottery by post").replace("2026-10-02", "2026-09-01"),
+        "content/stories/first.md": "---\ntitle: The first year\ndate: 2026-08-01\ntags: [food]\n---\nIt began.\n",
+        "content/stories/later.md": "---\ntitle: Later\ndate: 2026-12-24\ntags: [food]\n---\nSoon.\n",
+        "content/pages/about.md": "---\ntitle: About\n---\nAbout this hub.\n",
+    })
+    for path in site.rglob("*"):  # files older than the time-stamp tick, as a hub's usually are
+        os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns - 10_000_000_000))
+    return site
+
+
+@pytest.fixture
+def collects(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the times the site is collected from scratch."""
+    calls: list[int] = []
+    real = incremental.collect
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+    monkeypatch.setattr(incremental, "collect", counted)
+    monkeypatch.setattr(incremental, "_collected", None)
+    return calls
+
+
+NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
+
+
+def test_text_edits_reuse_the_collected_site_and_equal_a_clean_build(hub: Path, tmp_path: Path,
+                                                                     collects: list[int]) -> None:
+    build(hub, BuildOptions(jobs=1, now=NOW))
+    assert len(collects) == 1
+    header = soup(hub / "_site/interviews/ana/index.html").find("main").find("header")
+    minutes_before = header.get_text(" ", strip=True)
+
+    # The text grows (more words: a longer reading time) and the headings move down.
+    _edit(hub / "content/interviews/ana.md", "Intro.", "Intro.\n\nA new paragraph.\n\n" + LONG_ANSWER)
+    report = build(hub, BuildOptions(jobs=1, now=NOW))
+    assert len(collects) == 1, "only the text changed: the site is not collected again"
+    assert 0 < report.rendered < 15
+    assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path, "clean1", now=NOW)
+    header = soup(hub / "_site/interviews/ana/index.html").find("main").find("header")
+    assert header.get_text(" ", strip=True) != minutes_before  # the new reading time is shown
+
+    # The clean build above (counted too) collected another site: this one is collected again, once.
+    _edit(hub / "content/interviews/bea.md", "More bread.", "More clay.")
+    build(hub, BuildOptions(jobs=1, now=NOW))
+    _edit(hub / "content/interviews/bea.md", "More clay.", "More glaze.")
+    build(hub, BuildOptions(jobs=1, now=NOW))
+    assert len(collects) == 3
+    assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path, "clean2", now=NOW)
+
+
+@pytest.mark.parametrize("change", ["front matter", "new file", "deleted file", "entry now due"])
+def test_anything_but_text_collects_the_site_again(hub: Path, tmp_path: Path, collects: list[int],
+                                                   change: str) -> None:
+    now = NOW
+    build(hub, BuildOptions(jobs=1, now=now))
+    if change == "front matter":
+        _edit(hub / "content/stories/first.md", "tags: [food]", "tags: [food, harvest]")
+    elif change == "new file":
+        (hub / "content/stories/second.md").write_text("---\ntitle: Second\ndate: 2026-08-02\n---\nNext.\n")
+    elif change == "deleted file":
+        (hub / "content/interviews/bea.md").unlink()
+    else:
+        now = datetime(2026, 12, 25, tzinfo=timezone.utc)  # "Later" is dated the 24th
+    build(hub, BuildOptions(jobs=1, now=now))
+    assert len(collects) == 2
+    assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path, now=now)
+
+
+def test_a_failed_build_leaves_no_collected_site_behind(hub: Path, tmp_path: Path, collects: list[int]) -> None:
+    build(hub, BuildOptions(jobs=1, now=NOW))
+    broken = (hub / "templates/partials/entry_card.html")
+    broken.parent.mkdir(parents=True, exist_ok=True)
+    broken.write_text("{% if %}\n")
+    _edit(hub / "content/interviews/ana.md", "More bread.", "More rye.")
+    with pytest.raises(SitegenError):
+        build(hub, BuildOptions(jobs=1, now=NOW))
+    assert incremental._collected is not None  # collecting itself went well; rendering failed
+    broken.unlink()
+    _edit(hub / "content/interviews/ana.md", "More rye.", "More spelt.")
+    build(hub, BuildOptions(jobs=1, now=NOW))
+    assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path, now=NOW)
+
+
+def test_a_collect_error_forgets_the_collected_site(hub: Path, collects: list[int]) -> None:
+    build(hub, BuildOptions(jobs=1, now=NOW))
+    (hub / "content/pages/about-too.md").write_text("---\ntitle: About too\nslug: about\n---\nTwice.\n")
+    with pytest.raises(SitegenError):
+        build(hub, BuildOptions(jobs=1, now=NOW))
+    assert incremental._collected is None
+
+
+def test_put_off_cache_writes_happen_before_the_next_build(hub: Path, tmp_path: Path) -> None:
+    """`sitegen serve` has the browser reload before it writes the build cache."""
+    preview = hub / cache.FOLDER / "serve"
+    options = BuildOptions(output=preview, base_url="http://127.0.0.1:8000/", jobs=1, defer_cache=True, now=NOW)
+    build(hub, options)
+    index = cache.cache_file(cache.store_for(hub, preview))
+    assert not index.exists(), "written only when flushed"
+    cache.flush()
+    assert index.exists()
+    written = index.stat().st_mtime_ns
+
+    _edit(hub / "content/interviews/ana.md", "More bread.", "More barley.")
+    report = build(hub, options)
+    assert 0 < report.rendered < 15
+    assert index.stat().st_mtime_ns == written
+    _edit(hub / "content/interviews/ana.md", "More barley.", "More oats.")
+    report = build(hub, options)  # writes the last build's cache first, then builds on it
+    assert 0 < report.rendered < 15
+    assert index.stat().st_mtime_ns != written
+    cache.flush()
+
+    # A new process (nothing in memory) finds a whole cache: it renders only what changed.
+    cache._index_read.clear()
+    cache._shards_read.clear()
+    _edit(hub / "content/interviews/ana.md", "More oats.", "More millet.")
+    report = build(hub, options)
+    cache.flush()
+    assert 0 < report.rendered < 15
+    assert "More millet." in soup(preview / "interviews/ana/index.html").find("main").get_text()
+
+
+def test_preview_output_is_listed_again_only_by_a_new_process(hub: Path) -> None:
+    """The preview's own folder (inside .sitegen-cache/) is trusted between rebuilds of the
+    process that made it; a published build's output is always checked file by file."""
+    preview = hub / cache.FOLDER / "serve"
+    options = BuildOptions(output=preview, jobs=1, now=NOW)
+    build(hub, options)
+    build(hub, BuildOptions(jobs=1, now=NOW))
+    ana = hub / "content/interviews/ana.md"
+    for output, options in ((hub / "_site", BuildOptions(jobs=1, now=NOW)), (preview, options)):
+        page = output / "about/index.html"
+        page.write_text("changed by hand")
+        _edit(ana, "More bread", "More bread!")  # a text edit: the about page is not rendered for it
+        report = build(hub, options)
+        assert 0 < report.rendered < 15
+        repaired = page.read_text() != "changed by hand"
+        assert repaired == (output == hub / "_site")
+
+    cache._index_read.clear()  # as a new `sitegen serve` would start
+    _edit(ana, "More bread", "More bread!")
+    build(hub, options)
+    assert "About this hub." in soup(preview / "about/index.html").find("main").get_text()
