@@ -71,6 +71,7 @@ class Incremental:
         self.writer: cache.StashWriter | None = None  # while parsing: writes the bodies
         self.collect_reads = Reads()
         self.dirty_shards: set[int] = set()
+        self.old_shards: dict[int, tuple[str, ...]] = {}  # the sources of each shard of the last build
         self.reuse_shards = False  # whether the shards of the last build hold this build's pages
         self.changed = False  # whether the cache must be written again
         if self.old is not None and self.old.output != self.new.output:
@@ -153,13 +154,15 @@ class Incremental:
         self.reuse_shards = bool(old_pages)
         results: list[Parsed | None] = [None] * len(sources)
         todo: list[int] = []
-        for i, source in enumerate(sources):
-            record, parsed = old_records.get(source.rel), old_pages.get(source.rel)
+        new_sources = self.new.sources
+        for i, source in enumerate(sources):  # (runs for every file on every rebuild: kept lean)
+            rel = source.rel
+            record, parsed = old_records.get(rel), old_pages.get(rel)
             stat = source.stat or cache.stat_of(source.path)
             if record is not None and parsed is not None and stat is not None and record.kind == source.kind:
                 if record.stat == stat:
                     results[i] = parsed
-                    self.new.sources[source.rel] = record
+                    new_sources[rel] = record
                     continue
                 digest = _file_digest(source)
                 if digest == record.content:
@@ -235,8 +238,12 @@ class Incremental:
         the last build's files) and close them, for ``save`` to put in place."""
         if self.writer is None:
             return
-        for rel, parsed in list(self.parsed.items()):
-            if cache.shard_of(rel) in self.dirty_shards and not self.writer.has(rel):
+        # The pages kept from the last build that share a shard with a page parsed now.
+        kept = [rel for shard in self.dirty_shards for rel in self.old_shards.get(shard, ())] \
+            if self.reuse_shards else list(self.parsed)
+        for rel in kept:
+            parsed = self.parsed.get(rel)
+            if parsed is not None and not self.writer.has(rel):
                 self.parsed[rel] = self._keep(rel, parsed, self._load_body(rel))
                 if self.writer is None:
                     return
@@ -256,6 +263,7 @@ class Incremental:
                 if not cache.bodies_intact(self.store, shard, token, found):
                     continue  # its pages are parsed again, and the shard written anew
                 pages.update(found)
+                self.old_shards[shard] = tuple(found)
                 where = cache.bodies_file(self.store, shard)
                 for rel, parsed in found.items():
                     self.kept_bodies[rel] = (where, token, parsed.body_at or (0, 0, 0))
@@ -263,6 +271,7 @@ class Incremental:
             self.full, self.why_full = True, str(exc)
             self.old = dataclasses.replace(self.old, jobs={})  # not in place: the index may be kept in memory
             self.kept_bodies.clear()
+            self.old_shards.clear()
             return {}
         return pages
 
@@ -307,7 +316,7 @@ class Incremental:
                 site = collect(pages, self.config, drafts=drafts, future=future, now=now)
             reads = tuple((rel, self._body(rel)) for rel in sorted(self.collect_reads.bodies))
             memo = _Collected(key, site, reads, (*site.entries, *site.pages, *site.left_out_future))
-        _collected = memo
+        _collected = self.collected = memo
         return site
 
     # -- Rendering and writing -----------------------------------------------------------
@@ -319,11 +328,12 @@ class Incremental:
         self.renderer = renderer
         self.guard = guard
         self.static_files = static_files
-        self.new.structure = combine((
+        self.new.structure = self.collected.structure if self.collected.structure else combine((
             [(p.source, p.url, self._meta(p.source)) for p in (*site.entries, *site.pages)],
             [p.source for p in site.left_out_future], site.left_out_drafts,
             [(rel, self._body(rel)) for rel in sorted(self.collect_reads.bodies)],
         ))
+        self.collected.structure = self.new.structure  # the same for every build that reuses it
         jobs = _unique(list(renderer.jobs()))
         if self.full:
             actual, folders = {}, {}
@@ -535,7 +545,7 @@ class Incremental:
             self.explain(cache.FOLDER, f"the build cache cannot be written ({exc.strerror})")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Collected:
     """A site as collected by this process's last build, and what decided it."""
 
@@ -543,6 +553,7 @@ class _Collected:
     site: Site
     reads: tuple[tuple[str, bytes | None], ...]  # the bodies collecting read, with their digests
     pages: tuple[Page, ...]  # its pages, whose body fields a later build brings up to date
+    structure: bytes = b""  # the digest that decides whether every file is rendered again (see write)
 
 
 _collected: _Collected | None = None
