@@ -1,5 +1,5 @@
 """``python -m sitegen``: the same as the ``sitegen`` command."""
 
-from .cli import main
+from .cli import program
 
-main()
+program()

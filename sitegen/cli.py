@@ -8,10 +8,11 @@ keeps its traceback. ``--debug`` shows a traceback for our errors too.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, TypeVar
+from typing import TYPE_CHECKING, Callable, NoReturn, TypeVar
 
 import click
 
@@ -298,3 +299,28 @@ def serve_command(directory: Path, port: int, host: str, drafts: bool, future: b
         click.echo("Stopped.")
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def program() -> NoReturn:
+    """The ``sitegen`` command: :func:`main`, then leave at once.
+
+    A build holds tens of thousands of objects, which the interpreter would free one
+    by one on its way out (about 0.3 s after a one-page edit of a 10,000-page site).
+    Every file was written and closed by then; the output streams are flushed here.
+    """
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        if isinstance(exc.code, str):
+            print(exc.code, file=sys.stderr)
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    cache = sys.modules.get("sitegen.cache")
+    if cache is not None:
+        cache.flush()  # a cache write put off (sitegen serve) and not yet made
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            code = code or 1  # a closed or broken pipe: the output did not all arrive
+    os._exit(code)
