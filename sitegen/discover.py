@@ -9,7 +9,8 @@ its ``.git``; a link loop cannot hang the walk, and an unreadable folder is repo
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import FrozenInstanceError, dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import Callable
 
@@ -17,14 +18,60 @@ from .errors import Problem
 from .model import CONTENT_DIRS, Kind
 
 
-@dataclass(frozen=True, slots=True)
 class Source:
-    """A content file: its kind and where it is."""
+    """A content file: its kind and where it is.
+
+    Frozen, and compared and hashed like a dataclass of ``kind``, ``path`` and ``rel``.
+    ``path`` may be given as text: it becomes a :class:`~pathlib.Path` on first use, since
+    discovery lists every file of the site and an up-to-date build opens only the changed ones.
+    """
+
+    __slots__ = ("kind", "rel", "stat", "_path")
+    __match_args__ = ("kind", "path", "rel", "stat")
 
     kind: Kind
-    path: Path  # absolute
     rel: str  # relative to the site folder, with forward slashes
-    stat: tuple[int, int] | None = field(default=None, compare=False)  # size, mtime_ns when discovered
+    stat: tuple[int, int] | None  # size, mtime_ns when discovered (not compared)
+    _path: Path | str  # absolute; text until `path` is first asked for
+
+    def __init__(self, kind: Kind, path: Path | str, rel: str, stat: tuple[int, int] | None = None) -> None:
+        _set_kind(self, kind)
+        _set_path(self, path)
+        _set_rel(self, rel)
+        _set_stat(self, stat)
+
+    @property
+    def path(self) -> Path:
+        """The file, absolute."""
+        path = self._path
+        if not isinstance(path, Path):
+            path = Path(path)
+            _set_path(self, path)
+        return path
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Source) or other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.kind, self.path, self.rel) == (other.kind, other.path, other.rel)
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.path, self.rel))
+
+    def __repr__(self) -> str:
+        return f"Source(kind={self.kind!r}, path={self.path!r}, rel={self.rel!r}, stat={self.stat!r})"
+
+    def __reduce__(self) -> tuple[type[Source], tuple[Kind, Path | str, str, tuple[int, int] | None]]:
+        return Source, (self.kind, self._path, self.rel, self.stat)
+
+
+# The slots' own setters: what a frozen dataclass's __init__ does, without its calls of object.__setattr__.
+_set_kind, _set_rel, _set_stat, _set_path = (Source.__dict__[name].__set__ for name in ("kind", "rel", "stat", "_path"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +80,9 @@ class StaticFile:
 
     path: Path
     target: str  # relative to the output folder
+
+
+_name = attrgetter("name")
 
 
 def _skip_content(name: str) -> bool:
@@ -93,10 +143,11 @@ def _walk(top: Path, root: Path, problems: list[Problem],
             return
         try:
             with os.scandir(folder) as listing:
-                entries = sorted((e for e in listing if not skip(e.name)), key=lambda e: e.name)
+                entries = [e for e in listing if not skip(e.name)]
         except OSError as exc:
             unreadable(exc)
             return
+        entries.sort(key=_name)
         folders = []
         for entry in entries:
             try:
@@ -107,10 +158,11 @@ def _walk(top: Path, root: Path, problems: list[Problem],
                 folders.append(entry)
                 continue
             # Only links need a look at their target: the folder listing says which are.
-            problem = _escaping_link(Path(entry.path), root) if entry.is_symlink() else None
-            if problem is not None:
-                problems.append(problem)
-                continue
+            if entry.is_symlink():
+                problem = _escaping_link(Path(entry.path), root)
+                if problem is not None:
+                    problems.append(problem)
+                    continue
             try:  # the build cache compares it with the last build's: one stat, taken here
                 st = entry.stat()
                 stat: tuple[int, int] | None = (st.st_size, st.st_mtime_ns)
@@ -145,9 +197,10 @@ def discover_content(root: Path) -> tuple[list[Source], list[Problem]]:
         top = root / folder
         if not top.is_dir():
             continue
+        where, prefix = str(top) + "/", folder + "/"  # paths as text: see Source
         for rel, stat in _walk(top, root, problems):
             if rel.lower().endswith((".md", ".markdown")):
-                sources.append(Source(kind=kind, path=top / rel, rel=f"{folder}/{rel}", stat=stat))
+                sources.append(Source(kind, where + rel, prefix + rel, stat))
     return sources, problems
 
 

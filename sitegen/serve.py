@@ -12,8 +12,9 @@ The pieces, in the order a change goes through them:
   templates/, i18n/, the active theme) and sitegen.yaml;
 - :class:`Debouncer` turns a burst of events (an editor writes, renames and deletes
   several times per save) into one rebuild;
-- :func:`snapshot` compares the watched files before and after, so a burst that
-  changed nothing (a file opened, a lock file) rebuilds nothing;
+- :class:`Snapshots` compares the watched files before and after, so a burst that
+  changed nothing (a file opened, a lock file) rebuilds nothing; it lists again only
+  the folders whose entries changed, and looks at (stats) every file;
 - :class:`PreviewServer` rebuilds, and bumps a version number that the browser tabs
   wait on through server-sent events at ``/__sitegen/events``;
 - the HTTP handler serves the output under the path of ``base_url``, the build's errors
@@ -37,6 +38,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from stat import S_ISDIR, S_ISREG
 from typing import Any, BinaryIO, Callable
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
@@ -177,36 +179,135 @@ class Debouncer:
 
 
 Snapshot = dict[str, tuple[int, int, int]]
+#: Folders that snapshots never look into.
+_UNWATCHED_FOLDERS = frozenset((".git", "__pycache__"))
+#: A folder's listing is kept for the next snapshot only if its time stamps were at least this
+#: much older than the clock when it was listed: a file system's clock ticks coarsely (up to
+#: 2 s on FAT), and an entry added within the tick of the last change leaves them as they were.
+SETTLE_NS = 3_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class _Listing:
+    """What a folder held when it was listed, and its time stamps then."""
+
+    key: tuple[int, int, int, int]  # device, inode, mtime_ns, ctime_ns
+    files: tuple[str, ...]  # paths of the entries that are not folders, litter left out
+    folders: tuple[str, ...]  # paths of the subfolders to look into
+
+
+class Snapshots:
+    """Takes snapshots (see :func:`snapshot`), keeping each folder's listing between them.
+
+    Adding, removing or renaming an entry updates its folder's time stamps, so a folder
+    whose time stamps and inode are as they were is not listed again; every file is still
+    looked at, since an edit changes only the file. Two guards against a stale listing:
+    a listing is kept only once its folder's time stamps are :data:`SETTLE_NS` old, and
+    :meth:`forget` drops the listing of a folder in which the watcher saw an entry come or
+    go (for file systems that leave a folder's time stamps alone).
+    """
+
+    def __init__(self, clock: Callable[[], int] = time.time_ns) -> None:
+        self.clock = clock
+        self._listings: dict[str, _Listing] = {}
+        self._forgotten: set[str] = set()
+        self._lock = threading.Lock()
+
+    def forget(self, folder: str) -> None:
+        """List ``folder`` again at the next snapshot. Safe to call from any thread."""
+        with self._lock:
+            self._forgotten.add(folder)
+
+    def take(self, paths: tuple[Path, ...]) -> Snapshot:
+        """Every file under ``paths`` (folders or single files) with its modification
+        time, size and inode; editors' litter is left out."""
+        with self._lock:
+            forgotten, self._forgotten = self._forgotten, set()
+        settled_before = self.clock() - SETTLE_NS  # read before any listing is made
+        known, kept = self._listings, {}
+        found: Snapshot = {}
+        stat = os.stat
+        for top in paths:
+            name = str(top)
+            try:
+                st = stat(name)
+            except OSError:
+                continue
+            if S_ISREG(st.st_mode):
+                found[name] = (st.st_mtime_ns, st.st_size, st.st_ino)
+                continue
+            if not S_ISDIR(st.st_mode):
+                continue
+            pending: list[tuple[str, os.stat_result | None]] = [(name, st)]
+            while pending:
+                folder, folder_st = pending.pop()
+                if folder_st is None:
+                    try:
+                        folder_st = stat(folder)
+                    except OSError:
+                        continue
+                key = (folder_st.st_dev, folder_st.st_ino, folder_st.st_mtime_ns, folder_st.st_ctime_ns)
+                listing = known.get(folder)
+                if listing is None or listing.key != key or folder in forgotten:
+                    listing = _list_folder(folder, key)
+                    if listing is None:
+                        continue
+                if max(folder_st.st_mtime_ns, folder_st.st_ctime_ns) < settled_before:
+                    kept[folder] = listing
+                for path in listing.files:
+                    try:
+                        st = stat(path)
+                    except OSError:  # gone, or a link to nothing: it is not there
+                        continue
+                    if not S_ISDIR(st.st_mode):  # a link to a folder that appeared since the listing
+                        found[path] = (st.st_mtime_ns, st.st_size, st.st_ino)
+                pending.extend((sub, None) for sub in listing.folders)
+        self._listings = kept
+        return found
+
+
+def _list_folder(folder: str, key: tuple[int, int, int, int]) -> _Listing | None:
+    """A folder's files and subfolders (links to folders are not followed); None if it cannot be read."""
+    try:
+        with os.scandir(folder) as listing:
+            entries = list(listing)
+    except OSError:
+        return None
+    files: list[str] = []
+    folders: list[str] = []
+    for entry in entries:
+        name = entry.name
+        try:
+            is_folder = entry.is_dir()
+        except OSError:
+            is_folder = False
+        if not is_folder:
+            if not is_litter(name):
+                files.append(entry.path)
+        elif name not in _UNWATCHED_FOLDERS:
+            try:
+                is_link = entry.is_symlink()
+            except OSError:
+                is_link = False
+            if not is_link:
+                folders.append(entry.path)
+    return _Listing(key, tuple(files), tuple(folders))
 
 
 def snapshot(paths: tuple[Path, ...]) -> Snapshot:
     """Every file under ``paths`` (folders or single files) with its modification
     time, size and inode: two snapshots differ when a file was edited, added, renamed
-    or deleted. Editors' litter is left out."""
-    found: Snapshot = {}
-
-    def add(path: Path) -> None:
-        try:
-            st = path.stat()
-        except OSError:  # gone between listing and stat: it is not there
-            return
-        found[str(path)] = (st.st_mtime_ns, st.st_size, st.st_ino)
-
-    for top in paths:
-        if top.is_file():
-            add(top)
-            continue
-        for dirpath, dirnames, filenames in os.walk(top):
-            dirnames[:] = [d for d in dirnames if d not in (".git", "__pycache__")]
-            for name in filenames:
-                if not is_litter(name):
-                    add(Path(dirpath) / name)
-    return found
+    or deleted. Editors' litter is left out, and so are .git and __pycache__ folders
+    and links to folders. :class:`Snapshots` takes them faster, one after another."""
+    return Snapshots().take(paths)
 
 
 def changed_files(before: Snapshot, after: Snapshot, root: Path) -> tuple[str, ...]:
     """The files added, changed or removed between two snapshots, relative to ``root``."""
-    names = {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
+    if before == after:
+        return ()
+    names = [p for p, seen in after.items() if before.get(p) != seen]
+    names.extend(p for p in before if p not in after)
     shown = []
     for name in sorted(names):
         path = Path(name)
@@ -280,9 +381,11 @@ class _State:
 class _Watcher(FileSystemEventHandler):
     """Pokes the debouncer for events that may change the site."""
 
-    def __init__(self, root: Path, debouncer: Debouncer) -> None:
+    def __init__(self, root: Path, debouncer: Debouncer,
+                 forget: Callable[[str], None] = lambda folder: None) -> None:
         self.root = root
         self.debouncer = debouncer
+        self.forget = forget  # told the folders in which an entry came or went
 
     def relevant(self, path: str) -> bool:
         p = Path(path)
@@ -298,6 +401,10 @@ class _Watcher(FileSystemEventHandler):
         paths = [os.fsdecode(event.src_path)]
         if getattr(event, "dest_path", ""):
             paths.append(os.fsdecode(event.dest_path))
+        if event.event_type in ("created", "deleted", "moved"):
+            for path in paths:  # the folder holding it, and the thing itself if it is a folder
+                self.forget(os.path.dirname(path))
+                self.forget(path)
         if any(self.relevant(p) for p in paths):
             self.debouncer.poke()
 
@@ -327,6 +434,7 @@ class PreviewServer:
         self.httpd: ThreadingHTTPServer | None = None
         self._watches: dict[Path, tuple[Any, int]] = {}
         self._theme_dirs: tuple[Path, ...] = ()
+        self._snapshots = Snapshots()
         self._snapshot: Snapshot = {}
         self._thread: threading.Thread | None = None
         self._serving = threading.Event()
@@ -346,7 +454,7 @@ class PreviewServer:
             host = "localhost"  # the address to open here; other machines use this one's
         self.origin = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
         self._theme_dirs = self._current_theme_dirs()
-        self._snapshot = snapshot(self._watched_paths())
+        self._snapshot = self._snapshots.take(self._watched_paths())
         # Watch before the first build, so a file saved while it runs is rebuilt right after.
         self.observer = self.observer_class()
         self.observer.start()
@@ -415,7 +523,7 @@ class PreviewServer:
     def _loop(self) -> None:
         while self.debouncer.wait(self.stop_event):
             self._sync_watches()
-            after = snapshot(self._watched_paths())
+            after = self._snapshots.take(self._watched_paths())
             changed = changed_files(self._snapshot, after, self.root)
             if not changed:
                 continue
@@ -439,7 +547,7 @@ class PreviewServer:
         """Watch the folders that exist now; re-watch one that was deleted and made again."""
         if self.observer is None:
             return
-        handler = _Watcher(self.root, self.debouncer)
+        handler = _Watcher(self.root, self.debouncer, self._snapshots.forget)
         wanted: dict[Path, bool] = {self.root: False}
         for path in self._watched_paths()[1:]:
             if path.is_dir():
