@@ -570,6 +570,8 @@ def _file_digest(source: Source) -> bytes:
 
 def _unique(jobs: list[Job]) -> list[Job]:
     """Jobs with distinct names (a name taken twice gets a suffix), in the same order."""
+    if len({name for name, _ in jobs}) == len(jobs):
+        return jobs  # the usual case
     seen: set[str] = set()
     unique = []
     for name, job in jobs:
