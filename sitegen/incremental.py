@@ -129,8 +129,13 @@ class Incremental:
                 if _file_digest(source) != record.content:
                     return None
         statics = cache.static_map(static_files)
-        if set(statics) - set(old.files) - {out for r in old.jobs.values() for out in r.outputs}:
-            return None  # a new static file
+        added = set(statics) - set(old.files)
+        if added:
+            try:
+                if added - {out for r in cache.jobs_of(old).values() for out in r.outputs}:
+                    return None  # a new static file
+            except CacheError:
+                return None
         if set(old.static) - set(statics):
             return None  # a static file was removed
         for target, file in statics.items():
@@ -146,6 +151,11 @@ class Incremental:
     def parse(self, sources: Sequence[Source], workers: int) -> list[Parsed]:
         """Every source's parse result: from the cache when its bytes and the settings it
         is parsed with are unchanged, else parsed again (across ``workers`` processes)."""
+        if self.old is not None:
+            try:
+                cache.jobs_of(self.old)
+            except CacheError as exc:
+                self.old, self.why_full, self.full = None, str(exc), True
         old_records = self.old.sources if self.old is not None and \
             self.old.parse_context == self.new.parse_context else {}
         old_pages = self._old_pages() if old_records else {}
@@ -269,7 +279,7 @@ class Incremental:
                     self.kept_bodies[rel] = (where, token, parsed.body_at or (0, 0, 0))
         except CacheError as exc:
             self.full, self.why_full = True, str(exc)
-            self.old = dataclasses.replace(self.old, jobs={})  # not in place: the index may be kept in memory
+            self.old = dataclasses.replace(self.old, jobs={}, jobs_pickle=b"")  # not in place: it may be kept in memory
             self.kept_bodies.clear()
             self.old_shards.clear()
             return {}
