@@ -22,7 +22,7 @@ class Source:
     """A content file: its kind and where it is.
 
     Frozen, and compared and hashed like a dataclass of ``kind``, ``path`` and ``rel``.
-    ``path`` may be given as text: it becomes a :class:`~pathlib.Path` on first use, since
+    ``path`` may be given as text: it becomes a :class:`~pathlib.Path` only when asked for, since
     discovery lists every file of the site and an up-to-date build opens only the changed ones.
     """
 
@@ -32,7 +32,7 @@ class Source:
     kind: Kind
     rel: str  # relative to the site folder, with forward slashes
     stat: tuple[int, int] | None  # size, mtime_ns when discovered (not compared)
-    _path: Path | str  # absolute; text until `path` is first asked for
+    _path: Path | str  # absolute, as given
 
     def __init__(self, kind: Kind, path: Path | str, rel: str, stat: tuple[int, int] | None = None) -> None:
         _set_kind(self, kind)
@@ -42,12 +42,10 @@ class Source:
 
     @property
     def path(self) -> Path:
-        """The file, absolute."""
+        """The file, absolute. (Made anew each time from text: not kept on the source, so
+        forked workers do not write into pages of memory they share with the parent.)"""
         path = self._path
-        if not isinstance(path, Path):
-            path = Path(path)
-            _set_path(self, path)
-        return path
+        return path if isinstance(path, Path) else Path(path)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise FrozenInstanceError(f"cannot assign to field {name!r}")
