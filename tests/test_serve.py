@@ -9,6 +9,7 @@ import http.client
 import os
 import queue
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -435,3 +436,35 @@ def test_serve_outside_a_hub_explains(cli, tmp_path):
     assert result.exit_code == 1
     assert "no sitegen.yaml" in result.output and "sitegen init" in result.output
     assert "Not serving." in result.output
+
+
+def test_the_preview_equals_a_clean_build_after_every_kind_of_edit(serve, hub, tmp_path):
+    """The rebuilds of a running server reuse what the last one left in memory (the
+    collected site, the index, the listing of its own output): after each change the
+    preview folder must still hold exactly what a clean build for the same address makes."""
+    from conftest import tree_digest
+
+    from sitegen.build import BuildOptions, build
+
+    server = serve(hub)
+    base_url = server.url.split("/repo/")[0] + "/repo/"
+    events = server.events("/repo/")
+    bread = hub / "content/interviews/bread.md"
+    changes = [
+        lambda: bread.write_text(bread.read_text().replace("warm.", "warm and crusty.")),
+        lambda: bread.write_text(bread.read_text().replace("crusty.", "crusty, every morning.")),
+        lambda: bread.write_text(bread.read_text().replace("title: Bread", "title: Sourdough")),
+        lambda: (hub / "content/interviews/rye.md").write_text(INTERVIEW.format(title="Rye", answer="Dark.")),
+        lambda: (hub / "content/pages/about.md").unlink(),
+        lambda: (hub / "static/site.webmanifest").write_text('{"name": "Served Hub, again"}'),
+    ]
+    try:
+        for n, change in enumerate(changes):
+            change()
+            events.next_reload()
+            copy = tmp_path / f"clean{n}"
+            shutil.copytree(hub, copy, ignore=shutil.ignore_patterns(".sitegen-cache", "_site"))
+            build(copy, BuildOptions(jobs=1, clean=True, base_url=base_url))
+            assert tree_digest(hub / ".sitegen-cache/serve") == tree_digest(copy / "_site"), f"after change {n}"
+    finally:
+        events.close()
