@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Callable
 from .collect import collect
 from .config import load_config
 from .contact import form_warnings
-from .discover import StaticFile, discover_content, discover_static
+from .discover import Source, StaticFile, discover_content, discover_static
 from .errors import BuildError, Problem
 from .i18n import load_catalogs
 from .incremental import Incremental
@@ -47,6 +47,9 @@ class BuildOptions:
     jobs: int = 0  # processes for parsing and rendering; 0: one per processor, 1: none
     clean: bool = False  # ignore the build cache and redo everything
     defer_cache: bool = False  # write the build cache only at cache.flush() (sitegen serve: after the reload)
+    # The content files, as discover_content() would list them, when the caller knows them
+    # already (sitegen serve, after an edit of files it had listed): discovery is skipped.
+    sources: tuple[Source, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +96,10 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     # The cache decides what is redone; --clean (or a damaged cache) redoes everything.
     work = Incremental(config, theme, (options.drafts, options.future), clean=options.clean)
 
-    sources, problems = discover_content(config.root)
+    if options.sources is not None:
+        sources, problems = list(options.sources), []
+    else:
+        sources, problems = discover_content(config.root)
     static_problems: list[Problem] = []
     static_files = _static_files(theme.static_dirs, config.root, static_problems)
     now = options.now or datetime.now(timezone.utc)

@@ -47,6 +47,15 @@ class Source:
         path = self._path
         return path if isinstance(path, Path) else Path(path)
 
+    @property
+    def location(self) -> str:
+        """The file's absolute path, as text (without making a Path)."""
+        return os.fspath(self._path)
+
+    def with_stat(self, stat: tuple[int, int] | None) -> Source:
+        """The same file with another ``stat``."""
+        return Source(self.kind, self._path, self.rel, stat)
+
     def __setattr__(self, name: str, value: object) -> None:
         raise FrozenInstanceError(f"cannot assign to field {name!r}")
 

@@ -19,6 +19,7 @@ every page of every build, and only needs tags, attributes and short texts.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from html import unescape
@@ -701,8 +702,14 @@ class SiteGuard:
     once, located in the content file or template it most likely came from."""
 
     def __init__(self, config: "Config", theme: "Theme") -> None:
+        global _last_guard
         allow = config.privacy.get("allow_origins") or ()
-        self.guard = Guard(config.urls.origin, allow)
+        # A guard's answers depend only on the origins, and it remembers the theme's tags:
+        # `sitegen serve` keeps one between rebuilds.
+        key = (config.urls.origin, tuple(allow))
+        if _last_guard is None or _last_guard[0] != key:
+            _last_guard = (key, Guard(config.urls.origin, allow))
+        self.guard = _last_guard[1]
         self.root = config.root
         self.templates: list[tuple[str, Path]] = []
         for folder in theme.template_dirs:
@@ -715,7 +722,7 @@ class SiteGuard:
     def _scan_templates(self) -> list[Problem]:
         problems = []
         for rel, path in self.templates:
-            for line, snippet in scan_template(path.read_text(encoding="utf-8", errors="replace")):
+            for line, snippet in _scanned_template(path.read_text(encoding="utf-8", errors="replace")):
                 problems.append(Problem(
                     f"a template renders a count next to a follower/like/view word: {snippet!r}",
                     path=rel, line=line,
@@ -774,6 +781,15 @@ class SiteGuard:
             pages = self._found[(finding.kind, finding.evidence, path, line)]
             problems.append(finding_problem(finding, pages[0], path, line, len(pages) - 1))
         return problems
+
+
+_last_guard: tuple[tuple[str, tuple[str, ...]], Guard] | None = None
+
+
+@functools.lru_cache(maxsize=256)
+def _scanned_template(text: str) -> tuple[tuple[int, str], ...]:
+    """:func:`scan_template`, remembered by text (`sitegen serve` rebuilds with the same templates)."""
+    return tuple(scan_template(text))
 
 
 def _shown_path(path: Path, root: Path) -> str:

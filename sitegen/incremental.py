@@ -74,6 +74,8 @@ class Incremental:
         self.old_shards: dict[int, tuple[str, ...]] = {}  # the sources of each shard of the last build
         self.reuse_shards = False  # whether the shards of the last build hold this build's pages
         self.changed = False  # whether the cache must be written again
+        self.reparsed: list[str] = []  # the sources parsed this time (the others' pages are the last build's)
+        self.readers: _Readers | None = None  # see _stale_jobs
         if self.old is not None and self.old.output != self.new.output:
             self.old, self.why_full = None, "the output folder changed"
         self.full = self.old is None
@@ -192,6 +194,7 @@ class Incremental:
                 self.explain(source.rel, "parsed again (it moved to another section)")
             todo.append(i)
         contents = {i: _file_digest(sources[i]) for i in todo}
+        self.reparsed = [sources[i].rel for i in todo]
         from .parallel import parse_sources
         self.writer = self._writer()
         fresh = [sources[i] for i in todo]
@@ -316,7 +319,11 @@ class Incremental:
         memo, _collected = _collected, None  # taken: a build that fails leaves none behind
         if memo is not None and memo.key == key and all(self._body(rel) == d for rel, d in memo.reads):
             site = memo.site
-            for page in memo.pages:
+            # Only pages parsed again can differ from the last build's (when the cache it
+            # compared with is the one this process wrote; else every page is brought up to date).
+            stale = memo.pages if not self.trust_output else \
+                [page for rel in self.reparsed for page in memo.by_source().get(rel, ())]
+            for page in stale:
                 fresh = parsed[page.source].page
                 for slot in _BODY_SLOTS:
                     slot.__set__(page, slot.__get__(fresh, Page))
@@ -392,13 +399,14 @@ class Incremental:
 
     def _stale_jobs(self, jobs: list[Job], renderer: Renderer, actual: dict[str, cache.Stat]) -> list[int]:
         """Positions of the jobs that must run, each explained; records the others as kept."""
+        global _readers
         if self.full:
             for name, _ in jobs:
                 self.explain(name, f"rendered ({self.why_full})")
             return list(range(len(jobs)))
         assert self.old is not None
         same_structure = self.old.structure == self.new.structure
-        digests = {rel: parsed.body_digest for rel, parsed in self.parsed.items()}
+        body = self._body
         links: dict[str, str] = {}  # each asset's link, asked of the renderer once
 
         def link(asset: str) -> str:
@@ -409,31 +417,52 @@ class Incremental:
 
         old_jobs, old_files, kept = self.old.jobs, self.old.files, self.new.jobs
         check_files = not self.trust_output  # else the output is as the last build left it
+
+        def why_stale(record: JobRecord) -> str | None:
+            for rel, digest in record.bodies:  # plain loops: this may run for every file of the site
+                if body(rel) != digest:
+                    changed = [rel for rel, digest in record.bodies if body(rel) != digest]
+                    return f"rendered again ({', '.join(changed[:3])}{' ...' if len(changed) > 3 else ''} changed)"
+            for asset, known in record.assets:
+                if link(asset) != known:
+                    return f"rendered again (static file {asset} changed)"
+            if check_files:
+                for out in record.outputs:
+                    if actual.get(out) != old_files.get(out):
+                        return "rendered again (its output file was changed or deleted by hand)"
+            return None
+
+        memo, _readers = _readers, None  # taken: put back by _outcome once this build's jobs are known
         todo = []
+        if (memo is not None and memo.jobs is old_jobs and same_structure and self.trust_output
+                and old_jobs.keys() == {name for name, _ in jobs}):
+            # The jobs of this process's last build, the same ones now: only those reading a
+            # page parsed again or a static file whose link changed can be stale.
+            self.readers = memo
+            suspects: set[str] = set()
+            for rel in self.reparsed:
+                suspects.update(memo.bodies.get(rel, ()))
+            for asset, known in memo.links.items():
+                if link(asset) != known:
+                    suspects.update(memo.assets[asset])
+            kept.update(old_jobs)
+            if suspects:
+                for i, (name, _) in enumerate(jobs):
+                    if name in suspects:
+                        why = why_stale(old_jobs[name])
+                        if why is not None:
+                            del kept[name]
+                            self.explain(name, why)
+                            todo.append(i)
+            return todo
         for i, (name, _) in enumerate(jobs):
             record = old_jobs.get(name)
-            why = None
             if record is None:
                 why = "rendered (new)"
             elif not same_structure:
                 why = "rendered again (front matter changed, or a page was added, removed or left out)"
-            else:  # plain loops: this runs for every file of the site on every rebuild
-                for rel, digest in record.bodies:
-                    if digests.get(rel) != digest:
-                        changed = [rel for rel, digest in record.bodies if digests.get(rel) != digest]
-                        why = f"rendered again ({', '.join(changed[:3])}{' ...' if len(changed) > 3 else ''} changed)"
-                        break
-                else:
-                    for asset, known in record.assets:
-                        if link(asset) != known:
-                            why = f"rendered again (static file {asset} changed)"
-                            break
-                    else:
-                        if check_files:
-                            for out in record.outputs:
-                                if actual.get(out) != old_files.get(out):
-                                    why = "rendered again (its output file was changed or deleted by hand)"
-                                    break
+            else:
+                why = why_stale(record)
             if why is None and record is not None:
                 kept[name] = record
             else:
@@ -524,19 +553,73 @@ class Incremental:
                 assets=tuple((a, self.renderer.asset(a)) for a in r.assets),
                 missing=r.missing,
             )
-        html = files = 0
-        missing: dict[tuple[str, str], None] = {}
         records = self.new.jobs
-        for name, _ in jobs:
-            record = records[name]
-            for out in record.outputs:
-                files += 1
-                if out.endswith(".html"):
-                    html += 1
-            if record.missing:
-                for key in record.missing:
-                    missing.setdefault(key, None)
+        memo = self.readers
+        if memo is not None:  # the last build's counts, brought up to date for the jobs run now
+            html, files, with_missing = memo.html, memo.files, memo.with_missing
+            for i in todo:
+                name = jobs[i][0]
+                before, after = memo.jobs[name], records[name]
+                html += _html_files(after) - _html_files(before)
+                files += len(after.outputs) - len(before.outputs)
+                if after.missing:
+                    with_missing.add(name)
+                else:
+                    with_missing.discard(name)
+        else:
+            html = files = 0
+            with_missing = set()
+            for name, _ in jobs:
+                record = records[name]
+                files += len(record.outputs)
+                html += _html_files(record)
+                if record.missing:
+                    with_missing.add(name)
+        missing: dict[tuple[str, str], None] = {}
+        if with_missing:  # in page order
+            for name, _ in jobs:
+                if name in with_missing:
+                    for key in records[name].missing:
+                        missing.setdefault(key, None)
+        if self.trust_output:  # (a process that builds again and again: sitegen serve)
+            self._remember_readers(jobs, todo, html, files, with_missing)
         return Outcome(html_pages=html, files=files + len(self.new.static), rendered=len(todo), missing=list(missing))
+
+    def _remember_readers(self, jobs: list[Job], todo: list[int], html: int, files: int, with_missing: set[str]) -> None:
+        """Keep which jobs read each page body and static file, for the next build of this
+        process (see _stale_jobs): the last build's, brought up to date for the jobs run now."""
+        global _readers
+        records = self.new.jobs
+        memo = self.readers
+        if memo is None:
+            memo = _Readers(records, {}, {}, {})
+            changed = list(records.items())
+        else:
+            old_jobs = memo.jobs
+            changed = [(jobs[i][0], records[jobs[i][0]]) for i in todo]
+            for name, _ in changed:
+                before = old_jobs.get(name)
+                if before is not None:
+                    for rel, _ in before.bodies:
+                        memo.bodies[rel].discard(name)
+                    for asset, _ in before.assets:
+                        memo.assets[asset].discard(name)
+            memo.jobs = records
+        bodies, assets = memo.bodies, memo.assets
+        for name, record in changed:
+            for rel, _ in record.bodies:
+                found = bodies.get(rel)
+                if found is None:
+                    found = bodies[rel] = set()
+                found.add(name)
+            for asset, _ in record.assets:
+                found = assets.get(asset)
+                if found is None:
+                    found = assets[asset] = set()
+                found.add(name)
+        memo.links = {asset: self.renderer.asset(asset) for asset in assets}
+        memo.html, memo.files, memo.with_missing = html, files, with_missing
+        _readers = memo
 
     def save(self, warnings: tuple[Problem, ...], defer: bool = False) -> None:
         """Remember this build, and the ``warnings`` it reported, for the next one (unless
@@ -555,6 +638,14 @@ class Incremental:
             self.explain(cache.FOLDER, f"the build cache cannot be written ({exc.strerror})")
 
 
+def _html_files(record: JobRecord) -> int:
+    count = 0
+    for out in record.outputs:
+        if out.endswith(".html"):
+            count += 1
+    return count
+
+
 @dataclass(slots=True)
 class _Collected:
     """A site as collected by this process's last build, and what decided it."""
@@ -564,9 +655,37 @@ class _Collected:
     reads: tuple[tuple[str, bytes | None], ...]  # the bodies collecting read, with their digests
     pages: tuple[Page, ...]  # its pages, whose body fields a later build brings up to date
     structure: bytes = b""  # the digest that decides whether every file is rendered again (see write)
+    _by_source: dict[str, list[Page]] | None = None
+
+    def by_source(self) -> dict[str, list[Page]]:
+        """Its pages by source file."""
+        if self._by_source is None:
+            self._by_source = {}
+            for page in self.pages:
+                self._by_source.setdefault(page.source, []).append(page)
+        return self._by_source
 
 
 _collected: _Collected | None = None
+
+
+@dataclass(slots=True)
+class _Readers:
+    """The render jobs of one index (this process's last build) by what they read: a
+    rebuild after a text edit looks up the jobs that read the edited pages instead of
+    checking every job. Every job read the same link of a static file (or it would have
+    run again): ``links`` holds it."""
+
+    jobs: dict[str, JobRecord]  # the index's jobs, the very dict
+    bodies: dict[str, set[str]]  # source -> jobs that read its body
+    assets: dict[str, set[str]]  # static file -> jobs that link it with a version
+    links: dict[str, str]  # static file -> its versioned link
+    html: int = 0  # HTML files its jobs write
+    files: int = 0  # files its jobs write
+    with_missing: set[str] = field(default_factory=set)  # jobs that found interface strings missing
+
+
+_readers: _Readers | None = None
 #: The fields of a page that can change while its metadata digest stays the same.
 _BODY_SLOTS = tuple(Page.__dict__[name] for name in (*deps.BODY_FIELDS, "headings"))
 

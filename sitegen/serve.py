@@ -49,6 +49,7 @@ from watchdog.observers.polling import PollingObserver
 from . import cache
 from .build import BuildOptions, BuildReport, build
 from .config import CONFIG_FILE, load_config
+from .discover import Source, discover_content
 from .errors import Problem, SitegenError
 from .themes import load_theme
 from .urls import Urls
@@ -436,6 +437,8 @@ class PreviewServer:
         self._theme_dirs: tuple[Path, ...] = ()
         self._snapshots = Snapshots()
         self._snapshot: Snapshot = {}
+        # The content files of the last discovery, by path (see _content_sources).
+        self._sources: dict[str, Source] | None = None
         self._thread: threading.Thread | None = None
         self._serving = threading.Event()
         self._stop_lock = threading.Lock()
@@ -505,9 +508,10 @@ class PreviewServer:
 
     def _rebuild(self, changed: tuple[str, ...]) -> None:
         base_path = self._base_path()
-        options = BuildOptions(drafts=self.options.drafts, future=self.options.future, output=self.output,
-                               base_url=self.origin + base_path, defer_cache=True)
         try:
+            sources = self._content_sources(changed)
+            options = BuildOptions(drafts=self.options.drafts, future=self.options.future, output=self.output,
+                                   base_url=self.origin + base_path, defer_cache=True, sources=sources)
             report = build(self.root, options)
         except SitegenError as exc:
             outcome = Rebuilt(report=None, problems=exc.problems, changed=changed)
@@ -519,6 +523,41 @@ class PreviewServer:
         self.state.publish(base_path, outcome.problems, outcome.crash)
         self.on_rebuild(outcome)
         cache.flush()  # the build cache is written once the tabs were told to reload
+
+    def _content_sources(self, changed: tuple[str, ...]) -> tuple[Source, ...] | None:
+        """The content files for the next build, as ``discover_content`` would list them now.
+
+        After an edit of files the last discovery listed, that are still plain files, its
+        list with their new sizes and time stamps: no entry of content/ came or went, so
+        nothing else can differ (a file or folder added, removed or renamed, or a link,
+        means discovering again). Kept only while the snapshot lists every file at the
+        path discovery found it, so none was reached through a link to a folder, whose
+        files the snapshot does not watch. None when discovery reports a problem: the
+        build discovers again and reports it."""
+        known = self._sources
+        if known is not None and changed:
+            for rel in changed:
+                if not rel.startswith("content/"):
+                    continue
+                path = str(self.root / rel)
+                source = known.get(path)
+                try:
+                    st = os.lstat(path)
+                except OSError:
+                    st = None
+                if source is None or st is None or not S_ISREG(st.st_mode):  # (lstat: a link is not a plain file)
+                    known = None
+                    break
+                known[path] = source.with_stat((st.st_size, st.st_mtime_ns))
+        if known is None:
+            self._sources = None
+            found, problems = discover_content(self.root)
+            if problems:
+                return None
+            known = {source.location: source for source in found}
+            if all(path in self._snapshot for path in known):
+                self._sources = known
+        return tuple(known.values())
 
     def _loop(self) -> None:
         while self.debouncer.wait(self.stop_event):

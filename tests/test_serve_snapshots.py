@@ -219,3 +219,77 @@ def test_changed_files_lists_each_name_once_sorted(tmp_path):
     assert changed_files(before, after, root) == ("content/a.md", "content/b.md", "content/c.md")
     assert changed_files(before, dict(before), root) == ()
     assert changed_files(before, {}, root) == ("/elsewhere/t.html", "content/a.md", "content/b.md")
+
+
+# -- The content files a rebuild starts from ------------------------------------------
+
+def _listed(sources: object) -> list[tuple[str, str, object]]:
+    return [(s.kind, s.rel, s.stat) for s in sources]  # type: ignore[attr-defined]
+
+
+class _Preview:
+    """A preview server's content-file bookkeeping, driven the way its rebuild loop drives it."""
+
+    def __init__(self, root: Path) -> None:
+        from sitegen.serve import PreviewServer, ServeOptions
+        self.root = root
+        self.server = PreviewServer(root, ServeOptions(port=0), lambda outcome: None)
+        self.server._snapshot = self.server._snapshots.take(self.server._watched_paths())
+        self.first = self.server._content_sources(())
+
+    def rebuild(self) -> object:
+        server = self.server
+        after = server._snapshots.take(server._watched_paths())
+        changed = changed_files(server._snapshot, after, server.root)
+        server._snapshot = after
+        return server._content_sources(changed)
+
+
+@pytest.mark.parametrize("change", ["edit", "edit by rename", "new file", "deleted file", "renamed file",
+                                    "new hidden file", "static edit"])
+def test_content_files_equal_a_fresh_discovery_after_each_change(tmp_path: Path, change: str) -> None:
+    from sitegen.discover import discover_content
+    make_tree(tmp_path)
+    preview = _Preview(tmp_path)
+    assert _listed(preview.first) == _listed(discover_content(tmp_path.resolve())[0])
+    a = tmp_path / "content/interviews/a.md"
+    if change == "edit":
+        write(a, "one, and more")
+    elif change == "edit by rename":  # how some editors save: a new file renamed over the old one
+        write(tmp_path / "content/interviews/a.md.tmp", "one, edited")
+        os.replace(tmp_path / "content/interviews/a.md.tmp", a)
+    elif change == "new file":
+        write(tmp_path / "content/interviews/new.md", "new")
+    elif change == "deleted file":
+        a.unlink()
+    elif change == "renamed file":
+        a.rename(tmp_path / "content/interviews/b.md")
+    elif change == "new hidden file":
+        write(tmp_path / "content/interviews/_notes.md", "not published")
+    else:
+        write(tmp_path / "static/img/x.png", "y")
+    assert _listed(preview.rebuild()) == _listed(discover_content(tmp_path.resolve())[0])
+
+
+@can_link
+def test_content_reached_through_links_is_always_discovered_again(tmp_path: Path) -> None:
+    from sitegen.discover import discover_content
+    make_tree(tmp_path)
+    (tmp_path / "content/interviews/more").symlink_to(tmp_path / "content/stories/sub", target_is_directory=True)
+    preview = _Preview(tmp_path)
+    assert any(s.rel == "content/interviews/more/b.md" for s in preview.first)  # type: ignore[union-attr]
+    assert preview.server._sources is None, "the snapshot does not watch files behind a folder link"
+    write(tmp_path / "content/stories/sub/b.md", "two, edited")
+    assert _listed(preview.rebuild()) == _listed(discover_content(tmp_path.resolve())[0])
+
+    (tmp_path / "content/interviews/more").unlink()
+    (tmp_path / "content/pages/d.md").symlink_to(tmp_path / "content/pages/c.md")
+    preview = _Preview(tmp_path)
+    write(tmp_path / "content/pages/c.md", "three, edited")  # the link's target: both change
+    assert _listed(preview.rebuild()) == _listed(discover_content(tmp_path.resolve())[0])
+
+    (tmp_path / "outside.md").write_text("x")
+    (tmp_path / "content/pages/d.md").unlink()
+    (tmp_path.parent / "elsewhere.md").write_text("x")
+    (tmp_path / "content/pages/e.md").symlink_to(tmp_path.parent / "elsewhere.md")
+    assert preview.rebuild() is None, "discovery has a problem to report: the build discovers again"

@@ -4,6 +4,7 @@ same process left in memory, and still make exactly what a clean build makes."""
 from __future__ import annotations
 
 import os
+import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -168,3 +169,49 @@ def test_preview_output_is_listed_again_only_by_a_new_process(hub: Path) -> None
     _edit(ana, "More bread", "More bread!")
     build(hub, options)
     assert "About this hub." in soup(preview / "about/index.html").find("main").get_text()
+
+
+def test_preview_rebuilds_look_up_the_jobs_that_read_what_changed(hub: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Between rebuilds of one process, the jobs that read each page and static file are
+    kept: a text edit renders only the jobs that read that page, a new style sheet every
+    page that links it, and the output and its counts are a clean build's."""
+    monkeypatch.setattr(incremental, "_readers", None)
+    looked_up: list[bool] = []
+    remember = incremental.Incremental._remember_readers
+
+    def spied(self: incremental.Incremental, *args: object) -> None:
+        looked_up.append(self.readers is not None)
+        remember(self, *args)  # type: ignore[arg-type]
+    monkeypatch.setattr(incremental.Incremental, "_remember_readers", spied)
+
+    preview = hub / cache.FOLDER / "serve"
+    options = BuildOptions(output=preview, jobs=1, defer_cache=True, now=NOW)
+    css = hub / "static/assets/sitegen.css"
+    css.parent.mkdir(parents=True)
+    css.write_text("body { color: #222 }\n")
+    build(hub, options)
+    cache.flush()
+
+    def edit_and_build(path: Path, old: str, new: str) -> object:
+        _edit(path, old, new)
+        report = build(hub, options)
+        cache.flush()
+        copy = tmp_path / f"clean{len(looked_up)}"
+        shutil.copytree(hub, copy, ignore=shutil.ignore_patterns(cache.FOLDER))
+        clean = build(copy, BuildOptions(output=copy / "out", jobs=1, clean=True, now=NOW))
+        assert tree_digest(preview) == tree_digest(copy / "out")
+        assert (report.pages, report.files) == (clean.pages, clean.files)
+        return report
+
+    edit_and_build(hub / "content/interviews/ana.md", "More bread.", "More barley.")
+    assert looked_up == [False], "the first rebuild checks every job, and keeps who read what"
+    report = edit_and_build(hub / "content/interviews/ana.md", "More barley.", "More oats.")
+    assert looked_up[-1] is True
+    assert 0 < report.rendered < 15
+    text_edit, everything = report.rendered, report.files
+    report = edit_and_build(css, "#222", "#111")
+    assert looked_up[-1] is True
+    assert report.rendered >= report.pages > text_edit, "every page links the style sheet with its version"
+    report = edit_and_build(hub / "content/interviews/bea.md", "More bread.", "More clay.")
+    assert looked_up[-1] is True and 0 < report.rendered < 15 and report.files == everything
