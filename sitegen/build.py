@@ -94,7 +94,8 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
 
     workers = options.jobs or default_jobs()
     # The cache decides what is redone; --clean (or a damaged cache) redoes everything.
-    work = Incremental(config, theme, (options.drafts, options.future), clean=options.clean)
+    work = Incremental(config, theme, (options.drafts, options.future), clean=options.clean,
+                       again=options.defer_cache)
 
     if options.sources is not None:
         sources, problems = list(options.sources), []

@@ -49,8 +49,10 @@ class Outcome:
 class Incremental:
     """One build's use of the cache: created at the start, saved at the end."""
 
-    def __init__(self, config: Config, theme: Theme, options: tuple[object, ...], clean: bool) -> None:
+    def __init__(self, config: Config, theme: Theme, options: tuple[object, ...], clean: bool,
+                 again: bool = False) -> None:
         self.config = config
+        self.again = again  # whether this process builds again soon (sitegen serve): keep what helps it
         self.root = config.root
         self.store = cache.store_for(config.root, config.output)  # where this build's cache lives
         code = cache.code_digest()
@@ -193,19 +195,18 @@ class Incremental:
             else:
                 self.explain(source.rel, "parsed again (it moved to another section)")
             todo.append(i)
-        contents = {i: _file_digest(sources[i]) for i in todo}
         self.reparsed = [sources[i].rel for i in todo]
         from .parallel import parse_sources
         self.writer = self._writer()
         fresh = [sources[i] for i in todo]
-        for i, parsed in zip(todo, parse_sources(fresh, self.config, workers,
-                                                 lambda j, parsed: self._keep(fresh[j].rel, parsed))):
+        for i, (parsed, content) in zip(todo, parse_sources(fresh, self.config, workers,
+                                                            lambda j, parsed: self._keep(fresh[j].rel, parsed))):
             results[i] = parsed
             source = sources[i]
             self.dirty_shards.add(cache.shard_of(source.rel))
             stat = cache.trusted_stat(source.path)
             if parsed.page is not None and stat is not None:
-                self.new.sources[source.rel] = SourceRecord(source.kind, stat, contents[i], parsed.meta_digest,
+                self.new.sources[source.rel] = SourceRecord(source.kind, stat, content, parsed.meta_digest,
                                                             parsed.body_digest, parsed.problems)
         for rel in set(old_records) - set(self.new.sources):  # deleted, or broken now
             self.dirty_shards.add(cache.shard_of(rel))
@@ -581,7 +582,7 @@ class Incremental:
                 if name in with_missing:
                     for key in records[name].missing:
                         missing.setdefault(key, None)
-        if self.trust_output:  # (a process that builds again and again: sitegen serve)
+        if self.again or self.trust_output:  # (a process that builds again and again: sitegen serve)
             self._remember_readers(jobs, todo, html, files, with_missing)
         return Outcome(html_pages=html, files=files + len(self.new.static), rendered=len(todo), missing=list(missing))
 

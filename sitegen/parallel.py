@@ -117,7 +117,8 @@ def _drain() -> list[list[Any]]:
 
 # -- Parsing -------------------------------------------------------------------------
 
-def _parse_chunk(chunk: range) -> list[tuple[int, Parsed]]:
+def _parse_chunk(chunk: range) -> list[tuple[int, Parsed, bytes]]:
+    from .cache import content_digest
     from .parse import parse_source
 
     md = _state.get("md")
@@ -128,30 +129,37 @@ def _parse_chunk(chunk: range) -> list[tuple[int, Parsed]]:
     config: Config = _state["config"]
     done = []
     for i in chunk:
-        page, problems = parse_source(sources[i], config, md)
+        source = sources[i]
+        try:
+            raw: bytes | None = source.path.read_bytes()
+        except OSError:
+            raw = None  # parse_source reads it again, and says why it cannot
+        page, problems = parse_source(source, config, md, raw)
+        digest = content_digest(raw) if raw is not None else b""
         if page is None:
-            done.append((i, Parsed(None, tuple(problems))))
+            done.append((i, Parsed(None, tuple(problems)), digest))
         else:
             meta, body = page_digests(page)
-            done.append((i, Parsed(TrackedPage.of(page), tuple(problems), meta, body)))
+            done.append((i, Parsed(TrackedPage.of(page), tuple(problems), meta, body), digest))
     return done
 
 
 def parse_sources(sources: Sequence[Source], config: Config, jobs: int,
-                  keep: Callable[[int, Parsed], Parsed] | None = None) -> list[Parsed]:
-    """Parse ``sources`` with up to ``jobs`` processes; results in the order of ``sources``.
-    ``keep`` sees each result as it arrives and returns what to keep of it."""
+                  keep: Callable[[int, Parsed], Parsed] | None = None) -> list[tuple[Parsed, bytes]]:
+    """Parse ``sources`` with up to ``jobs`` processes; results in the order of ``sources``:
+    each parse result, with the digest of the bytes it was parsed from (empty when the file
+    cannot be read). ``keep`` sees each result as it arrives and returns what to keep of it."""
     if not sources:
         return []
     from .markdown import make_markdown
     from .parse import parse_source  # noqa: F401 - loaded once here, not in each worker
 
-    results: list[Parsed | None] = [None] * len(sources)
+    results: list[tuple[Parsed, bytes] | None] = [None] * len(sources)
     _state.update(sources=sources, config=config, md=make_markdown())
     try:
         for done in _map(_parse_chunk, len(sources), _workers(jobs, len(sources))):
-            for i, parsed in done:
-                results[i] = parsed if keep is None else keep(i, parsed)
+            for i, parsed, digest in done:
+                results[i] = (parsed if keep is None else keep(i, parsed), digest)
     finally:
         _state.clear()
     return results  # type: ignore[return-value]

@@ -45,10 +45,12 @@ _IS_WORD: dict[str, bool] = {}
 _MAYBE_INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff\U00010000-\U0010ffff]")
 
 
-def read_source(source: Source) -> str:
-    """The text of a source, with a byte-order mark and CRLF line endings removed."""
+def read_source(source: Source, raw: bytes | None = None) -> str:
+    """The text of a source (whose bytes are ``raw`` if already read), with a byte-order
+    mark and CRLF line endings removed."""
     try:
-        raw = source.path.read_bytes()
+        if raw is None:
+            raw = source.path.read_bytes()
     except PermissionError:
         raise SitegenError("cannot read this file: permission denied", path=source.rel,
                            hint="give yourself read permission, e.g. chmod u+r " + source.rel) from None
@@ -299,11 +301,12 @@ def _permalink(f: _Fields, is_entry: bool) -> str | None:
     return path
 
 
-def parse_source(source: Source, config: Config, md: MarkdownIt) -> tuple[Page | None, list[Problem]]:
-    """Parse one source into a Page. Returns the page (None when it has errors) and
-    every problem found in it, warnings included."""
+def parse_source(source: Source, config: Config, md: MarkdownIt,
+                 raw: bytes | None = None) -> tuple[Page | None, list[Problem]]:
+    """Parse one source (whose bytes are ``raw`` if already read) into a Page. Returns the
+    page (None when it has errors) and every problem found in it, warnings included."""
     try:
-        text, invisible = remove_invisible(read_source(source), source.rel)
+        text, invisible = remove_invisible(read_source(source, raw), source.rel)
         fm = split_front_matter(text, source.rel)
     except SitegenError as exc:
         return None, list(exc.problems)

@@ -10,8 +10,9 @@ theme can offer an "ask about this" link under each one. No I/O.
 from __future__ import annotations
 
 import re
-from itertools import combinations
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import combinations
 
 from .model import Answer, Heading, Page, Person, Profile, QuestionGroup
 from .slugs import slugify
@@ -111,6 +112,7 @@ def _same_work(a: Page, b: Page) -> bool:
     return a.translation_key is not None and a.translation_key == b.translation_key
 
 
+@lru_cache(maxsize=8192)  # interviews ask the same questions: each is normalised once
 def question_key(text: str) -> str:
     """The normalised text of a question: case, accents, punctuation and spacing ignored
     (``¿Cómo empezó?`` and ``como empezo`` are the same question)."""
