@@ -68,12 +68,15 @@ class Incremental:
         self.parsed: dict[str, Parsed] = {}  # every source's parse result, by path
         # Where the body of each page without one is: bodies file, its token, (offset, length, crc).
         self.kept_bodies: dict[str, tuple[Path, bytes, tuple[int, int, int]]] = {}
+        # The same for the pages of the last build's shards, looked up when used: shard ->
+        # its bodies file, its token and its pages.
+        self.shard_bodies: dict[int, tuple[Path, bytes, dict[str, Parsed]]] = {}
         self.stashes: dict[int, cache.Stash] = {}  # the shards to write, see _stash
         self.unwritable = ""  # why the cache cannot be written, if it cannot
         self.writer: cache.StashWriter | None = None  # while parsing: writes the bodies
         self.collect_reads = Reads()
         self.dirty_shards: set[int] = set()
-        self.old_shards: dict[int, tuple[str, ...]] = {}  # the sources of each shard of the last build
+        self.old_shards: dict[int, dict[str, Parsed]] = {}  # the pages of each shard of the last build, by source
         self.reuse_shards = False  # whether the shards of the last build hold this build's pages
         self.changed = False  # whether the cache must be written again
         self.reparsed: list[str] = []  # the sources parsed this time (the others' pages are the last build's)
@@ -277,14 +280,13 @@ class Incremental:
                 if not cache.bodies_intact(self.store, shard, token, found):
                     continue  # its pages are parsed again, and the shard written anew
                 pages.update(found)
-                self.old_shards[shard] = tuple(found)
-                where = cache.bodies_file(self.store, shard)
-                for rel, parsed in found.items():
-                    self.kept_bodies[rel] = (where, token, parsed.body_at or (0, 0, 0))
+                self.old_shards[shard] = found
+                self.shard_bodies[shard] = (cache.bodies_file(self.store, shard), token, found)
         except CacheError as exc:
             self.full, self.why_full = True, str(exc)
             self.old = dataclasses.replace(self.old, jobs={}, jobs_pickle=b"")  # not in place: it may be kept in memory
             self.kept_bodies.clear()
+            self.shard_bodies.clear()
             self.old_shards.clear()
             return {}
         return pages
@@ -292,7 +294,11 @@ class Incremental:
     def _load_body(self, rel: str) -> str:
         """The body of a page loaded from the cache without it: from the bodies file of its
         shard, or (when that file is damaged) by parsing its source again; same bytes."""
-        where, token, at = self.kept_bodies[rel]
+        kept = self.kept_bodies.get(rel)
+        if kept is None:  # (a KeyError for a page the cache does not hold, as for kept_bodies)
+            where, token, pages = self.shard_bodies[cache.shard_of(rel)]
+            kept = (where, token, pages[rel].body_at or (0, 0, 0))
+        where, token, at = kept
         try:
             return cache.read_body(where, token, at)
         except CacheError:
@@ -361,10 +367,13 @@ class Incremental:
             actual, folders = cache.output_stats(self.config.output, self.old.files, self.old.folders)
         todo = self._stale_jobs(jobs, renderer, actual)
         old_jobs = self.old.jobs if self.old is not None else {}
-        produced = {out for record in self.new.jobs.values() for out in record.outputs}
-        for i in todo:
-            produced.add(jobs[i][0])
-            produced.update(old_jobs[jobs[i][0]].outputs if jobs[i][0] in old_jobs else ())
+        if self.readers is not None:  # the last build's jobs, kept or run again: their files
+            produced = self.readers.outputs | {jobs[i][0] for i in todo}
+        else:
+            produced = {out for record in self.new.jobs.values() for out in record.outputs}
+            for i in todo:
+                produced.add(jobs[i][0])
+                produced.update(old_jobs[jobs[i][0]].outputs if jobs[i][0] in old_jobs else ())
         statics = {t: f for t, f in cache.static_map(static_files).items() if t not in produced}
         copy = self._stale_static(statics, actual)
 
@@ -519,13 +528,22 @@ class Incremental:
         except BaseException:
             staging.discard()
             raise
-        keep = {out for record in self.new.jobs.values() for out in record.outputs}
-        keep |= {out for r in results.values() for out in r.outputs} | set(statics)
-        stray = [path for path in actual if path not in keep]
+        old = self.old
+        assert old is not None
+        if (self.readers is not None and statics.keys() == old.static.keys()
+                and all(set(results[i].outputs) == set(old.jobs[jobs[i][0]].outputs) for i in todo)):
+            # The last build's jobs wrote the same files again, and the static files are the
+            # same ones: the output (as that build left it) has nothing stray.
+            stray: list[str] = []
+            files = dict(actual)
+        else:
+            keep = {out for record in self.new.jobs.values() for out in record.outputs}
+            keep |= {out for r in results.values() for out in r.outputs} | set(statics)
+            stray = [path for path in actual if path not in keep]
+            files = {path: stat for path, stat in actual.items() if path in keep}
         for path in stray:
             self.explain(path, "removed (no longer part of the site)")
         moved = staging.merge(stray)
-        files = {path: stat for path, stat in actual.items() if path in keep}
         files.update(moved)
         self.new.files = files
         self.new.folders = cache.touched_folders(folders, [*moved, *stray])
@@ -595,16 +613,22 @@ class Incremental:
         if memo is None:
             memo = _Readers(records, {}, {}, {})
             changed = list(records.items())
+            memo.outputs = {out for record in records.values() for out in record.outputs}
         else:
             old_jobs = memo.jobs
             changed = [(jobs[i][0], records[jobs[i][0]]) for i in todo]
-            for name, _ in changed:
+            moved = False
+            for name, record in changed:
                 before = old_jobs.get(name)
                 if before is not None:
                     for rel, _ in before.bodies:
                         memo.bodies[rel].discard(name)
                     for asset, _ in before.assets:
                         memo.assets[asset].discard(name)
+                if before is None or set(before.outputs) != set(record.outputs):
+                    moved = True
+            if moved:  # (rare: a job wrote other files than last time)
+                memo.outputs = {out for record in records.values() for out in record.outputs}
             memo.jobs = records
         bodies, assets = memo.bodies, memo.assets
         for name, record in changed:
@@ -681,6 +705,7 @@ class _Readers:
     bodies: dict[str, set[str]]  # source -> jobs that read its body
     assets: dict[str, set[str]]  # static file -> jobs that link it with a version
     links: dict[str, str]  # static file -> its versioned link
+    outputs: set[str] = field(default_factory=set)  # the files its jobs write
     html: int = 0  # HTML files its jobs write
     files: int = 0  # files its jobs write
     with_missing: set[str] = field(default_factory=set)  # jobs that found interface strings missing

@@ -217,3 +217,12 @@ def test_preview_rebuilds_look_up_the_jobs_that_read_what_changed(hub: Path, tmp
     assert report.rendered >= report.pages > text_edit, "every page links the style sheet with its version"
     report = edit_and_build(hub / "content/interviews/bea.md", "More bread.", "More clay.")
     assert looked_up[-1] is True and 0 < report.rendered < 15 and report.files == everything
+
+    # A static file added, then removed: the output loses it again.
+    note = hub / "static/note.txt"
+    note.write_text("hello\n")
+    report = edit_and_build(hub / "content/interviews/bea.md", "More clay.", "More glaze.")
+    assert (preview / "note.txt").is_file() and report.files == everything + 1
+    note.unlink()
+    report = edit_and_build(hub / "content/interviews/bea.md", "More glaze.", "More kilns.")
+    assert looked_up[-1] is True and not (preview / "note.txt").exists() and report.files == everything
