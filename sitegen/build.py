@@ -97,6 +97,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     work = Incremental(config, theme, (options.drafts, options.future), clean=options.clean,
                        again=options.defer_cache)
 
+    problems: list[Problem]
     if options.sources is not None:
         sources, problems = list(options.sources), []
     else:

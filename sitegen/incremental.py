@@ -359,7 +359,7 @@ class Incremental:
         ))
         self.collected.structure = self.new.structure  # the same for every build that reuses it
         jobs = _unique(list(renderer.jobs()))
-        if self.full:
+        if self.full or self.old is None:
             actual, folders = {}, {}
         elif self.trust_output:
             actual, folders = dict(self.old.files), dict(self.old.folders)
@@ -574,6 +574,7 @@ class Incremental:
             )
         records = self.new.jobs
         memo = self.readers
+        with_missing: set[str]  # the jobs that found interface strings missing
         if memo is not None:  # the last build's counts, brought up to date for the jobs run now
             html, files, with_missing = memo.html, memo.files, memo.with_missing
             for i in todo:
