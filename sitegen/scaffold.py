@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from importlib import metadata
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -51,6 +52,43 @@ def skeleton_files() -> list[tuple[str, Path]]:
     return files
 
 
+DISTRIBUTION = "sitegen-hub"
+
+
+def _direct_url() -> str | None:
+    """What pip recorded of where this sitegen was installed from (``direct_url.json``,
+    PEP 610); None for an install from an index."""
+    try:
+        return metadata.distribution(DISTRIBUTION).read_text("direct_url.json")
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def sitegen_requirement() -> str:
+    """The line of a hub's ``requirements.txt`` that installs this very sitegen on
+    GitHub's runners: the public git repository and commit it was installed from
+    (``pip install git+https://...``), else this version from the package index. A URL
+    with credentials in it, or a local folder, is never written (the file is committed)."""
+    pinned = f"{DISTRIBUTION}=={__version__}"
+    try:
+        info = json.loads(_direct_url() or "{}")
+    except ValueError:
+        return pinned
+    url, vcs = info.get("url"), info.get("vcs_info")
+    if not isinstance(url, str) or not isinstance(vcs, dict) or vcs.get("vcs") != "git":
+        return pinned
+    parts = urlsplit(url)
+    commit = vcs.get("commit_id")
+    if (parts.scheme != "https" or not parts.hostname or parts.username or parts.password
+            or parts.query or parts.fragment or not isinstance(commit, str) or not commit.isalnum()):
+        return pinned
+    line = f"{DISTRIBUTION} @ git+{url}@{commit}"
+    subdirectory = info.get("subdirectory")
+    if isinstance(subdirectory, str) and subdirectory and all(c.isalnum() or c in "-_./" for c in subdirectory):
+        line += f"#subdirectory={subdirectory}"
+    return line
+
+
 def default_title(root: Path) -> str:
     """A title made from the folder's name: ``my-hub`` -> ``My hub``."""
     words = root.resolve().name.replace("-", " ").replace("_", " ").strip()
@@ -83,7 +121,7 @@ def init_hub(root: Path, title: str | None = None, base_url: str | None = None, 
     values = {
         "@TITLE@": _quoted(title),
         "@BASE_URL@": base_url,
-        "@VERSION@": __version__,
+        "@REQUIREMENT@": sitegen_requirement(),
         "@DATE_INTERVIEW@": (today - timedelta(days=7)).isoformat(),
         "@DATE_STORY@": (today - timedelta(days=2)).isoformat(),
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from datetime import datetime, timezone
@@ -310,3 +311,48 @@ def test_any_title_and_name_survive_the_front_matter(tmp_path_factory, title, pe
     meta = _meta(path)
     assert meta["title"] == title.strip()
     assert meta["person"]["name"] == person.strip()
+
+
+GIT_INSTALL = {"url": "https://github.com/ana/sitegen", "vcs_info": {"vcs": "git", "commit_id": "4f2a" * 10,
+                                                                     "requested_revision": "main"}}
+
+
+def _requirement(monkeypatch, direct_url: object) -> str:
+    from sitegen import scaffold
+    monkeypatch.setattr(scaffold, "_direct_url", lambda: direct_url if direct_url is None or isinstance(direct_url, str)
+                        else json.dumps(direct_url))
+    return scaffold.sitegen_requirement()
+
+
+def test_requirements_name_the_git_commit_sitegen_was_installed_from(cli, tmp_path, monkeypatch):
+    """While sitegen-hub is not on PyPI, a hub made by a sitegen installed from git
+    deploys with that very commit."""
+    from packaging.requirements import Requirement
+    from sitegen import scaffold
+    monkeypatch.setattr(scaffold, "_direct_url", lambda: json.dumps(GIT_INSTALL))
+    hub = _init(cli, tmp_path)
+    lines = [line for line in (hub / "requirements.txt").read_text(encoding="utf-8").splitlines()
+             if line and not line.startswith("#")]
+    assert lines == ["sitegen-hub @ git+https://github.com/ana/sitegen@" + "4f2a" * 10]
+    requirement = Requirement(lines[0])  # what pip parses
+    assert requirement.name == "sitegen-hub" and requirement.url.endswith("@" + "4f2a" * 10)
+
+    subfolder = {**GIT_INSTALL, "subdirectory": "tools/sitegen"}
+    assert _requirement(monkeypatch, subfolder).endswith("#subdirectory=tools/sitegen")
+
+
+def test_requirements_never_carry_credentials_or_local_folders(monkeypatch):
+    from sitegen import __version__
+    pinned = f"sitegen-hub=={__version__}"
+    cases = [
+        None,  # from an index
+        {"url": "file:///home/ana/sitegen", "dir_info": {"editable": True}},
+        {**GIT_INSTALL, "url": "https://ana:ghp_secret@github.com/ana/sitegen"},
+        {**GIT_INSTALL, "url": "https://x-access-token@github.com/ana/sitegen"},
+        {**GIT_INSTALL, "url": "ssh://git@github.com/ana/sitegen"},
+        {**GIT_INSTALL, "vcs_info": {"vcs": "hg", "commit_id": "abc"}},
+        {**GIT_INSTALL, "vcs_info": {"vcs": "git", "commit_id": "abc; rm -rf /"}},
+        "not json",
+    ]
+    for case in cases:
+        assert _requirement(monkeypatch, case) == pinned, case
