@@ -48,7 +48,7 @@ from .themes import Theme
 
 FOLDER = ".sitegen-cache"
 #: Bump when the records below change shape.
-FORMAT = 5
+FORMAT = 6
 _MAGIC = b"sitegen build cache %d\n" % FORMAT
 _BODIES_MAGIC = b"sitegen page bodies %d\n" % FORMAT
 _LIBRARIES = ("jinja2", "markdown_it", "mdit_py_plugins", "babel", "yaml")
@@ -74,6 +74,7 @@ class JobRecord:
 
     outputs: tuple[str, ...]
     bodies: tuple[tuple[str, bytes], ...]  # (source, body digest)
+    metas: tuple[tuple[str, bytes], ...]  # (source, metadata digest)
     assets: tuple[tuple[str, str], ...]  # (site path, versioned link)
     missing: tuple[tuple[str, str], ...]  # interface strings it found missing
 
@@ -99,7 +100,7 @@ class CacheData:
     output: str = ""
     settings: bytes = b""  # see settings_digest()
     parse_context: bytes = b""  # what parsing depends on besides the file: settings, code
-    structure: bytes = b""  # digest of every published page's metadata and URL
+    structure: bytes = b""  # the site's skeleton (deps.skeleton) and the bodies collecting read
     sources: dict[str, SourceRecord] = field(default_factory=dict)
     shards: dict[int, bytes] = field(default_factory=dict)  # shard -> token of its file
     jobs: dict[str, JobRecord] = field(default_factory=dict)  # read through jobs_of()

@@ -1,13 +1,21 @@
 """Dependencies of rendering (used by the build cache): what a rendered file was made from.
 
-A page's front matter is cheap to compare and changes the whole site's structure (lists,
-tags, navigation), so every rendered file depends on a digest of all pages' metadata. A
-page's body (its HTML and word count) is large and changes with every edit,
-so instead of assuming who shows it, the renderer records who actually reads it:
-:class:`TrackedPage` is a :class:`~sitegen.model.Page` whose body fields note each read
-in the current :class:`Reads`. A rendered file is up to date when the digests of the
-bodies it read, of the assets it linked and of everything else are unchanged (a
-computation that reads the same inputs takes the same path and makes the same bytes).
+A rendered file depends on three kinds of input, and the renderer records which ones
+each job actually used rather than assuming who shows what:
+
+- a page's body (its HTML and word count), large and changed by nearly every edit;
+- a page's metadata (its front matter and headings), changed by a title or date edit;
+- the site's *skeleton* (:func:`skeleton`): which pages are published where and in what
+  order, and what collecting derived from them (tags, people, shared questions, related
+  entries, translations). Every file depends on it: it decides what each list holds.
+
+:class:`TrackedPage` is a :class:`~sitegen.model.Page` whose fields note each read in
+the current :class:`Reads` (the fields the skeleton covers excepted). A rendered file is
+up to date when the digests of the bodies and metadata it read, of the assets it linked
+and of the skeleton and everything else are unchanged (a computation that reads the same
+inputs takes the same path and makes the same bytes). A helper that remembers a result
+between jobs must note the reads it made again for each job that uses it
+(:func:`record_metas`).
 """
 
 from __future__ import annotations
@@ -15,20 +23,25 @@ from __future__ import annotations
 import copyreg
 import dataclasses
 import hashlib
+import io
 import pickle
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from .errors import Problem
-from .model import Heading, Link, Page, Person
+from .model import Heading, Link, Page, Person, Site
 
 #: The fields of a page that change with nearly every edit of its body; all others
 #: (headings included: the questions index groups interviews by them) are its metadata.
 BODY_FIELDS = ("body_html", "word_count")
 _METADATA_FIELDS = tuple(f.name for f in fields(Page) if f.name not in BODY_FIELDS)
 _HEADINGS = _METADATA_FIELDS.index("headings")
+#: The fields that say which page it is and where it is published: the skeleton covers
+#: them, so reading them is not recorded (every link to a page reads its URL).
+PLACE_FIELDS = ("kind", "source", "slug", "lang", "url")
+_TRACKED_METADATA = tuple(name for name in _METADATA_FIELDS if name not in PLACE_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +58,11 @@ class Parsed:
 
 @dataclass(slots=True)
 class Reads:
-    """What one rendering job read: page bodies (by source) and assets (by site path)."""
+    """What one rendering job read: page bodies and metadata (by source) and assets (by site path)."""
 
     bodies: set[str] = field(default_factory=set)
     assets: set[str] = field(default_factory=set)
+    metas: set[str] = field(default_factory=set)
 
 
 _current: Reads | None = None
@@ -80,6 +94,31 @@ def record_asset(site_path: str) -> None:
         _current.assets.add(site_path)
 
 
+def record_metas(sources: Iterable[str]) -> None:
+    """Note that the current job used the metadata of the pages ``sources`` (read once
+    by a helper that remembers what it made of them)."""
+    if _current is not None:
+        _current.metas.update(sources)
+
+
+_SOURCE = Page.__dict__["source"]
+
+
+def _meta_field(name: str) -> property:
+    slot = Page.__dict__[name]  # the slot's member descriptor on the dataclass
+
+    def get(self: Page) -> Any:
+        # (dataclasses.replace in a job records a read of every field: more than needed, never less)
+        if _current is not None:
+            _current.metas.add(_SOURCE.__get__(self, Page))
+        return slot.__get__(self, Page)
+
+    def set_(self: Page, value: Any) -> None:  # only dataclass __init__ and unpickling set it
+        slot.__set__(self, value)
+
+    return property(get, set_, doc=f"The page's {name} (each read is recorded).")
+
+
 def _body_field(name: str) -> property:
     slot = Page.__dict__[name]  # the slot's member descriptor on the dataclass
 
@@ -99,7 +138,8 @@ def _body_field(name: str) -> property:
 
 
 class TrackedPage(Page):
-    """A Page whose body fields record who reads them; equal to nothing but TrackedPages."""
+    """A Page whose fields record who reads them (but those of PLACE_FIELDS); equal to
+    nothing but TrackedPages."""
 
     __slots__ = ()
     body_html = _body_field("body_html")
@@ -112,6 +152,10 @@ class TrackedPage(Page):
         for f in fields(Page):
             Page.__dict__[f.name].__set__(tracked, Page.__dict__[f.name].__get__(page, Page))
         return tracked
+
+
+for _name in _TRACKED_METADATA:
+    setattr(TrackedPage, _name, _meta_field(_name))
 
 
 _SLOTS = tuple(Page.__dict__[f.name] for f in fields(Page))
@@ -160,8 +204,19 @@ for _cls in (Person, Link, Problem):
 copyreg.pickle(Heading, lambda heading: (tuple.__new__, (Heading, tuple(heading))))
 
 
+def _canonical(value: Any) -> bytes:
+    """``value`` pickled without the memo: equal values give equal bytes whether or not
+    they share objects (pickle's memo writes a second use of one object as a reference).
+    For trees of values only: an object that contains itself would never end."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=5)
+    pickler.fast = True
+    pickler.dump(value)
+    return buffer.getvalue()
+
+
 def _digest(value: Any) -> bytes:
-    return hashlib.blake2b(pickle.dumps(value, protocol=5), digest_size=16).digest()
+    return hashlib.blake2b(_canonical(value), digest_size=16).digest()
 
 
 def page_digests(page: Page) -> tuple[bytes, bytes]:
@@ -181,5 +236,42 @@ def combine(parts: Iterator[Any] | list[Any] | tuple[Any, ...]) -> bytes:
     """One digest of a sequence of small picklable values."""
     h = hashlib.blake2b(digest_size=16)
     for part in parts:
-        h.update(pickle.dumps(part, protocol=5))
+        h.update(_canonical(part))
     return h.digest()
+
+
+#: The fields of a Site that skeleton() covers; a field added to Site must be added there.
+SKELETON_FIELDS = frozenset({"config", "entries", "pages", "tags", "left_out_future", "left_out_drafts", "lang",
+                             "root", "translations", "by_language", "fallback_pages", "people", "questions",
+                             "related", "interviews", "stories", "_profiles"})
+
+
+def skeleton(site: Site) -> bytes:
+    """A digest of a collected site without its pages' metadata and bodies: which page is
+    published where (its PLACE_FIELDS), in which order each list holds them, and what
+    collecting derived from their metadata (tags, people, questions asked in several
+    interviews, related entries, translations, the editions of a multilingual site).
+
+    A job reads pages' metadata and bodies through :class:`TrackedPage`, which records
+    it; what it reads from the site's lists is covered here. (``config``: by the settings
+    digest; ``interviews``, ``stories`` and ``_profiles`` are made from other fields.)
+    """
+    parts: list[Any] = [
+        [(p.source, p.url, p.slug, p.kind, p.lang) for p in (*site.entries, *site.pages)],
+        [p.source for p in site.left_out_future], site.left_out_drafts,
+        [(url, [p.source for p in versions]) for url, versions in site.translations.items()],
+    ]
+    shared = (site.people, site.questions, site.related)
+    for edition in (site, *site.by_language.values()):
+        parts.append((edition.lang, edition.root, [p.source for p in edition.entries],
+                      [p.source for p in edition.pages], [p.source for p in edition.fallback_pages],
+                      [(t.name, t.slug, t.root, [p.source for p in t.entries]) for t in edition.tags]))
+        if edition is site or (edition.people, edition.questions, edition.related) != shared:
+            parts.append((
+                [(profile.person, [p.source for p in profile.interviews], [p.source for p in profile.stories])
+                 for profile in edition.people],
+                [(group.key, group.text, [(a.interview.source, a.question[:3]) for a in group.answers])
+                 for group in edition.questions],
+                [(url, [p.source for p in related]) for url, related in edition.related.items()],
+            ))
+    return _digest(parts)

@@ -352,9 +352,12 @@ class Incremental:
         self.renderer = renderer
         self.guard = guard
         self.static_files = static_files
+        # What every file depends on: which page is where, what each list holds (the site as
+        # the renderer has it: with a contact or membership page made from the settings)
+        # and the bodies collecting read. The metadata of the pages a job shows is recorded
+        # by the job: a title edit renders the pages that show the title, not every page.
         self.new.structure = self.collected.structure if self.collected.structure else combine((
-            [(p.source, p.url, self._meta(p.source)) for p in (*site.entries, *site.pages)],
-            [p.source for p in site.left_out_future], site.left_out_drafts,
+            deps.skeleton(renderer.site),
             [(rel, self._body(rel)) for rel in sorted(self.collect_reads.bodies)],
         ))
         self.collected.structure = self.new.structure  # the same for every build that reuses it
@@ -427,12 +430,18 @@ class Incremental:
 
         old_jobs, old_files, kept = self.old.jobs, self.old.files, self.new.jobs
         check_files = not self.trust_output  # else the output is as the last build left it
+        meta = self._meta
 
         def why_stale(record: JobRecord) -> str | None:
             for rel, digest in record.bodies:  # plain loops: this may run for every file of the site
                 if body(rel) != digest:
                     changed = [rel for rel, digest in record.bodies if body(rel) != digest]
                     return f"rendered again ({', '.join(changed[:3])}{' ...' if len(changed) > 3 else ''} changed)"
+            for rel, digest in record.metas:
+                if meta(rel) != digest:
+                    changed = [rel for rel, digest in record.metas if meta(rel) != digest]
+                    return (f"rendered again (the front matter or headings of {', '.join(changed[:3])}"
+                            f"{' ...' if len(changed) > 3 else ''} changed)")
             for asset, known in record.assets:
                 if link(asset) != known:
                     return f"rendered again (static file {asset} changed)"
@@ -452,6 +461,7 @@ class Incremental:
             suspects: set[str] = set()
             for rel in self.reparsed:
                 suspects.update(memo.bodies.get(rel, ()))
+                suspects.update(memo.metas.get(rel, ()))
             for asset, known in memo.links.items():
                 if link(asset) != known:
                     suspects.update(memo.assets[asset])
@@ -470,7 +480,7 @@ class Incremental:
             if record is None:
                 why = "rendered (new)"
             elif not same_structure:
-                why = "rendered again (front matter changed, or a page was added, removed or left out)"
+                why = "rendered again (a page was added, removed, left out, moved or reordered, or its tags, person or questions changed)"
             else:
                 why = why_stale(record)
             if why is None and record is not None:
@@ -569,6 +579,7 @@ class Incremental:
             self.new.jobs[jobs[i][0]] = JobRecord(
                 outputs=r.outputs,
                 bodies=tuple((rel, self._body(rel) or b"") for rel in r.bodies),
+                metas=tuple((rel, self._meta(rel)) for rel in r.metas),
                 assets=tuple((a, self.renderer.asset(a)) for a in r.assets),
                 missing=r.missing,
             )
@@ -612,7 +623,7 @@ class Incremental:
         records = self.new.jobs
         memo = self.readers
         if memo is None:
-            memo = _Readers(records, {}, {}, {})
+            memo = _Readers(records, {}, {}, {}, {})
             changed = list(records.items())
             memo.outputs = {out for record in records.values() for out in record.outputs}
         else:
@@ -624,6 +635,8 @@ class Incremental:
                 if before is not None:
                     for rel, _ in before.bodies:
                         memo.bodies[rel].discard(name)
+                    for rel, _ in before.metas:
+                        memo.metas[rel].discard(name)
                     for asset, _ in before.assets:
                         memo.assets[asset].discard(name)
                 if before is None or set(before.outputs) != set(record.outputs):
@@ -631,12 +644,17 @@ class Incremental:
             if moved:  # (rare: a job wrote other files than last time)
                 memo.outputs = {out for record in records.values() for out in record.outputs}
             memo.jobs = records
-        bodies, assets = memo.bodies, memo.assets
+        bodies, metas, assets = memo.bodies, memo.metas, memo.assets
         for name, record in changed:
             for rel, _ in record.bodies:
                 found = bodies.get(rel)
                 if found is None:
                     found = bodies[rel] = set()
+                found.add(name)
+            for rel, _ in record.metas:
+                found = metas.get(rel)
+                if found is None:
+                    found = metas[rel] = set()
                 found.add(name)
             for asset, _ in record.assets:
                 found = assets.get(asset)
@@ -704,6 +722,7 @@ class _Readers:
 
     jobs: dict[str, JobRecord]  # the index's jobs, the very dict
     bodies: dict[str, set[str]]  # source -> jobs that read its body
+    metas: dict[str, set[str]]  # source -> jobs that read its metadata
     assets: dict[str, set[str]]  # static file -> jobs that link it with a version
     links: dict[str, str]  # static file -> its versioned link
     outputs: set[str] = field(default_factory=set)  # the files its jobs write

@@ -173,6 +173,7 @@ class Rendered:
 
     outputs: tuple[str, ...]
     bodies: tuple[str, ...] = ()  # sources whose body it read
+    metas: tuple[str, ...] = ()  # sources whose metadata it read
     assets: tuple[str, ...] = ()  # static files it linked with a version
     missing: tuple[tuple[str, str], ...] = ()  # interface strings it found missing
     problems: tuple[Problem, ...] = ()
@@ -211,8 +212,8 @@ def _render_chunk(chunk: range) -> list[tuple[int, Rendered]]:
             done.append((index, Rendered((), problems=tuple(exc.problems))))
             continue
         missing = tuple(renderer.catalogs.missing)[known:]
-        done.append((index, Rendered(tuple(written), tuple(sorted(reads.bodies)), tuple(sorted(reads.assets)),
-                                     missing, findings=tuple(findings))))
+        done.append((index, Rendered(tuple(written), tuple(sorted(reads.bodies)), tuple(sorted(reads.metas)),
+                                     tuple(sorted(reads.assets)), missing, findings=tuple(findings))))
     return done
 
 

@@ -28,6 +28,7 @@ from .l10n import format_date, format_number, format_price, language_name, text_
 from .membership import template_globals as membership_globals
 from .model import Heading, Page, Person, QuestionGroup, Site
 from .contact import Channel
+from .deps import record_metas
 from .people import introduction_pairs, question_key, split_answers
 from .themes import Theme
 from .slugs import slugify
@@ -145,7 +146,7 @@ class Renderer:
         self.env = self._make_env()
         self._asset_versions: dict[str, str] = {}
         self._plain_policy: str | None = None
-        self._menus: dict[tuple[int, str, str], tuple[Site, tuple[MenuItem, ...]]] = {}
+        self._menus: dict[tuple[int, str, str], tuple[Site, tuple[MenuItem, ...], tuple[str, ...]]] = {}
 
     # -- Jinja -----------------------------------------------------------------
     def _make_env(self) -> jinja2.Environment:
@@ -234,8 +235,10 @@ class Renderer:
         key = (id(site), lang_root, lang)
         known = self._menus.get(key)
         if known is not None and known[0] is site:
+            record_metas(known[2])  # each page's menu shows those pages' titles
             return known[1]
         items: list[MenuItem] = []
+        shown: list[str] = []  # the pages whose titles it shows
         if self.config.menu is not None:
             for item in self.config.menu:
                 items.append((item.label, self.urls.link(item.url), item.url.strip("/") + "/", self.urls.rel(item.url)))
@@ -250,7 +253,8 @@ class Renderer:
                 found = site.page(slug)
                 if found:
                     items.append((found.title, self.urls.path(found.url), found.url, ""))
-        self._menus[key] = (site, tuple(items))
+                    shown.append(found.source)
+        self._menus[key] = (site, tuple(items), tuple(shown))
         return tuple(items)
 
     def csp(self, page: Page | None) -> str:
