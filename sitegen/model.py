@@ -14,7 +14,7 @@ from typing import Any, Literal, Mapping, NamedTuple
 from .contact import Channel, Contact
 from .l10n import reading_minutes
 from .membership import Membership
-from .urls import Urls, person_path, tag_path
+from .urls import Urls, person_path, question_path, tag_path
 
 Kind = Literal["interview", "story", "page"]
 KINDS: tuple[Kind, ...] = ("interview", "story", "page")
@@ -206,6 +206,11 @@ class QuestionGroup:
     key: str  # the normalised text, also the group's anchor on the questions page
     text: str  # as the newest interview asked it
     answers: tuple[Answer, ...]  # newest interview first
+
+    @property
+    def url(self) -> str:
+        """The site path of the question's own page (every answer, a page at a time)."""
+        return question_path(self.key)
 
 
 @dataclass(frozen=True, slots=True)

@@ -412,11 +412,12 @@ class Renderer:
         for _, job in self.list_jobs(template, first, entries, title, edition, **extra):
             yield from job()
 
-    def list_jobs(self, template: str, first: str, entries: tuple[Page, ...], title: str,
-                  edition: Site | None = None, **extra: Any) -> Iterator[Job]:
-        """One named job per page of a paginated list of entries (see ``jobs``)."""
+    def list_jobs(self, template: str, first: str, entries: tuple[Any, ...], title: str,
+                  edition: Site | None = None, size: int | None = None, **extra: Any) -> Iterator[Job]:
+        """One named job per page of a paginated list of entries (``size`` to a page,
+        ``page_size`` unless given; see ``jobs``)."""
         ed = edition or self.site
-        size = self.config.page_size
+        size = size or self.config.page_size
         total = max(1, math.ceil(len(entries) / size))
 
         def render(number: int) -> list[OutputFile]:
@@ -458,7 +459,11 @@ class Renderer:
             yield output_file(profile.url), partial(_single, self._html, "person.html", profile.url,
                                                     profile.person.name, profile=profile)
         yield output_file(QUESTIONS_PATH), lambda: [
-            self._html("questions.html", QUESTIONS_PATH, self.catalogs.get(config.language, "questions_title"))]
+            self._html("questions.html", QUESTIONS_PATH, self.catalogs.get(config.language, "questions_title"),
+                       shown=QUESTION_PREVIEW)]
+        for group in site.questions:  # each question's answers, all of them, a page at a time
+            yield from self.list_jobs("question.html", group.url, group.answers, group.text, size=ANSWERS_PER_PAGE,
+                                      group=group)
         yield "404.html", lambda: [self._html("404.html", "404.html", self.catalogs.get(config.language, "not_found_title"))]
         yield "sitemap.xml", lambda: [self.sitemap(), self.robots(), OutputFile(".nojekyll", b"")]
         if config.cname:
@@ -576,6 +581,9 @@ class Renderer:
                 paths += [(page_number_path(first, n), None) for n in range(1, total + 1)]
             paths.append((f"{ed.root}tags/", None))
         paths += [(PEOPLE_PATH, None), (QUESTIONS_PATH, None)] + [(p.url, None) for p in site.people]
+        for group in site.questions:
+            total = max(1, math.ceil(len(group.answers) / ANSWERS_PER_PAGE))
+            paths += [(page_number_path(group.url, n), None) for n in range(1, total + 1)]
         return paths
 
     def sitemap(self) -> OutputFile:
@@ -606,6 +614,10 @@ class Renderer:
         return OutputFile("robots.txt", text.encode("utf-8"))
 
 
+#: How many answers of each question the questions index shows (the newest); the
+#: question's own page shows them all, this many to a page.
+QUESTION_PREVIEW = 10
+ANSWERS_PER_PAGE = 50
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 

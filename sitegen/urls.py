@@ -144,6 +144,12 @@ def person_path(person_slug: str) -> str:
 #: The site paths of the people index, the questions index and the contact page.
 PEOPLE_PATH = "people/"
 QUESTIONS_PATH = "questions/"
+
+
+def question_path(key: str) -> str:
+    """The site path of the page of one question asked in several interviews."""
+    return f"{QUESTIONS_PATH}{key}/"
+
 CONTACT_PATH = "contact/"
 
 

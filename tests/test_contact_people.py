@@ -4,6 +4,7 @@ checked on built HTML."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -462,6 +463,36 @@ def test_questions_index_groups_the_same_question_across_interviews(built) -> No
     assert [a["href"] for a in ana.select("a.other-answers")] == ["/hub/questions/#q-how-did-you-start"]
     assert ana.select_one("a.other-answers")["aria-describedby"] == "how-did-you-start"
     check_internal_links(out, "/hub/")
+
+
+def test_a_question_asked_in_many_interviews_gets_pages_of_its_own(built) -> None:
+    """The questions index shows each question's newest answers; the question's own
+    pages list every answer, 50 to a page, so a hub with years of interviews never
+    makes one enormous page."""
+    files = {f"content/interviews/i{n:02d}.md": entry(
+        "interview", f"Interview {n}", (date(2026, 1, 1) + timedelta(days=n)).isoformat(),
+        person=f"person: Person {n}\n", body="## How did you start?\n\nSlowly.\n") for n in range(55)}
+    files["content/interviews/other.md"] = entry("interview", "Other", "2025-12-01", person="person: Oz\n",
+                                                 body="## How did you start?\n\nFast.\n")
+    out, _ = built(files)
+    index = soup(out / "questions/index.html")
+    group = index.select_one(".question-group")
+    listed = group.select("ul a")
+    assert len(listed) == 10  # the newest ten...
+    assert listed[0]["href"] == "/hub/interviews/i54/#how-did-you-start"
+    more = group.select_one(".more a")
+    assert more is not None and more["href"] == "/hub/questions/how-did-you-start/"  # ...and the way to all
+    first, second = (soup(out / path) for path in ("questions/how-did-you-start/index.html",
+                                                   "questions/how-did-you-start/page/2/index.html"))
+    assert first.h1.get_text() == "How did you start?"
+    answers = [a["href"] for page in (first, second) for a in page.select("ul.answers a")]
+    assert len(answers) == 56 and len(set(answers)) == 56  # every interview's answer, once
+    assert len(first.select("ul.answers a")) == 50
+    assert answers[-1] == "/hub/interviews/other/#how-did-you-start"  # the oldest last
+    assert first.select_one("a[rel=next]")["href"] == "/hub/questions/how-did-you-start/page/2/"
+    assert not (out / "questions/how-did-you-start/page/3").exists()
+    check_internal_links(out, "/hub/")
+    check_sitemap_lists_every_page(out, "https://example.org/hub/")
 
 
 def test_a_profile_is_described_in_the_sites_language_among_translations(built) -> None:

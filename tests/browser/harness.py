@@ -153,4 +153,8 @@ def key_pages(site: ServedSite) -> dict[str, str]:
     people = sorted((site.output / "people").glob("*/index.html")) if (site.output / "people").is_dir() else []
     if people:
         pages["person"] = f"people/{people[0].parent.name}/"
+    questions = sorted((site.output / "questions").glob("*/index.html")) if (site.output / "questions").is_dir() else []
+    if questions:  # the shared questions and the page of one
+        pages["questions"] = "questions/"
+        pages["question"] = f"questions/{questions[0].parent.name}/"
     return pages

@@ -19,7 +19,7 @@ from harness import (ARTIFACTS, AXE, CHROMIUM, CHROMIUM_ARGS, ServedSite, key_pa
 pytestmark = needs_chromium
 
 KEY_PAGES = ["home", "interviews", "interview", "video-interview", "spanish-interview", "story", "tag",
-             "person", "contact", "membership", "404"]
+             "person", "questions", "question", "contact", "membership", "404"]
 SCHEMES = ["light", "dark"]
 VIEWPORTS = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 800}}
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
