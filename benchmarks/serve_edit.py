@@ -1,7 +1,8 @@
 """How soon `sitegen serve` shows a one-page edit: runs the real preview server on a
-site, edits the newest interview's text several times, and times each rebuild.
+site, edits the newest interview's text (or, with ``--title``, its title) several times,
+and times each rebuild.
 
-    python benchmarks/serve_edit.py SITE [--edits 7]
+    python benchmarks/serve_edit.py SITE [--edits 7] [--title]
 
 Prints one line of JSON: for each edit, ``rebuild`` (from the end of the quiet period
 the server waits for an editor's burst of saves, ``QUIET_SECONDS``, to the moment open
@@ -36,6 +37,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("site", type=Path)
     parser.add_argument("--edits", type=int, default=7)
+    parser.add_argument("--title", action="store_true", help="edit the title, not the text")
     args = parser.parse_args()
 
     rebuilt = threading.Event()
@@ -74,7 +76,7 @@ def main() -> None:
             rebuilt.clear()
             marks.clear()
             saved = time.perf_counter()
-            edit_one(args.site)
+            edit_one(args.site, front_matter=args.title)
             if not rebuilt.wait(120):
                 raise SystemExit("no rebuild within 120 s")
             time.sleep(0.3)  # the cache write that follows the reload signal

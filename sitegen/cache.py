@@ -74,7 +74,7 @@ class JobRecord:
 
     outputs: tuple[str, ...]
     bodies: tuple[tuple[str, bytes], ...]  # (source, body digest)
-    metas: tuple[tuple[str, bytes], ...]  # (source, metadata digest)
+    metas: tuple[str, ...]  # content files whose metadata it read (as sources[...] had it)
     assets: tuple[tuple[str, str], ...]  # (site path, versioned link)
     missing: tuple[tuple[str, str], ...]  # interface strings it found missing
 

@@ -321,8 +321,9 @@ class Incremental:
         heading lines) brought up to date."""
         global _collected
         parsed = self.parsed
+        dates = [_DATE.__get__(p) for p in pages]  # (its slot: the parent reads for no job)
         key = (self.new.parse_context, drafts, future, [(p.source, parsed[p.source].meta_digest) for p in pages],
-               [p.source for p in pages if p.date is not None and p.date > now])
+               [p.source for p, date in zip(pages, dates) if date is not None and date > now])
         memo, _collected = _collected, None  # taken: a build that fails leaves none behind
         if memo is not None and memo.key == key and all(self._body(rel) == d for rel, d in memo.reads):
             site = memo.site
@@ -396,8 +397,8 @@ class Incremental:
             results = {}
             self.new.files, self.new.folders = dict(actual), folders
         outcome = self._outcome(jobs, todo, results)
-        future = [p.date for p in site.left_out_future if p.date is not None]
-        dates = [p.date for p in (*site.entries, *site.pages) if p.date is not None]
+        future = [d for d in map(_DATE.__get__, site.left_out_future) if d is not None]
+        dates = [d for d in map(_DATE.__get__, (*site.entries, *site.pages)) if d is not None]
         self.new.summary = Summary(outcome.html_pages, outcome.files, site.left_out_future, site.left_out_drafts,
                                    min(future) if future else None, max(dates) if dates else None)
         return outcome
@@ -430,18 +431,24 @@ class Incremental:
 
         old_jobs, old_files, kept = self.old.jobs, self.old.files, self.new.jobs
         check_files = not self.trust_output  # else the output is as the last build left it
-        meta = self._meta
+        # A job of the last build read each page's metadata as that build had it (a job it
+        # kept read the same, or it would have run again): the pages whose metadata
+        # changed since are all a job's record needs to be compared with. Only a page
+        # parsed again can have changed (the others are the last build's), or one gone.
+        old_sources = self.old.sources
+        changed_meta = {rel for rel in self.reparsed
+                        if rel in old_sources and self._meta(rel) != old_sources[rel].meta_digest}
+        changed_meta.update(old_sources.keys() - self.parsed.keys())
 
         def why_stale(record: JobRecord) -> str | None:
             for rel, digest in record.bodies:  # plain loops: this may run for every file of the site
                 if body(rel) != digest:
                     changed = [rel for rel, digest in record.bodies if body(rel) != digest]
                     return f"rendered again ({', '.join(changed[:3])}{' ...' if len(changed) > 3 else ''} changed)"
-            for rel, digest in record.metas:
-                if meta(rel) != digest:
-                    changed = [rel for rel, digest in record.metas if meta(rel) != digest]
-                    return (f"rendered again (the front matter or headings of {', '.join(changed[:3])}"
-                            f"{' ...' if len(changed) > 3 else ''} changed)")
+            if changed_meta and not changed_meta.isdisjoint(record.metas):
+                changed = [rel for rel in record.metas if rel in changed_meta]
+                return (f"rendered again (the front matter or headings of {', '.join(changed[:3])}"
+                        f"{' ...' if len(changed) > 3 else ''} changed)")
             for asset, known in record.assets:
                 if link(asset) != known:
                     return f"rendered again (static file {asset} changed)"
@@ -572,6 +579,9 @@ class Incremental:
             raise BuildError(problems)
 
     def _outcome(self, jobs: list[Job], todo: list[int], results: dict[int, Rendered]) -> Outcome:
+        # Each content file's path as one string object, which the index then stores once;
+        # what is not a content file (a page made from the settings) never changes on its own.
+        known = {rel: rel for rel in self.new.sources}
         for i in todo:
             r = results[i]
             for out in r.outputs:  # a rendered file wins over a static file of the same name
@@ -579,7 +589,7 @@ class Incremental:
             self.new.jobs[jobs[i][0]] = JobRecord(
                 outputs=r.outputs,
                 bodies=tuple((rel, self._body(rel) or b"") for rel in r.bodies),
-                metas=tuple((rel, self._meta(rel)) for rel in r.metas),
+                metas=tuple(known.get(rel, rel) for rel in r.metas if rel in known),
                 assets=tuple((a, self.renderer.asset(a)) for a in r.assets),
                 missing=r.missing,
             )
@@ -635,7 +645,7 @@ class Incremental:
                 if before is not None:
                     for rel, _ in before.bodies:
                         memo.bodies[rel].discard(name)
-                    for rel, _ in before.metas:
+                    for rel in before.metas:
                         memo.metas[rel].discard(name)
                     for asset, _ in before.assets:
                         memo.assets[asset].discard(name)
@@ -651,7 +661,7 @@ class Incremental:
                 if found is None:
                     found = bodies[rel] = set()
                 found.add(name)
-            for rel, _ in record.metas:
+            for rel in record.metas:
                 found = metas.get(rel)
                 if found is None:
                     found = metas[rel] = set()
@@ -732,6 +742,7 @@ class _Readers:
 
 
 _readers: _Readers | None = None
+_DATE = Page.__dict__["date"]
 #: The fields of a page that can change while its metadata digest stays the same.
 _BODY_SLOTS = tuple(Page.__dict__[name] for name in (*deps.BODY_FIELDS, "headings"))
 
