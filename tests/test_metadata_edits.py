@@ -30,7 +30,12 @@ EDITS: dict[str, tuple[str, str, str]] = {
                                       "title: Mending the machines"),
     "title of a translated interview": (f"{INTERVIEWS}/baking-for-one-street-es.md", "title: Pan para una sola calle",
                                         "title: Pan para una calle"),
-    "summary": (f"{INTERVIEWS}/mugs-by-the-season.md", "tags: [craft", "summary: Mugs, four times a year.\ntags: [craft"),
+    "title that reorders the entries of one day": (f"{INTERVIEWS}/software-for-music-teachers.md",
+                                                   "title: Software for music teachers",
+                                                   "title: Zany software for music teachers"),
+    "title that reorders the pages": ("content/pages/contact.md", "title: Contact", "title: Write to me"),
+    "summary": (f"{INTERVIEWS}/mugs-by-the-season.md", "summary: Hollis fires four batches",
+                "summary: Hollis fires five batches"),
     "date that reorders the lists": (f"{INTERVIEWS}/four-hundred-readers.md", "date: 2025-05-08", "date: 2026-08-08"),
     "updated date": ("content/stories/the-arithmetic-of-enough.md", "date: 2026-09-10",
                      "date: 2026-09-10\nupdated: 2026-10-01"),
@@ -105,7 +110,9 @@ def test_metadata_edits_one_after_another_in_a_preview_equal_clean_builds(exampl
         cache.flush()
         copy = tmp_path / f"clean{n}"
         shutil.copytree(example, copy, ignore=shutil.ignore_patterns(cache.FOLDER))
+        kept = incremental._collected, incremental._readers  # the preview's, as if in its own process
         clean = build(copy, BuildOptions(output=copy / "out", jobs=1, clean=True, now=NOW))
+        incremental._collected, incremental._readers = kept
         assert tree_digest(preview) == tree_digest(copy / "out"), f"after: {path}: {old!r} -> {new!r}"
         assert (report.pages, report.files) == (clean.pages, clean.files)
 

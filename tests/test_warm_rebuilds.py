@@ -94,6 +94,40 @@ def test_anything_but_text_collects_the_site_again(hub: Path, tmp_path: Path, co
     assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path, now=now)
 
 
+@pytest.mark.parametrize("edit, collected_again", [
+    (("content/interviews/bea.md", "title: Pottery by post", "title: Pottery by parcel post"), False),
+    (("content/stories/first.md", "title: The first year", "title: The first year\nsummary: How it began."), False),
+    (("content/pages/about.md", "title: About", "title: About us\nimage: /images/us.jpg"), False),
+    # What collecting reads: a date (it orders the lists) and tags.
+    (("content/interviews/bea.md", "2026-09-01", "2026-10-02"), True),
+    (("content/stories/first.md", "tags: [food]", "tags: [food, harvest]"), True),
+])
+def test_front_matter_that_no_list_depends_on_is_patched_into_the_collected_site(
+        hub: Path, tmp_path: Path, collects: list[int], edit: tuple[str, str, str], collected_again: bool) -> None:
+    """In a preview, an edit of a title that keeps the page's place in every list, or of
+    a summary or image, updates the collected site in place; anything collecting reads
+    collects again. Either way the output is a clean build's."""
+    build(hub, BuildOptions(jobs=1, now=NOW))
+    path, old, new = edit
+    _edit(hub / path, old, new)
+    build(hub, BuildOptions(jobs=1, now=NOW))
+    assert len(collects) == (2 if collected_again else 1)
+    assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path, now=NOW)
+
+
+def test_a_title_that_moves_an_entry_among_those_of_its_day_collects_again(
+        hub: Path, tmp_path: Path, collects: list[int]) -> None:
+    _edit(hub / "content/interviews/bea.md", "2026-09-01", "2026-10-02")  # ana's day; "Baking" < "Pottery"
+    build(hub, BuildOptions(jobs=1, now=NOW))
+    first = [a.get_text(strip=True) for a in soup(hub / "_site/interviews/index.html").select("main h2 a, main h3 a")]
+    _edit(hub / "content/interviews/bea.md", "title: Pottery by post", "title: A pottery by post")
+    build(hub, BuildOptions(jobs=1, now=NOW))
+    assert len(collects) == 2, "the order of the day's entries changed: collected again"
+    after = [a.get_text(strip=True) for a in soup(hub / "_site/interviews/index.html").select("main h2 a, main h3 a")]
+    assert after != first and after[0] == "Baking bread as a co-op" and first[0] == "Pottery by post"
+    assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path, now=NOW)
+
+
 def test_a_failed_build_leaves_no_collected_site_behind(hub: Path, tmp_path: Path, collects: list[int]) -> None:
     build(hub, BuildOptions(jobs=1, now=NOW))
     broken = (hub / "templates/partials/entry_card.html")
