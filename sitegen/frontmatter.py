@@ -85,7 +85,7 @@ def load_yaml(text: str, path: str, first_line: int = 1) -> tuple[Any, dict[str,
         _check_shape(data, path, first_line)
     lines: dict[str, int] = {}
     if node is not None:
-        _record_lines(node, "", first_line, lines)
+        _record_lines(node, "", first_line, lines, path)
     return data, lines
 
 
@@ -146,18 +146,27 @@ def _check_shape(data: Any, path: str, first_line: int) -> None:
             stack.extend((child, inner) for child in children)
 
 
-def _record_lines(node: yaml.Node, prefix: str, first_line: int, lines: dict[str, int]) -> None:
+def _record_lines(node: yaml.Node, prefix: str, first_line: int, lines: dict[str, int], path: str) -> None:
     if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
         for key_node, value_node in node.value:
             if isinstance(key_node, yaml.ScalarNode):
+                line = key_node.start_mark.line + first_line
+                if key_node.value in seen and key_node.value != "<<":
+                    # YAML keeps the last value without a word: the writer edits one and sees the other.
+                    raise SitegenError(
+                        f"'{prefix}{key_node.value}' is set twice (lines {seen[key_node.value]} and {line}): "
+                        "only the last one would count",
+                        path=path, line=line, hint="remove one of the two lines, or merge them into one")
+                seen[key_node.value] = line
                 key = f"{prefix}{key_node.value}"
-                lines.setdefault(key, key_node.start_mark.line + first_line)
-                _record_lines(value_node, key + ".", first_line, lines)
+                lines.setdefault(key, line)
+                _record_lines(value_node, key + ".", first_line, lines, path)
     elif isinstance(node, yaml.SequenceNode) and prefix:  # list items: tiers[0], tiers[0].name
         for index, item in enumerate(node.value):
             key = f"{prefix[:-1]}[{index}]"
             lines.setdefault(key, item.start_mark.line + first_line)
-            _record_lines(item, key + ".", first_line, lines)
+            _record_lines(item, key + ".", first_line, lines, path)
 
 
 def _yaml_hint(text: str, exc: yaml.MarkedYAMLError) -> str:

@@ -36,6 +36,29 @@ def test_yaml_error_line_counts_the_fence() -> None:
     assert "quotes" in (info.value.problem.hint or "")
 
 
+@pytest.mark.parametrize("text, line, key", [
+    ("---\ntitle: x\nsummary: First.\ndate: 2026-10-02\nsummary: Second.\n---\n", 5, "summary"),
+    ("---\ntitle: x\nperson:\n  name: A\n  role: B\n  name: C\n---\n", 6, "person.name"),
+])
+def test_a_key_set_twice_is_refused_with_both_lines(text: str, line: int, key: str) -> None:
+    """YAML would keep the last value without a word, and the writer would edit the other."""
+    with pytest.raises(SitegenError) as info:
+        split_front_matter(text, "a.md")
+    problem = info.value.problem
+    assert problem.path == "a.md" and problem.line == line
+    assert f"'{key}' is set twice" in problem.message and f"and {line})" in problem.message
+    # The same key in two different mappings is no repetition:
+    fm = split_front_matter("---\ntitle: x\nperson:\n  name: A\nname: B\n---\n", "a.md")
+    assert fm.lines["person.name"] == 4 and fm.lines["name"] == 5
+
+
+def test_a_setting_set_twice_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "sitegen.yaml").write_text("title: Hub\nbase_url: https://example.org/\ntitle: Other\n")
+    with pytest.raises(SitegenError) as info:
+        load_config(tmp_path)
+    assert info.value.problem.path == "sitegen.yaml" and info.value.problem.line == 3
+
+
 def test_tabs_get_a_hint() -> None:
     with pytest.raises(SitegenError) as info:
         split_front_matter("---\nperson:\n\tname: A\n---\n", "a.md")
