@@ -95,10 +95,24 @@ def _check_depth(text: str, path: str, first_line: int) -> None:
     The C parser recurses once per level, so a few thousand ``[`` would crash the
     interpreter itself. Only text with enough structure to be that deep is scanned,
     and the scan stops at the first level too many.
+
+    The C scanner reads ahead and, in recent libyaml, refuses deep nesting itself with
+    its own error; the text is then counted again with PyYAML's Python scanner, which
+    has no such limit, so the answer is sitegen's whatever PyYAML raised.
     """
     if sum(text.count(ch) for ch in "[{-:?") <= MAX_DEPTH:
         return
-    scanner = _Loader(text)
+    try:
+        _scan_depth(_Loader(text), path, first_line)
+    except yaml.YAMLError:
+        try:
+            _scan_depth(yaml.SafeLoader(text), path, first_line)
+        except yaml.YAMLError:
+            return  # a syntax error: the real parse reports it with its line
+
+
+def _scan_depth(scanner: Any, path: str, first_line: int) -> None:
+    """Count the nesting of ``scanner``'s tokens; raise at the first level too many."""
     depth = 0
     try:
         while True:
@@ -115,8 +129,6 @@ def _check_depth(text: str, path: str, first_line: int) -> None:
                     )
             elif isinstance(token, _CLOSERS):
                 depth -= 1
-    except yaml.YAMLError:
-        return  # a syntax error: the real parse reports it with its line
     finally:
         scanner.dispose()
 
