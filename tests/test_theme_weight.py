@@ -52,7 +52,7 @@ def test_every_image_carries_width_and_height(built: Path) -> None:
 
 
 def test_home_and_interview_stay_light(built: Path) -> None:
-    """The numbers reported in the README ("Weight"), with room to grow but not to bloat."""
+    """The numbers reported in docs/theme.md ("Weight"), with room to grow but not to bloat."""
     for rel in ("index.html", "interviews/mugs-by-the-season/index.html"):
         weight = page_weight(built, built / rel)
         assert weight["css"] > 0
