@@ -99,14 +99,23 @@ def test_no_work_journal_in_the_documentation() -> None:
 
 
 def _clean_copy(destination: Path) -> Path:
-    """The files a clone of the checkout holds (tracked or new, none ignored)."""
+    """The files a clone of the checkout holds (tracked or new, none ignored).
+
+    Outside a git checkout (an unpacked sdist), everything but what builds, installs
+    and tests leave behind.
+    """
     listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                            cwd=REPO, capture_output=True, check=True).stdout.decode()
-    for name in filter(None, listed.split("\0")):
-        source = REPO / name
-        if source.is_file():
-            (destination / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, destination / name)
+                            cwd=REPO, capture_output=True)
+    if listed.returncode != 0:
+        litter = (".git", ".venv", "_site", ".sitegen-cache", "node_modules", "__pycache__",
+                  "*.egg-info", "build", "dist", ".pytest_cache", ".hypothesis", "_artifacts", "_work")
+        return Path(shutil.copytree(REPO, destination, symlinks=True,
+                                    ignore=shutil.ignore_patterns(*litter)))
+    for name in filter(None, listed.stdout.decode().split("\0")):
+        source, target = REPO / name, destination / name
+        if source.is_symlink() or source.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target, follow_symlinks=False)
     return destination
 
 
