@@ -23,13 +23,15 @@ from .frontmatter import FrontMatter, split_front_matter
 from .model import Config, Link, Page, Person
 from .slugs import slugify
 from .video import link_timestamps, make_video
-from .urls import RESERVED_PREFIXES, clean_site_path
+from .urls import RESERVED_PREFIXES, clean_site_path, split_url
 
 #: Front-matter keys sitegen reads; any other key is kept in ``Page.meta``.
 KNOWN_KEYS = (
     "title", "date", "updated", "summary", "tags", "lang", "person", "video", "transcript",
     "draft", "template", "slug", "image", "translation_key", "url",
 )
+MALFORMED_URL_HINT = ("a host in [brackets] needs its closing ], and a port is a number from 1 to 65535, "
+                      "e.g. https://media.example.org:8080/picture.jpg")
 PERSON_KEYS = ("name", "role", "links", "contact", "consent")
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?$")
 _WORD = re.compile(r"\w+")
@@ -369,6 +371,10 @@ def parse_source(source: Source, config: Config, md: MarkdownIt,
         f.problems.append(Problem(f"this HTML has {what}, which sitegen never publishes", path=source.rel, line=line,
                                   hint="write it in Markdown, or keep to plain HTML without scripts, "
                                   "on...= attributes and javascript: links"))
+    for src, line in env.get("images", ()):
+        if split_url(src) is None:
+            f.problems.append(Problem(f"this image's address is malformed: {src}", path=source.rel, line=line,
+                                      hint=MALFORMED_URL_HINT))
     if any(p.severity == "error" for p in f.problems):
         return None, f.problems
     if transcript and video:
