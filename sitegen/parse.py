@@ -8,7 +8,7 @@ keys are kept in ``Page.meta`` for templates. Problems name the file and line.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -136,6 +136,15 @@ class _Fields:
             self.error(key, f"'{key}' must be a date like 2026-10-02 (got {_shown(value)})",
                        hint=f"write {key}: YYYY-MM-DD, or with a time: {key}: 2026-10-02 18:30 "
                        "(optionally +02:00); the month comes before the day")
+            return None
+        try:  # pages, feeds and sorting show and compare it in UTC and in the site's zone
+            parsed.astimezone(timezone.utc)
+            parsed.astimezone(zone)
+        except OverflowError:
+            self.error(key, f"'{key}' is out of range: in UTC or in the site's time zone it falls before "
+                       f"the year 1 or after 9999 (got {_shown(value)})",
+                       hint=f"write a date between the years 2 and 9998, e.g. {key}: 2026-10-02")
+            return None
         return parsed
 
 
@@ -249,6 +258,11 @@ def _tags(f: _Fields) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
+        if "," in value:  # "food, coops" is two tags to the writer, one to YAML
+            f.error("tags", f"'tags' is one text with commas in it (got {_shown(value)})",
+                    hint="write a list in brackets: tags: [" + ", ".join(t.strip() for t in value.split(",") if t.strip())
+                    + "]")
+            return ()
         value = [value]
     if not isinstance(value, list):
         f.error("tags", f"'tags' must be a list (got {_shown(value)})", hint="e.g. tags: [food, cooperatives]")
@@ -321,6 +335,8 @@ def parse_source(source: Source, config: Config, md: MarkdownIt,
                                   hint="start it with front matter: ---, title: ..., date: ..., ---"))
         return None, f.problems
     title = f.text("title", required=True)
+    if title == "" and isinstance(fm.meta.get("title"), str):
+        f.error("title", "'title' is blank: it has only spaces", hint="write the title, e.g. title: Baking bread as a co-op")
     if "title" not in fm.meta and not fm.lines:
         f.problems[-1] = Problem("'title' is missing: this file has no front matter", path=source.rel, line=1,
                                  hint="start the file with '---', 'title: ...'" + (", 'date: YYYY-MM-DD'" if is_entry else "")
@@ -349,6 +365,11 @@ def parse_source(source: Source, config: Config, md: MarkdownIt,
     person = _person(f, fm.meta.get("person"))
     transcript, draft = f.flag("transcript"), f.flag("draft")
     template, translation_key = f.text("template"), f.text("translation_key")
+    if template and "partials" in template.replace("\\", "/").split("/"):
+        f.error("template", f"'template' names a partial ({template}): a piece of a page, not a page template",
+                hint="use interview.html, story.html or page.html, or a template of your own in templates/ "
+                "(outside partials/) that extends base.html")
+        template = None
     slug = _slug(f)
     permalink = _permalink(f, is_entry)
     # The invisible characters written as themselves are gone from the text already; a
