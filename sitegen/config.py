@@ -194,8 +194,8 @@ def _validate(root: Path, data: dict[str, Any], lines: dict[str, int]) -> Config
         elif parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.query \
                 or parts.fragment:
             c.error("base_url", f"must be an absolute http(s) URL (got {without_password(base_url)!r})",
-                    hint="e.g. https://user.github.io/repo/ or https://example.org/ "
-                    "(a port, if any, is a number from 1 to 65535)")
+                    hint="e.g. https://user.github.io/repo/ or https://example.org/; a host in [brackets] "
+                    "needs its closing ], and a port is a number from 1 to 65535")
             base_url = ""
         elif not base_url.endswith("/"):
             base_url += "/"
