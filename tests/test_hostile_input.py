@@ -355,3 +355,14 @@ def test_an_unknown_placeholder_in_a_theme_catalog_names_the_catalog(make_site, 
                      config=MINIMAL_CONFIG + "theme: mine\n")
     assert_reported(cli("build", root), "themes/mine/i18n/en.yaml:2:", "'reading_time': the placeholder {speed} is unknown",
                     "this string can use {minutes}")
+
+
+def test_check_reports_a_malformed_link_in_the_built_site(make_site, cli) -> None:
+    root = make_site({"content/stories/bread.md": story(body='See <a href="http://[::1/x">this</a>.\n')})
+    assert cli("build", root).exit_code == 0
+    result = cli("check", root)
+    assert "Traceback" not in result.output + result.stderr
+    assert result.exit_code == 1
+    out = (result.output + result.stderr).splitlines()
+    at = next(i for i, line in enumerate(out) if "content/stories/bread.md:5:" in line and "malformed address" in line)
+    assert "a port is a number from 1 to 65535" in out[at + 1]
