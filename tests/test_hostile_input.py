@@ -366,3 +366,16 @@ def test_check_reports_a_malformed_link_in_the_built_site(make_site, cli) -> Non
     out = (result.output + result.stderr).splitlines()
     at = next(i for i, line in enumerate(out) if "content/stories/bread.md:5:" in line and "malformed address" in line)
     assert "a port is a number from 1 to 65535" in out[at + 1]
+
+
+@pytest.mark.parametrize("base_url, message", [
+    ("http://[::1", "--base-url must be an absolute http(s) URL"),
+    ("https://example.org:8O80/", "--base-url must be an absolute http(s) URL"),
+    ("https://ana:hunter2-secret@example.org/", "--base-url must not contain a user name or password"),
+])
+def test_init_refuses_a_malformed_or_secret_base_url(base_url, message, tmp_path, cli) -> None:
+    result = cli("init", tmp_path / "hub", "--base-url", base_url)
+    assert "Traceback" not in result.output + result.stderr
+    assert result.exit_code == 1
+    assert message in result.stderr and "hunter2" not in result.output + result.stderr
+    assert not (tmp_path / "hub").exists()
