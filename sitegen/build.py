@@ -13,20 +13,21 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from .collect import collect
 from .config import load_config
 from .contact import form_warnings
-from .discover import Source, StaticFile, discover_content, discover_static
+from .discover import Source, StaticFile, discover_content, discover_static, shadowed_static
 from .errors import BuildError, Problem
 from .i18n import load_catalogs
 from .incremental import Incremental
 from .membership import with_membership_page
-from .model import Config, Page
+from .model import Config, Page, Site
 from .parallel import default_jobs
 from .references import missing_images
 from .themes import load_theme
+from .urls import output_file
 from .write import check_output_folder, remove_stale
 
 if TYPE_CHECKING:
@@ -142,6 +143,8 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     # before anything is moved into place, and reports every page's findings at once.
     guard = SiteGuard(config, theme)
     outcome = work.write(site, renderer, static_files, workers, guard, progress)
+    problems += shadowed_static(static_files, config.root / "static", config.root,
+                                _made_files(site, work.new.jobs))
 
     warnings = [p for p in problems if p.severity == "warning"]
     renderer.catalogs.missing.clear()  # the strings every page found missing, in page order
@@ -174,6 +177,12 @@ def _static_files(theme_dirs: tuple[Path, ...], root: Path, problems: list[Probl
     found, static_problems = discover_static(root / "static", root)
     problems += static_problems
     return files + found
+
+
+def _made_files(site: Site, jobs: Mapping[str, Any]) -> dict[str, str]:
+    """Every file the build wrote, and what made it: a content file, or sitegen."""
+    sources = {output_file(page.url): page.source for page in (*site.entries, *site.pages)}
+    return {out: sources.get(out, "sitegen") for record in jobs.values() for out in record.outputs}
 
 
 def _membership_title(i18n_dirs: tuple[Path, ...], config: Config) -> str:

@@ -30,7 +30,7 @@ from .model import Config, Page
 from .parse import read_source
 from .slugs import slugify
 from .themes import Theme
-from .urls import output_file
+from .urls import output_file, split_url
 
 #: Elements whose URL attributes are assets the page loads (the rest are links).
 _ASSET_ATTRS = {"img": ("src", "srcset"), "script": ("src",), "source": ("src", "srcset"), "video": ("src", "poster"),
@@ -188,8 +188,10 @@ class _Site:
 
     def target(self, page: str, url: str) -> tuple[str, str | None, str]:
         """Resolve ``url`` written on ``page``: (status, output file, fragment), status one of
-        "external", "ok", "missing", "escapes"."""
-        parts = urlsplit(url)
+        "external", "ok", "missing", "escapes", "malformed"."""
+        parts = split_url(url)
+        if parts is None:
+            return "malformed", None, ""
         fragment = unquote(parts.fragment)
         if parts.scheme or parts.netloc:
             scheme = (parts.scheme or urlsplit(self.urls.origin).scheme).lower()
@@ -300,7 +302,7 @@ def _check_page(site: _Site, rel: str, source: str | None, guard: SiteGuard,
             continue
         seen.add((url, tag))
         status, target, fragment = site.target(rel, url)
-        site_path = urlsplit(url).path
+        site_path = urlsplit(url).path if status != "malformed" else url
         short = site_path[len(site.urls.base_path) - 1:] if site_path.startswith(site.urls.base_path) else site_path
         if status == "escapes":
             path, line = where(url)
@@ -309,6 +311,10 @@ def _check_page(site: _Site, rel: str, source: str | None, guard: SiteGuard,
                           hint=f"in Markdown, write site links from the site root (/about/) and sitegen adds "
                           f"{site.urls.base_path}; in raw HTML and templates, start them with {site.urls.base_path} "
                           "(templates: {{ url('about/') }})")
+        elif status == "malformed":
+            path, line = where(url)
+            yield Finding(rel, "broken-link", f"malformed address: <{tag}> {url}", path=path, line=line,
+                          hint="a host in [brackets] needs its closing ], and a port is a number from 1 to 65535")
         elif status == "missing":
             path, line = where(url, short)
             kind = "broken-asset" if role == "asset" else "broken-link"
@@ -322,7 +328,8 @@ def _check_page(site: _Site, rel: str, source: str | None, guard: SiteGuard,
                               path=path, line=line,
                               hint="heading ids come from the heading's text (\"## Why bread?\" -> #why-bread)")
     for src in page.no_alt:
-        path, line = where(src, urlsplit(src).path)
+        parsed = split_url(src)
+        path, line = where(src, parsed.path if parsed is not None else src)
         yield Finding(rel, "missing-alt", f"image without alt text: {src}", path=path, line=line,
                       hint="describe the image for people who cannot see it: ![A loaf on a table](/images/loaf.jpg), "
                       "or alt=\"\" if it is only decoration")

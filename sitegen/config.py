@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .contact import EMAIL_RE, parse_contact
@@ -19,11 +18,17 @@ from .frontmatter import load_yaml
 from .membership import parse_membership
 from .model import Author, Config, Connections, Link
 from .safety import invisible_values, unsafe_url_values
+from .urls import split_url
 
 CONFIG_FILE = "sitegen.yaml"
 LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _THEME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _UNSAFE_CHARS = re.compile(r"[\x00-\x1f\x7f\\]")
+# An origin as a Content-Security-Policy source: scheme, host (a name or a bracketed IPv6
+# address) and port, nothing else; a space or ";" there would start another directive.
+_ORIGIN_RE = re.compile(r"^https?://(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*"
+                        r"|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?/?$", re.I)
+_USERINFO_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)([^/?#@]*)@")
 _DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.I)
 
 #: Every top-level key of sitegen.yaml, with a short description for error messages.
@@ -130,18 +135,30 @@ def check_url(value: str, schemes: tuple[str, ...] = ("http", "https", "mailto")
 
     With ``relative``, links without a scheme (``about/``, ``#top``) are accepted too.
     Control characters and backslashes are refused everywhere: browsers drop or
-    rewrite them, which can turn ``/\\evil.example`` into another site's address.
+    rewrite them, which can turn ``/\\evil.example`` into another site's address. A
+    malformed URL (``http://[::1``, a port ``8O80``) is refused too.
     """
     if _UNSAFE_CHARS.search(value) or value != value.strip():
         return False
     if value.startswith("/") and not value.startswith("//"):
         return True
-    parts = urlsplit(value)
+    parts = split_url(value)
+    if parts is None:
+        return False
     if relative and not parts.scheme and not value.startswith("//") and ":" not in value.split("/")[0]:
         return True
     if parts.scheme not in schemes:
         return False
     return parts.scheme == "mailto" or bool(parts.netloc)
+
+
+def without_password(url: str) -> str:
+    """``url`` as a message may show it: ``https://ana:secret@example.org/`` ->
+    ``https://ana:***@example.org/`` (a password is never printed back)."""
+    def mask(m: re.Match[str]) -> str:
+        user, colon, _ = m.group(2).partition(":")
+        return f"{m.group(1)}{user}{':***' if colon else ''}@"
+    return _USERINFO_RE.sub(mask, url)
 
 
 def setting_line(root: Path, key: str) -> int | None:
@@ -167,10 +184,18 @@ def _validate(root: Path, data: dict[str, Any], lines: dict[str, int]) -> Config
     title = c.typed(data, "title", str, "text") or ""
     base_url = c.typed(data, "base_url", str, "a URL") or ""
     if base_url:
-        parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-            c.error("base_url", f"must be an absolute http(s) URL (got {base_url!r})",
-                    hint="e.g. https://user.github.io/repo/ or https://example.org/")
+        parts = split_url(base_url)
+        if parts is not None and (parts.username is not None or parts.password is not None):
+            c.error("base_url", f"must not contain a user name or password (got {without_password(base_url)!r}): "
+                    "it would be printed into every page's links",
+                    hint="write the public address only, e.g. https://example.org/; "
+                    "if that password was real, change it")
+            base_url = ""
+        elif parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.query \
+                or parts.fragment:
+            c.error("base_url", f"must be an absolute http(s) URL (got {without_password(base_url)!r})",
+                    hint="e.g. https://user.github.io/repo/ or https://example.org/; a host in [brackets] "
+                    "needs its closing ], and a port is a number from 1 to 65535")
             base_url = ""
         elif not base_url.endswith("/"):
             base_url += "/"
@@ -356,11 +381,13 @@ def _check_privacy(c: _Checker, privacy: dict[str, Any]) -> None:
         c.error("privacy.allow_origins", "must be a list of origins", hint='e.g. allow_origins: ["https://media.example.org"]')
         return
     for origin in origins:
-        parts = urlsplit(origin) if isinstance(origin, str) else None
-        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/") \
-                or parts.query or parts.fragment:
+        # Each origin is written into the Content-Security-Policy of every page: only a
+        # scheme, a host and a port may pass, never a path, a space, a ";" or a quote.
+        parts = split_url(origin) if isinstance(origin, str) and _ORIGIN_RE.match(origin) else None
+        if parts is None or not parts.hostname or parts.port == 0:
             c.error("privacy.allow_origins", f"entries must be origins like https://media.example.org (got {origin!r})",
-                    hint="an origin is a scheme and a host (and port), without a path")
+                    hint="an origin is https:// or http://, a host name and, if needed, :port (1-65535); "
+                    "no path, spaces, ';', quotes or wildcards")
 
 
 def _connections(c: _Checker, value: dict[str, Any]) -> Connections:

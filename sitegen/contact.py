@@ -13,10 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any, Callable
-from urllib.parse import urlsplit
 
 from .errors import Problem
-from .urls import mailto, percent_encode
+from .urls import mailto, percent_encode, split_url
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"'(),;:\[\]\\]+@[^@\s<>\"'(),;:\[\]\\]+\.[^@\s<>\"'(),;:\[\]\\]+$")
 _PHONE_RE = re.compile(r"^\+[1-9][0-9]{6,14}$")
@@ -140,8 +139,8 @@ def _phone(value: str) -> str | None:
 
 
 def _https(value: str) -> bool:
-    parts = urlsplit(value)
-    return parts.scheme == "https" and bool(parts.netloc)
+    parts = split_url(value)  # None for a malformed URL such as https://[::1
+    return parts is not None and parts.scheme == "https" and bool(parts.netloc)
 
 
 def channel(kind: str, value: Any) -> Channel | str:

@@ -1,18 +1,24 @@
 """Discovery: walk ``content/`` and ``static/`` and list the sources, nothing parsed.
 
 In content/, hidden files and folders (editors' ``.#draft.md``) and names starting
-with ``_`` are skipped; in static/, only version-control and editor litter is.
-Symbolic links are followed only when they stay inside the site folder and out of
-its ``.git``; a link loop cannot hang the walk, and an unreadable folder is reported.
+with ``_`` are skipped; in static/, only version-control and editor litter is, and
+``.env`` files of secrets (with a warning). Symbolic links are followed only when they
+stay inside the site folder (inside static/ for static files) and out of its ``.git``,
+its build cache and its settings; a link loop cannot hang the walk, and an unreadable
+folder is reported. A name that is not UTF-8, a name Windows reserves (``CON``,
+``aux.md``) and a file that is not a regular file (a named pipe, which would block
+the build forever when read) are reported, never read.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import stat as stat_module
 from dataclasses import FrozenInstanceError, dataclass
 from operator import attrgetter
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
 from .errors import Problem
 from .model import CONTENT_DIRS, Kind
@@ -101,8 +107,16 @@ def _skip_static(name: str) -> bool:
     return name in _LITTER or name.endswith(("~", ".swp"))
 
 
-#: Never published from static/: version control, editor litter, secrets for tools.
-_LITTER = (".git", ".hg", ".svn", ".DS_Store", "Thumbs.db", ".env")
+#: Never published from static/: version control, editor litter.
+_LITTER = (".git", ".hg", ".svn", ".DS_Store", "Thumbs.db")
+#: Files of secrets for tools (``.env``, ``.env.local``, ``.env.production``): never published.
+_SECRETS = re.compile(r"^\.env(\..*)?$")
+#: Names Windows reserves for devices, with any extension and in any case: a checkout of
+#: the site on Windows fails on them.
+_WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[1-9]|lpt[1-9])(\..*)?$", re.I)
+#: What a link in the site may never lead to, besides .git: the settings (with their
+#: ``private:`` part) and the build cache (which holds drafts).
+_PRIVATE = ("sitegen.yaml", ".sitegen-cache")
 
 
 def _in_git(real: Path, root: Path) -> bool:
@@ -110,13 +124,48 @@ def _in_git(real: Path, root: Path) -> bool:
     return real.is_relative_to(root) and ".git" in real.relative_to(root).parts
 
 
+def _private(real: Path, root: Path) -> str | None:
+    """What private part of the site a resolved path is (or is inside), if any."""
+    for name in _PRIVATE:
+        if real == root / name or real.is_relative_to(root / name):
+            return name
+    return None
+
+
+def _shown(path: Path | str, root: Path) -> str:
+    """A path as a message shows it: relative to the site, with bytes that are not
+    UTF-8 as escapes (``caf\\xe9.md``), never as text that cannot be printed."""
+    path = Path(path)
+    text = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+    return os.fsencode(text).decode("utf-8", "backslashreplace")
+
+
+def _bound_name(real: Path, root: Path, inside: Path) -> str:
+    """What a link leaving ``inside`` left, as a message says it."""
+    if inside == root or not real.is_relative_to(root):
+        return "the site folder"
+    return f"{_shown(inside, root)}/"
+
+
+def _not_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes of the name, kept as surrogates
+        return True
+    return False
+
+
 def _walk(top: Path, root: Path, problems: list[Problem],
-          skip: Callable[[str], bool] = _skip_content) -> list[tuple[str, tuple[int, int] | None]]:
+          skip: Callable[[str], bool] = _skip_content, bound: Path | None = None,
+          wanted: Callable[[str], bool] = lambda name: True) -> list[tuple[str, tuple[int, int] | None]]:
     """Every regular file under ``top`` (as paths relative to ``top``, with forward
-    slashes), sorted, skipping ``skip`` names and link loops. Symbolic links to folders
-    are followed when they stay inside ``root`` and out of its .git."""
+    slashes), sorted, skipping ``skip`` names and link loops. Symbolic links are
+    followed when they stay inside ``bound`` (default: ``root``), out of its .git, its
+    settings and its build cache. A name that is not UTF-8 or that Windows reserves,
+    and a ``wanted`` name that is not a regular file (a named pipe), are problems."""
     found: list[tuple[str, tuple[int, int] | None]] = []
     seen: set[tuple[int, int]] = set()
+    inside = bound or root
 
     def unreadable(exc: OSError) -> None:
         where = Path(exc.filename or top)
@@ -141,11 +190,19 @@ def _walk(top: Path, root: Path, problems: list[Problem],
                 hint="remove the link; the history of your site stays private",
             ))
             return
-        if real != root and root not in real.parents:
+        private = _private(real, root)
+        if private is not None:
             problems.append(Problem(
-                "a symbolic link leads outside the site folder; it is not followed",
-                path=here.relative_to(root).as_posix() if here.is_relative_to(root) else str(here),
-                hint="copy the files into the site instead of linking to them",
+                f"a symbolic link leads to the site's {private}, which is never published",
+                path=_shown(here, root), hint="remove the link",
+            ))
+            return
+        if real != inside and inside not in real.parents:
+            where = _bound_name(real, root, inside)
+            problems.append(Problem(
+                f"a symbolic link leads outside {where}; it is not followed",
+                path=_shown(here, root),
+                hint=f"copy the files into {where} instead of linking to them",
             ))
             return
         try:
@@ -157,6 +214,10 @@ def _walk(top: Path, root: Path, problems: list[Problem],
         entries.sort(key=_name)
         folders = []
         for entry in entries:
+            name_problem = _name_problem(entry.name, entry.path, root)
+            if name_problem is not None:
+                problems.append(name_problem)
+                continue
             try:
                 is_folder = entry.is_dir()  # a link to a folder counts as a folder
             except OSError:
@@ -166,7 +227,7 @@ def _walk(top: Path, root: Path, problems: list[Problem],
                 continue
             # Only links need a look at their target: the folder listing says which are.
             if entry.is_symlink():
-                problem = _escaping_link(Path(entry.path), root)
+                problem = _escaping_link(Path(entry.path), root, inside)
                 if problem is not None:
                     problems.append(problem)
                     continue
@@ -175,6 +236,15 @@ def _walk(top: Path, root: Path, problems: list[Problem],
                 stat: tuple[int, int] | None = (st.st_size, st.st_mtime_ns)
             except OSError:
                 stat = None
+            else:
+                if not stat_module.S_ISREG(st.st_mode):
+                    # Reading a named pipe waits for a writer that never comes.
+                    if wanted(entry.name):
+                        problems.append(Problem(
+                            "this is not a regular file (a named pipe, a socket or a device); it is not read",
+                            path=_shown(entry.path, root),
+                            hint="remove it, or put a regular file with this name in its place"))
+                    continue
             found.append((prefix + entry.name, stat))
         for entry in folders:
             visit(entry.path, prefix + entry.name + "/")
@@ -183,16 +253,42 @@ def _walk(top: Path, root: Path, problems: list[Problem],
     return found
 
 
-def _escaping_link(path: Path, root: Path) -> Problem | None:
-    """A problem when the symbolic link ``path`` leads out of the site or into its .git."""
-    real = path.resolve()
-    shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+def _name_problem(name: str, path: str, root: Path) -> Problem | None:
+    """A problem with a file or folder's name itself: not UTF-8, or reserved by Windows."""
+    if _not_utf8(name):
+        return Problem("this name is not UTF-8 text; the file is not read",
+                       path=_shown(path, root),
+                       hint="rename it with letters your system writes as UTF-8, e.g. cafe.md")
+    if _WINDOWS_RESERVED.match(name):
+        stem = name.split(".")[0]
+        return Problem(f"'{name}' is a name Windows reserves for a device (CON, PRN, AUX, NUL, COM1-9, LPT1-9, "
+                       "with any extension): the site cannot be checked out on Windows",
+                       path=_shown(path, root),
+                       hint=f"rename it, e.g. {stem.lower()}-1{name[len(stem):]}")
+    return None
+
+
+def _escaping_link(path: Path, root: Path, inside: Path | None = None) -> Problem | None:
+    """A problem when the symbolic link ``path`` leads out of ``inside`` (default: the
+    site), into its .git, its settings or its build cache, or nowhere (a loop)."""
+    inside = inside or root
+    shown = _shown(path, root)
+    try:
+        real = path.resolve()
+    except (OSError, RuntimeError):  # a link loop (RuntimeError before Python 3.13)
+        return Problem("this symbolic link leads to itself (a loop); it is not published",
+                       path=shown, hint="remove the link, or point it at a file")
     if _in_git(real, root):
         return Problem("this symbolic link leads into the site's .git folder, which is never published",
                        path=shown, hint="remove the link; the history of your site stays private")
-    if real != root and root not in real.parents:
-        return Problem("this symbolic link points outside the site folder; it is not published",
-                       path=shown, hint="copy the file into the site instead of linking to it")
+    private = _private(real, root)
+    if private is not None:
+        return Problem(f"this symbolic link leads to the site's {private}, which is never published",
+                       path=shown, hint="remove the link")
+    if real != inside and inside not in real.parents:
+        where = _bound_name(real, root, inside)
+        return Problem(f"this symbolic link points outside {where}; it is not published",
+                       path=shown, hint=f"copy the file into {where} instead of linking to it")
     return None
 
 
@@ -205,8 +301,8 @@ def discover_content(root: Path) -> tuple[list[Source], list[Problem]]:
         if not top.is_dir():
             continue
         where, prefix = str(top) + "/", folder + "/"  # paths as text: see Source
-        for rel, stat in _walk(top, root, problems):
-            if rel.lower().endswith((".md", ".markdown")):
+        for rel, stat in _walk(top, root, problems, wanted=_is_markdown):
+            if _is_markdown(rel):
                 sources.append(Source(kind, where + rel, prefix + rel, stat))
     return sources, problems
 
@@ -220,6 +316,42 @@ def discover_static(top: Path, root: Path) -> tuple[list[StaticFile], list[Probl
     if not top.is_dir():
         return [], problems
     files = []
-    for rel, _ in _walk(top, root, problems, skip=_skip_static):
+    secrets = []
+    # Links stay inside the static folder itself (when it is inside the site): a link to
+    # ../content or ../templates would publish what was never meant to be.
+    bound = top.resolve() if top.resolve().is_relative_to(root) else root
+    for rel, _ in _walk(top, root, problems, skip=_skip_static, bound=bound):
+        if any(_SECRETS.match(part) for part in rel.split("/")):
+            secrets.append(_shown(top / rel, root))
+            continue
         files.append(StaticFile(path=top / rel, target=rel))
+    if secrets:
+        problems.append(Problem(
+            f"not published: {', '.join(secrets)} (.env files hold secrets for tools)",
+            path=secrets[0], severity="warning",
+            hint="keep .env files out of static/; sitegen never publishes them"))
     return files, problems
+
+
+def _is_markdown(name: str) -> bool:
+    return name.lower().endswith((".md", ".markdown"))
+
+
+def shadowed_static(static_files: list[StaticFile], static_dir: Path, root: Path,
+                    made: Mapping[str, str]) -> list[Problem]:
+    """A warning for each file of the site's ``static_dir`` that a file sitegen makes
+    takes the place of. ``made``: output file -> what makes it (a content file, or a
+    description such as "the page of a tag"). The rendered file wins, so the static one
+    is not published; the writer's file stays where it is."""
+    problems = []
+    for file in static_files:
+        maker = made.get(file.target)
+        if maker is None or not file.path.is_relative_to(static_dir):
+            continue
+        problems.append(Problem(
+            f"not published: {maker} makes {file.target}, which takes the place of this file",
+            path=_shown(file.path, root), severity="warning",
+            hint="rename or move the static file" + (", or give the page another address (slug: or url:)"
+                                                    if maker.startswith("content/") else
+                                                    "; sitegen writes this file itself")))
+    return problems

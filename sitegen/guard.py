@@ -25,15 +25,15 @@ from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Literal, Mapping
-from urllib.parse import urlsplit
 
 from .errors import Problem
+from .urls import split_url
 
 if TYPE_CHECKING:
     from .model import Config
     from .themes import Theme
 
-FindingKind = Literal["counter", "tracker", "origin"]
+FindingKind = Literal["counter", "tracker", "origin", "malformed"]
 CONFIG_HINT_KEY = "privacy.allow_origins"
 
 
@@ -234,8 +234,8 @@ def normalize_origin(url: str) -> str | None:
     """``https://Fonts.Example.org:443/x`` -> ``https://fonts.example.org``; None for site-relative URLs."""
     if url.startswith("//"):
         url = "https:" + url
-    parts = urlsplit(url)
-    if not parts.scheme or not parts.netloc:
+    parts = split_url(url)
+    if parts is None or not parts.scheme or not parts.netloc:
         return None
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
@@ -267,7 +267,10 @@ class Guard:
         url = url.strip()
         if not url or url.startswith(("data:", "blob:", "#", "about:")):
             return
-        parts = urlsplit("https:" + url if url.startswith("//") else url)
+        parts = split_url("https:" + url if url.startswith("//") else url)
+        if parts is None:  # a browser loads nothing from it; the writer meant something else
+            findings.append(Finding("malformed", f"{what} with a malformed address", url))
+            return
         host = (parts.hostname or "").lower()
         path = host + parts.path if host else parts.path
         counter = _host_match(host, COUNTER_HOSTS) if host else None
@@ -689,6 +692,10 @@ def finding_problem(finding: Finding, page: str, path: str | None, line: int | N
     elif finding.kind == "tracker":
         message = f"tracking: {finding.what} on {page}: {finding.evidence!r}"
         hint = "remove it; sitegen sites run no analytics or advertising code, and this cannot be allowed"
+    elif finding.kind == "malformed":
+        message = f"{finding.what} on {page}: {finding.evidence!r}"
+        hint = ("correct the address: a host in [brackets] needs its closing ], and a port is a number "
+                "from 1 to 65535, e.g. https://media.example.org:8080/picture.jpg")
     else:
         message = f"third-party request: {finding.what} on {page}: {finding.evidence!r}"
         hint = (f"copy the file into static/ and link it from there, or, if you accept that every reader's "

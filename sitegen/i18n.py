@@ -3,6 +3,8 @@
 Catalogs are YAML files named after their language (``i18n/en.yaml``), loaded from
 the default theme, the chosen theme and the site's own ``i18n/`` folder, later ones
 overriding earlier ones key by key. A key missing in a language falls back to English.
+A string with a ``{placeholder}`` the theme does not fill is reported against the
+catalog file and line it came from, not the template that used it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ class Catalogs:
 
     strings: Mapping[str, Mapping[str, str]]
     missing: dict[tuple[str, str], None] = field(default_factory=dict)  # (lang, key), insertion-ordered
+    origins: Mapping[tuple[str, str], tuple[str, int | None]] = field(default_factory=dict)  # (lang, key) -> file, line
 
     def get(self, lang: str, key: str, **values: Any) -> str:
         """The string ``key`` in ``lang`` (or its base language, or English), formatted
@@ -30,12 +33,25 @@ class Catalogs:
         for candidate in (lang, lang.split("-")[0]):
             table = self.strings.get(candidate)
             if table is not None and key in table:
-                return table[key].format(**values) if values else table[key]
+                return self._format(candidate, key, table[key], values) if values else table[key]
         english = self.strings.get(FALLBACK, {})
         if key not in english:
             raise KeyError(f"no interface string {key!r} in the theme's i18n/{FALLBACK}.yaml")
         self.missing.setdefault((lang, key), None)
-        return english[key].format(**values) if values else english[key]
+        return self._format(FALLBACK, key, english[key], values) if values else english[key]
+
+    def _format(self, lang: str, key: str, text: str, values: Mapping[str, Any]) -> str:
+        """``text`` with its placeholders filled; a placeholder the theme does not give
+        is the catalog's mistake, reported with its file and line."""
+        try:
+            return text.format(**values)
+        except (KeyError, IndexError, ValueError, AttributeError) as exc:
+            path, line = self.origins.get((lang, key), (f"i18n/{lang}.yaml", None))
+            given = ", ".join("{" + name + "}" for name in values)
+            problem = f"the placeholder {{{exc.args[0]}}} is unknown" if isinstance(exc, KeyError) \
+                else f"the placeholders cannot be filled ({exc})"
+            raise SitegenError(f"'{key}': {problem}", path=path, line=line,
+                               hint=f"this string can use {given}; write a brace itself as {{{{ or }}}}") from None
 
 
     def has_language(self, lang: str) -> bool:
@@ -58,12 +74,20 @@ class Catalogs:
 def load_catalogs(folders: tuple[Path, ...], root: Path) -> Catalogs:
     """Read every ``<lang>.yaml`` in ``folders`` (least specific first)."""
     strings: dict[str, dict[str, str]] = {}
+    origins: dict[tuple[str, str], tuple[str, int | None]] = {}
     for folder in folders:
         if not folder.is_dir():
             continue
         for path in sorted(folder.glob("*.yaml")):
             shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
-            data, lines = load_yaml(path.read_text(encoding="utf-8-sig"), shown)
+            raw = path.read_bytes()
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError as exc:
+                raise SitegenError(f"this file is not UTF-8 text (byte {exc.start} is 0x{raw[exc.start]:02x})",
+                                   path=shown, line=raw.count(b"\n", 0, exc.start) + 1,
+                                   hint="re-save the file as UTF-8 in your editor (Save with Encoding: UTF-8)") from None
+            data, lines = load_yaml(text.replace("\r\n", "\n").replace("\r", "\n"), shown)
             if not isinstance(data, dict):
                 raise SitegenError("a catalog must be 'key: text' lines", path=shown, line=1)
             table = strings.setdefault(path.stem, {})
@@ -71,4 +95,5 @@ def load_catalogs(folders: tuple[Path, ...], root: Path) -> Catalogs:
                 if not isinstance(value, str):
                     raise SitegenError(f"'{key}' must be text", path=shown, line=lines.get(str(key)))
                 table[str(key)] = value
-    return Catalogs(strings=strings)
+                origins[(path.stem, str(key))] = (shown, lines.get(str(key)))
+    return Catalogs(strings=strings, origins=origins)

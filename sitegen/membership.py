@@ -22,14 +22,13 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Literal, Mapping, Protocol
-from urllib.parse import urlsplit
 
 from babel.numbers import get_currency_precision, is_currency
 from markupsafe import Markup
 
 from .errors import Problem, did_you_mean, shown
 from .slugs import slugify
-from .urls import entry_path
+from .urls import entry_path, split_url
 
 if TYPE_CHECKING:
     from .model import Config, Page, Site
@@ -324,12 +323,21 @@ def _currency(value: Any, key: str, report: Report) -> str | None:
     return code
 
 
+#: Amounts of money at or above this are refused: no goal or price is that large, and
+#: rounding 1e300 to cents overflows the decimal arithmetic.
+MAX_AMOUNT = Decimal(10) ** 12
+
+
 def _amount(value: Any, key: str, currency: str | None, report: Report, *, allow_zero: bool = False) -> Decimal | None:
     """A positive (or non-negative) amount with no more decimals than ``currency`` has."""
     number = _number(value)
     if number is None or number < 0 or (number == 0 and not allow_zero):
         what = "a number, 0 or more" if allow_zero else "a positive number"
         report(key, f"must be {what} (got {shown(value)})", "write just the number, e.g. 5 or 4.50, without the currency")
+        return None
+    if number >= MAX_AMOUNT:
+        report(key, f"is too large to be an amount of money (got {shown(value)})",
+               f"write the amount in {currency or 'the currency'} as a plain number below {MAX_AMOUNT:,}, e.g. 36000")
         return None
     if currency is not None:
         digits = get_currency_precision(currency)
@@ -452,10 +460,10 @@ def _join_url(value: Any, key: str, report: Report) -> str | None:
                else f"must be a link (got {shown(value)})", hint)
         return None
     url = value.strip()
-    parts = urlsplit(url)
-    if parts.scheme == "https" and parts.netloc:
+    parts = split_url(url)
+    if parts is not None and parts.scheme == "https" and parts.hostname:
         return url
-    if parts.scheme == "mailto" and "@" in parts.path:
+    if parts is not None and parts.scheme == "mailto" and "@" in parts.path:
         return url
     report(key, f"must be an https:// or mailto: link (got {value!r})", hint)
     return None

@@ -8,7 +8,7 @@ keys are kept in ``Page.meta`` for templates. Problems name the file and line.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,13 +23,15 @@ from .frontmatter import FrontMatter, split_front_matter
 from .model import Config, Link, Page, Person
 from .slugs import slugify
 from .video import link_timestamps, make_video
-from .urls import RESERVED_PREFIXES, clean_site_path
+from .urls import RESERVED_PREFIXES, clean_site_path, split_url
 
 #: Front-matter keys sitegen reads; any other key is kept in ``Page.meta``.
 KNOWN_KEYS = (
     "title", "date", "updated", "summary", "tags", "lang", "person", "video", "transcript",
     "draft", "template", "slug", "image", "translation_key", "url",
 )
+MALFORMED_URL_HINT = ("a host in [brackets] needs its closing ], and a port is a number from 1 to 65535, "
+                      "e.g. https://media.example.org:8080/picture.jpg")
 PERSON_KEYS = ("name", "role", "links", "contact", "consent")
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?$")
 _WORD = re.compile(r"\w+")
@@ -134,6 +136,15 @@ class _Fields:
             self.error(key, f"'{key}' must be a date like 2026-10-02 (got {_shown(value)})",
                        hint=f"write {key}: YYYY-MM-DD, or with a time: {key}: 2026-10-02 18:30 "
                        "(optionally +02:00); the month comes before the day")
+            return None
+        try:  # pages, feeds and sorting show and compare it in UTC and in the site's zone
+            parsed.astimezone(timezone.utc)
+            parsed.astimezone(zone)
+        except OverflowError:
+            self.error(key, f"'{key}' is out of range: in UTC or in the site's time zone it falls before "
+                       f"the year 1 or after 9999 (got {_shown(value)})",
+                       hint=f"write a date between the years 2 and 9998, e.g. {key}: 2026-10-02")
+            return None
         return parsed
 
 
@@ -247,6 +258,11 @@ def _tags(f: _Fields) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
+        if "," in value:  # "food, coops" is two tags to the writer, one to YAML
+            f.error("tags", f"'tags' is one text with commas in it (got {_shown(value)})",
+                    hint="write a list in brackets: tags: [" + ", ".join(t.strip() for t in value.split(",") if t.strip())
+                    + "]")
+            return ()
         value = [value]
     if not isinstance(value, list):
         f.error("tags", f"'tags' must be a list (got {_shown(value)})", hint="e.g. tags: [food, cooperatives]")
@@ -319,6 +335,8 @@ def parse_source(source: Source, config: Config, md: MarkdownIt,
                                   hint="start it with front matter: ---, title: ..., date: ..., ---"))
         return None, f.problems
     title = f.text("title", required=True)
+    if title == "" and isinstance(fm.meta.get("title"), str):
+        f.error("title", "'title' is blank: it has only spaces", hint="write the title, e.g. title: Baking bread as a co-op")
     if "title" not in fm.meta and not fm.lines:
         f.problems[-1] = Problem("'title' is missing: this file has no front matter", path=source.rel, line=1,
                                  hint="start the file with '---', 'title: ...'" + (", 'date: YYYY-MM-DD'" if is_entry else "")
@@ -347,6 +365,11 @@ def parse_source(source: Source, config: Config, md: MarkdownIt,
     person = _person(f, fm.meta.get("person"))
     transcript, draft = f.flag("transcript"), f.flag("draft")
     template, translation_key = f.text("template"), f.text("translation_key")
+    if template and "partials" in template.replace("\\", "/").split("/"):
+        f.error("template", f"'template' names a partial ({template}): a piece of a page, not a page template",
+                hint="use interview.html, story.html or page.html, or a template of your own in templates/ "
+                "(outside partials/) that extends base.html")
+        template = None
     slug = _slug(f)
     permalink = _permalink(f, is_entry)
     # The invisible characters written as themselves are gone from the text already; a
@@ -369,6 +392,10 @@ def parse_source(source: Source, config: Config, md: MarkdownIt,
         f.problems.append(Problem(f"this HTML has {what}, which sitegen never publishes", path=source.rel, line=line,
                                   hint="write it in Markdown, or keep to plain HTML without scripts, "
                                   "on...= attributes and javascript: links"))
+    for src, line in env.get("images", ()):
+        if split_url(src) is None:
+            f.problems.append(Problem(f"this image's address is malformed: {src}", path=source.rel, line=line,
+                                      hint=MALFORMED_URL_HINT))
     if any(p.severity == "error" for p in f.problems):
         return None, f.problems
     if transcript and video:

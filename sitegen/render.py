@@ -30,7 +30,7 @@ from .model import Heading, Page, Person, QuestionGroup, Site
 from .contact import Channel
 from .deps import record_metas
 from .people import introduction_pairs, question_key, split_answers
-from .themes import Theme
+from .themes import Theme, undecodable_template
 from .slugs import slugify
 from .urls import (CONTACT_PATH, PEOPLE_PATH, QUESTIONS_PATH, Urls, mailto, output_file, page_number_path,
                    section_path, tag_path)
@@ -342,6 +342,16 @@ class Renderer:
         except jinja2.TemplateNotFound as exc:
             raise SitegenError(f"there is no template named {exc.name!r}", path=source,
                                hint="templates are looked up in templates/ and the theme's templates/") from None
+        except UnicodeDecodeError:  # Jinja read a template file that is not UTF-8
+            found = undecodable_template(self.theme)
+            if found is None:
+                raise
+            path, line, byte = found
+            raise SitegenError(f"this template is not UTF-8 text ({byte})",
+                               path=_template_location(str(path), self.config.root), line=line,
+                               hint="re-save the file as UTF-8 in your editor (Save with Encoding: UTF-8)") from None
+        except SitegenError:  # a mistake found while rendering, located already (an interface string)
+            raise
         except Exception as exc:  # noqa: BLE001 - only errors raised inside a template are ours to report
             frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith((".html", ".xml", ".txt"))]
             if not frames:

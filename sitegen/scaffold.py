@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from importlib import metadata
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from . import __version__
-from .config import LANG_RE, load_config
+from .config import LANG_RE, load_config, without_password
 from .errors import BuildError, Problem, SitegenError
 from .model import CONTENT_DIRS, Kind
 from .parse import parse_date
 from .slugs import slugify
+from .urls import split_url
 
 SKELETON = Path(__file__).resolve().parent / "skeleton"
 _HIDDEN_PREFIX = "dot-"
@@ -77,9 +77,9 @@ def sitegen_requirement() -> str:
     url, vcs = info.get("url"), info.get("vcs_info")
     if not isinstance(url, str) or not isinstance(vcs, dict) or vcs.get("vcs") != "git":
         return pinned
-    parts = urlsplit(url)
+    parts = split_url(url)
     commit = vcs.get("commit_id")
-    if (parts.scheme != "https" or not parts.hostname or parts.username or parts.password
+    if (parts is None or parts.scheme != "https" or not parts.hostname or parts.username or parts.password
             or parts.query or parts.fragment or not isinstance(commit, str) or not commit.isalnum()):
         return pinned
     line = f"{DISTRIBUTION} @ git+{url}@{commit}"
@@ -96,10 +96,14 @@ def default_title(root: Path) -> str:
 
 
 def _check_base_url(base_url: str) -> str:
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+    parts = split_url(base_url)
+    if parts is not None and (parts.username is not None or parts.password is not None):
+        raise SitegenError(f"--base-url must not contain a user name or password (got {without_password(base_url)!r})",
+                           hint="write the public address only, e.g. https://example.org/")
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
         raise SitegenError(f"--base-url must be an absolute http(s) URL (got {base_url!r})",
-                           hint="e.g. https://user.github.io/repo/ or https://example.org/")
+                           hint="e.g. https://user.github.io/repo/ or https://example.org/; a host in [brackets] "
+                           "needs its closing ], and a port is a number from 1 to 65535")
     return base_url if base_url.endswith("/") else base_url + "/"
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 SECTIONS = {"interview": "interviews", "story": "stories"}
 #: Site paths under which only sitegen makes pages (sections, tags, people).
@@ -36,6 +36,23 @@ def _after_attribute(text: str, at: int, names: tuple[str, ...]) -> bool:
     return False
 
 
+def split_url(url: str) -> SplitResult | None:
+    """``url`` split into scheme, host, path... as :func:`urllib.parse.urlsplit` does, or
+    None when it is malformed: an unclosed ``[`` of an IPv6 host (``http://[::1``), a port
+    that is not a number from 0 to 65535 (``:8O80``, ``:99999``), a host that changes
+    meaning under Unicode normalisation. Reading ``.port`` of the result cannot fail.
+
+    Every URL a user wrote is split here, so each caller can report a malformed one as a
+    problem with its file and line instead of stopping with a traceback.
+    """
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:
+        return None
+    return parts
+
+
 @dataclass(frozen=True, slots=True)
 class Urls:
     """Turns site paths into links, absolute URLs and output file names."""
@@ -46,7 +63,9 @@ class Urls:
     @classmethod
     def from_base_url(cls, base_url: str) -> "Urls":
         """Split a validated absolute ``base_url`` into origin and base path."""
-        parts = urlsplit(base_url)
+        parts = split_url(base_url)
+        if parts is None:  # load_config refuses these; a Urls is only made from a checked one
+            raise ValueError(f"malformed base_url {base_url!r}")
         path = parts.path or "/"
         if not path.endswith("/"):
             path += "/"
