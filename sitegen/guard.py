@@ -190,14 +190,49 @@ _RAW_TEXT = {"script", "style", "textarea", "title"}
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
          "track", "wbr", "keygen"}
 _SKIP_TEXT = {"pre", "code", "kbd", "samp", "head", "script", "style", "template", "svg", "math"}
-_CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)|@import\s+(['"])([^'"]+)\3""", re.I)
+_CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)|@import\s+(['"])([^'"]+)\3""", re.I | re.A)
 _LOADING_RELS = {"stylesheet", "preload", "icon", "shortcut", "apple-touch-icon", "apple-touch-icon-precomposed",
                  "mask-icon", "modulepreload", "prefetch", "preconnect", "dns-prefetch", "manifest", "prerender"}
+#: The attributes whose URL a browser loads with the page, by element (SVG's by their
+#: lower-cased names, as the tokenizer gives them; ``xlink:href`` is SVG 1's ``href``).
 _LOAD_ATTRS: Mapping[str, tuple[str, ...]] = {
-    "script": ("src",), "iframe": ("src",), "frame": ("src",), "img": ("src", "srcset"), "image": ("href",),
+    "script": ("src", "href", "xlink:href"), "iframe": ("src",), "frame": ("src",), "img": ("src", "srcset"),
+    "image": ("href", "xlink:href"), "use": ("href", "xlink:href"), "feimage": ("href", "xlink:href"),
     "video": ("src", "poster"), "audio": ("src",), "source": ("src", "srcset"), "track": ("src",),
-    "embed": ("src",), "object": ("data",), "input": ("src",),
+    "embed": ("src",), "object": ("data",), "input": ("src",), "base": ("href",),
+    "body": ("background",), "table": ("background",), "td": ("background",), "th": ("background",),
 }
+# CSS: an escape (a hex code point and one optional space after it, or any other
+# character as itself; an escaped newline is a line continuation) ...
+_CSS_ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{1,6})(?:\r\n|[ \t\n\r\f])?|(\r\n|[\s\S]))")
+# ... and image-set(), whose images may be plain strings (url() in it is read as any url()).
+_CSS_IMAGE_SET = re.compile(r"image-set\(((?:[^()]|\([^()]*\))*)\)", re.I | re.A)
+_CSS_STRING = re.compile(r"""(['"])(.*?)\1""", re.S)
+#: How many <iframe srcdoc> inside one another the guard reads (each is a whole page).
+_SRCDOC_DEPTH = 8
+
+
+def css_unescape(css: str) -> str:
+    """``css`` with its escapes decoded, as a browser reads it before it sees ``url(``."""
+    def decode(match: re.Match[str]) -> str:
+        if match.group(1) is not None:
+            code = int(match.group(1), 16)
+            return chr(code) if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else "\ufffd"
+        return "" if match.group(2) in ("\r\n", "\n", "\r", "\f") else match.group(2)
+    return _CSS_ESCAPE.sub(decode, css) if "\\" in css else css
+
+
+_REFRESH = re.compile(r"[\t\n\f\r ]*[0-9.]*[\t\n\f\r ]*[;,]?[\t\n\f\r ]*"
+                      r"(?:[uU][rR][lL][\t\n\f\r ]*=[\t\n\f\r ]*)?(.*)", re.S)
+
+
+def refresh_url(content: str) -> str:
+    """The URL a ``<meta http-equiv=refresh content=...>`` sends the reader to ("" for none):
+    ``0; url = 'https://...'``, ``0;URL=...`` and ``0, https://...`` alike."""
+    rest = _REFRESH.match(content).group(1)  # type: ignore[union-attr]  # (every text matches)
+    if rest[:1] in ("'", '"'):
+        rest = rest[1:].split(rest[0], 1)[0]
+    return rest.strip()
 
 
 def parse_attrs(raw: str) -> dict[str, str]:
@@ -215,7 +250,8 @@ def parse_attrs(raw: str) -> dict[str, str]:
 _WATCHED = frozenset({"style", "ping", "aria-label", "title", "alt", "aria-description", "class"})
 _WATCHED_ON: Mapping[str, frozenset[str]] = {
     **{name: _WATCHED | set(loads) for name, loads in _LOAD_ATTRS.items()},
-    "link": _WATCHED | {"href", "rel"}, "meta": _WATCHED | {"http-equiv", "content"}}
+    "iframe": _WATCHED | {"src", "srcdoc"}, "link": _WATCHED | {"href", "rel", "imagesrcset"},
+    "meta": _WATCHED | {"http-equiv", "content"}}
 
 
 def _watched_attrs(raw: str, watched: frozenset[str]) -> dict[str, str]:
@@ -287,11 +323,18 @@ class Guard:
         findings.append(Finding("origin", f"{what} loaded from {origin}", url, origin=origin))
 
     def check_css(self, css: str, what: str, findings: list[Finding]) -> None:
-        """Check every ``url()`` and ``@import`` of a style sheet or style attribute."""
-        if "url(" not in css and "@import" not in css:
+        """Check every ``url()``, ``image-set()`` and ``@import`` of a style sheet or style
+        attribute, read as a browser reads them: escapes decoded, in any case."""
+        css = css_unescape(css)
+        lowered = css.lower()
+        if "url(" not in lowered and "@import" not in lowered and "image-set(" not in lowered:
             return
         for m in _CSS_URL.finditer(css):
             self.check_url(m.group(2) or m.group(4) or "", what, findings)
+        if "image-set(" in lowered:
+            for images in _CSS_IMAGE_SET.finditer(css):
+                for m in _CSS_STRING.finditer(_CSS_URL.sub("", images.group(1))):
+                    self.check_url(m.group(2), what, findings)
 
     def check_srcset(self, value: str, what: str, findings: list[Finding]) -> None:
         for candidate in value.split(","):
@@ -498,14 +541,26 @@ class Guard:
                 self.check_srcset(loaded, what, findings)
             else:
                 self.check_url(loaded, what, findings)
-        if name == "link" and "href" in attrs:
-            rels = set(attrs.get("rel", "").lower().split())
-            if rels & _LOADING_RELS:
+        if name == "link":
+            if "href" in attrs and set(attrs.get("rel", "").lower().split()) & _LOADING_RELS:
                 self.check_url(attrs["href"], f"<link rel={attrs.get('rel', '')}>", findings)
-        elif name == "meta" and attrs.get("http-equiv", "").lower() == "refresh":
-            target = attrs.get("content", "").partition("url=")[2] or attrs.get("content", "").partition("URL=")[2]
+            if "imagesrcset" in attrs:
+                self.check_srcset(attrs["imagesrcset"], "<link imagesrcset>", findings)
+        elif name == "meta" and attrs.get("http-equiv", "").strip().lower() == "refresh":
+            target = refresh_url(attrs.get("content", ""))
             if target:
-                self.check_url(target.strip("'\" "), "a <meta http-equiv=refresh>", findings)
+                self.check_url(target, "a <meta http-equiv=refresh>", findings)
+        elif name == "iframe" and "srcdoc" in attrs:
+            self.check_srcdoc(attrs["srcdoc"], findings)
+
+    def check_srcdoc(self, page: str, findings: list[Finding]) -> None:
+        """Scan the page an ``<iframe srcdoc>`` holds as the page it is."""
+        if page.lower().count("srcdoc") >= _SRCDOC_DEPTH:  # (a page in a page in a page...)
+            findings.append(Finding("tracker", f"<iframe srcdoc> nested more than {_SRCDOC_DEPTH} deep, "
+                                    "which the guard does not read", page[:80]))
+            return
+        findings.extend(Finding(f.kind, f"{f.what} inside an <iframe srcdoc>", f.evidence, f.origin)
+                        for f in self.scan_html(page))
 
 
 #: Longer texts are prose, never counter displays (and never kept).
