@@ -229,6 +229,7 @@ def test_a_style_in_markdown_is_read_as_a_browser_reads_it(make_site, cli, style
     line = _interview("").count("\n")
     assert f"content/interviews/ana.md:{line}: third-party request: a style url() on <span> loaded from " \
            "https://cdn.example.net" in result.output, result.output
+    assert not (root / "_site").exists()  # neither the page nor feed.xml and feed.json were published
 
 
 def test_what_the_new_rules_read_stays_quiet_when_it_is_the_sites_own() -> None:
