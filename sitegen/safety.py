@@ -157,6 +157,7 @@ _ATTRIBUTE = re.compile(
     rf"(?:{_HTML_SPACE}*={_HTML_SPACE}*(?:\"([^\"]*)\"|'([^']*)'|([^\"'=<>`\x00-\x20]+)))?")
 _START_TAG = re.compile(
     rf"<([a-zA-Z][a-zA-Z0-9-]*)((?:{_ATTRIBUTE.pattern})*){_HTML_SPACE}*/?>")
+_END_TAG = re.compile(rf"</[a-zA-Z][a-zA-Z0-9-]*{_HTML_SPACE}*>")
 # In text, a "<" before these starts a tag, an end tag, a comment or a declaration.
 _TAG_START = re.compile(r"<[a-zA-Z/!?]")
 
@@ -329,8 +330,10 @@ class _RawHtmlReader(HTMLParser):
 def raw_html_problems(fragment: str) -> list[RawHtmlProblem]:
     """What raw HTML written in Markdown (a block or one inline tag) holds that sitegen
     refuses to publish, in the order written; empty when all of it is allowed."""
-    if "<" not in fragment or fragment in ("<!-->", "<!--->"):
+    if "<" not in fragment or fragment in ("<!-->", "<!--->") or _END_TAG.fullmatch(fragment):
         return []  # (Markdown reads those two as whole, empty comments, as browsers do)
+    if _START_TAG.fullmatch(fragment):  # one tag, as most inline HTML is: read as it is
+        return _judge_start_tag(fragment, 0)
     reader = _RawHtmlReader()
     reader.feed(fragment)
     reader.close()
