@@ -190,14 +190,49 @@ _RAW_TEXT = {"script", "style", "textarea", "title"}
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
          "track", "wbr", "keygen"}
 _SKIP_TEXT = {"pre", "code", "kbd", "samp", "head", "script", "style", "template", "svg", "math"}
-_CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)|@import\s+(['"])([^'"]+)\3""", re.I)
+_CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)|@import\s+(['"])([^'"]+)\3""", re.I | re.A)
 _LOADING_RELS = {"stylesheet", "preload", "icon", "shortcut", "apple-touch-icon", "apple-touch-icon-precomposed",
                  "mask-icon", "modulepreload", "prefetch", "preconnect", "dns-prefetch", "manifest", "prerender"}
+#: The attributes whose URL a browser loads with the page, by element (SVG's by their
+#: lower-cased names, as the tokenizer gives them; ``xlink:href`` is SVG 1's ``href``).
 _LOAD_ATTRS: Mapping[str, tuple[str, ...]] = {
-    "script": ("src",), "iframe": ("src",), "frame": ("src",), "img": ("src", "srcset"), "image": ("href",),
+    "script": ("src", "href", "xlink:href"), "iframe": ("src",), "frame": ("src",), "img": ("src", "srcset"),
+    "image": ("href", "xlink:href"), "use": ("href", "xlink:href"), "feimage": ("href", "xlink:href"),
     "video": ("src", "poster"), "audio": ("src",), "source": ("src", "srcset"), "track": ("src",),
-    "embed": ("src",), "object": ("data",), "input": ("src",),
+    "embed": ("src",), "object": ("data",), "input": ("src",), "base": ("href",),
+    "body": ("background",), "table": ("background",), "td": ("background",), "th": ("background",),
 }
+# CSS: an escape (a hex code point and one optional space after it, or any other
+# character as itself; an escaped newline is a line continuation) ...
+_CSS_ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{1,6})(?:\r\n|[ \t\n\r\f])?|(\r\n|[\s\S]))")
+# ... and image-set(), whose images may be plain strings (url() in it is read as any url()).
+_CSS_IMAGE_SET = re.compile(r"image-set\(((?:[^()]|\([^()]*\))*)\)", re.I | re.A)
+_CSS_STRING = re.compile(r"""(['"])(.*?)\1""", re.S)
+#: How many <iframe srcdoc> inside one another the guard reads (each is a whole page).
+_SRCDOC_DEPTH = 8
+
+
+def css_unescape(css: str) -> str:
+    """``css`` with its escapes decoded, as a browser reads it before it sees ``url(``."""
+    def decode(match: re.Match[str]) -> str:
+        if match.group(1) is not None:
+            code = int(match.group(1), 16)
+            return chr(code) if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else "\ufffd"
+        return "" if match.group(2) in ("\r\n", "\n", "\r", "\f") else match.group(2)
+    return _CSS_ESCAPE.sub(decode, css) if "\\" in css else css
+
+
+_REFRESH = re.compile(r"[\t\n\f\r ]*[0-9.]*[\t\n\f\r ]*[;,]?[\t\n\f\r ]*"
+                      r"(?:[uU][rR][lL][\t\n\f\r ]*=[\t\n\f\r ]*)?(.*)", re.S)
+
+
+def refresh_url(content: str) -> str:
+    """The URL a ``<meta http-equiv=refresh content=...>`` sends the reader to ("" for none):
+    ``0; url = 'https://...'``, ``0;URL=...`` and ``0, https://...`` alike."""
+    rest = _REFRESH.match(content).group(1)  # type: ignore[union-attr]  # (every text matches)
+    if rest[:1] in ("'", '"'):
+        rest = rest[1:].split(rest[0], 1)[0]
+    return rest.strip()
 
 
 def parse_attrs(raw: str) -> dict[str, str]:
@@ -215,7 +250,8 @@ def parse_attrs(raw: str) -> dict[str, str]:
 _WATCHED = frozenset({"style", "ping", "aria-label", "title", "alt", "aria-description", "class"})
 _WATCHED_ON: Mapping[str, frozenset[str]] = {
     **{name: _WATCHED | set(loads) for name, loads in _LOAD_ATTRS.items()},
-    "link": _WATCHED | {"href", "rel"}, "meta": _WATCHED | {"http-equiv", "content"}}
+    "iframe": _WATCHED | {"src", "srcdoc"}, "link": _WATCHED | {"href", "rel", "imagesrcset"},
+    "meta": _WATCHED | {"http-equiv", "content"}}
 
 
 def _watched_attrs(raw: str, watched: frozenset[str]) -> dict[str, str]:
@@ -250,6 +286,36 @@ def _host_match(host: str, table: Mapping[str, str]) -> str | None:
     return None
 
 
+# -- What the scan keeps -------------------------------------------------------------
+@dataclass(slots=True)
+class _OpenElement:
+    """An element the scan has opened and not yet closed (a page opens some 80).
+    Mutable, unlike the values of a build: the scan adds to the innermost element's
+    text as it reads, and judges it when its end tag comes."""
+
+    name: str  # lower case
+    skip: int  # 1 when its text is not prose (pre, code, head...: _K_SKIP), else 0
+    count_class: bool = False  # its class names a count ("follower-count")
+    # What it shows so far, runs of whitespace as one space; None once longer than a
+    # counter display can be (prose).
+    text: str | None = ""
+    reported: bool = False  # it or an element inside it was reported as a counter
+    pending: list[str] | None = None  # count-shaped texts of inline children, judged when it closes
+    dirty: bool = False  # False only while its text surely holds no digit and no "&"
+
+
+# The scan's memories are plain tuples, unpacked at once where they are read: a named
+# tuple reads the same but unpacks five times slower, once per tag of every page.
+#: What a start tag means to the scan: (name in lower case, kind: _K_SKIP, _K_RAW,
+#: _K_VOID (void or self-closing: never opened) or 0, findings, has a src (a <script
+#: src> runs no inline code), its class names a count).
+_TagInfo = tuple[str, int, tuple[Finding, ...], bool, bool]
+#: What an element holding only text does to its parent when it closes: (findings,
+#: count-shaped texts the parent judges with its own, the parent now holds a reported
+#: counter, the text it passes on: "" none, None too long: prose).
+_LeafEffect = tuple[tuple[Finding, ...], tuple[str, ...], bool, str | None]
+
+
 class Guard:
     """The rules for one site: its own origin and the origins it allows."""
 
@@ -257,9 +323,9 @@ class Guard:
         self.site_origin = normalize_origin(site_origin) or site_origin
         self.allowed = {o for o in (normalize_origin(a) for a in allow_origins) if o}
         # What the scan remembers (see _leaf_effect, _tag_info); answers depend only on the key.
-        self._leaves: dict[tuple[str, bool, str], tuple[tuple[Finding, ...], tuple[str, ...], bool, str | None]] = {}
-        self._verdicts: dict[tuple[str, ...], tuple[tuple[Finding, ...], bool]] = {}
-        self._tags: dict[str, tuple[str, int, tuple[Finding, ...], bool, bool]] = {}
+        self._leaves: dict[tuple[str, bool, str], _LeafEffect] = {}
+        self._verdicts: dict[tuple[str, ...], tuple[tuple[Finding, ...], bool]] = {}  # (findings, count_class)
+        self._tags: dict[str, _TagInfo] = {}
 
     # -- URLs ---------------------------------------------------------------------
     def check_url(self, url: str, what: str, findings: list[Finding]) -> None:
@@ -290,11 +356,18 @@ class Guard:
         findings.append(Finding("origin", f"{what} loaded from {origin}", url, origin=origin))
 
     def check_css(self, css: str, what: str, findings: list[Finding]) -> None:
-        """Check every ``url()`` and ``@import`` of a style sheet or style attribute."""
-        if "url(" not in css and "@import" not in css:
+        """Check every ``url()``, ``image-set()`` and ``@import`` of a style sheet or style
+        attribute, read as a browser reads them: escapes decoded, in any case."""
+        css = css_unescape(css)
+        lowered = css.lower()
+        if "url(" not in lowered and "@import" not in lowered and "image-set(" not in lowered:
             return
         for m in _CSS_URL.finditer(css):
             self.check_url(m.group(2) or m.group(4) or "", what, findings)
+        if "image-set(" in lowered:
+            for images in _CSS_IMAGE_SET.finditer(css):
+                for m in _CSS_STRING.finditer(_CSS_URL.sub("", images.group(1))):
+                    self.check_url(m.group(2), what, findings)
 
     def check_srcset(self, value: str, what: str, findings: list[Finding]) -> None:
         for candidate in value.split(","):
@@ -306,10 +379,8 @@ class Guard:
     def scan_html(self, html: str) -> list[Finding]:
         """Every counter, tracker and third-party load in one HTML page."""
         findings: list[Finding] = []
-        # Open elements are lists, [name, text, reported, skip, count_class, pending, dirty]:
-        # see _close. dirty is False only while the text has no digit and no "&" for sure.
-        top: list = ["#root", "", False, 0, False, None, False]
-        stack: list[list] = [top]
+        top = _OpenElement("#root", 0)  # the innermost open element
+        stack = [top]
         skip = 0  # depth inside elements whose text is not prose (pre, code, head...)
         tags = self._tags
         close = _close
@@ -319,32 +390,32 @@ class Guard:
         tail = parts.pop()
         for (text, end_name, script, style, textarea, title, raw_attrs, content,
              name, raw, inner) in zip(*[iter(parts)] * _TOKEN_PARTS):
-            if text and not skip and top[1] is not None:
+            if text and not skip and top.text is not None:
                 # an element's text is kept only while it is short enough to be a counter
                 if text.isspace():
-                    text = top[1] + " "
+                    text = top.text + " "
                 else:
-                    if not top[6] and (ascii_may_count(text) if text.isascii() else may_count(text)):
-                        top[6] = True
-                    text = top[1] + text
-                top[1] = text if len(text) <= _LONG else None
+                    if not top.dirty and (ascii_may_count(text) if text.isascii() else may_count(text)):
+                        top.dirty = True
+                    text = top.text + text
+                top.text = text if len(text) <= _LONG else None
             if end_name is not None:  # an end tag closes everything opened after its start tag
-                if end_name != top[0]:
+                if end_name != top.name:
                     skip -= _end_tag(stack, end_name, findings)
                     top = stack[-1]
                     continue
-                if top[2] or top[5] or top[6]:
+                if top.reported or top.pending or top.dirty:
                     skip -= close(stack, findings)
                 else:  # what _close does with text that cannot be a count: pass it on
                     stack.pop()
-                    skip -= top[3]
-                    kept = top[1]
+                    skip -= top.skip
+                    kept = top.text
                     parent = stack[-1]
                     if kept is None:
-                        parent[1] = None
-                    elif kept and parent[1] is not None:
-                        text = parent[1] + (" " if kept.isspace() else " " + kept + " ")
-                        parent[1] = text if len(text) <= _LONG else None
+                        parent.text = None
+                    elif kept and parent.text is not None:
+                        text = parent.text + (" " if kept.isspace() else " " + kept + " ")
+                        parent.text = text if len(text) <= _LONG else None
                 top = stack[-1]
                 continue
             if name is None:
@@ -365,25 +436,25 @@ class Guard:
             if found:
                 findings.extend(found)
             if kind == _K_VOID:  # void or self-closing: never opened
-                if name == "br" and top[1] is not None:
-                    text = top[1] + " "
-                    top[1] = text if len(text) <= _LONG else None
+                if name == "br" and top.text is not None:
+                    text = top.text + " "
+                    top.text = text if len(text) <= _LONG else None
                 if inner is not None:  # the text and end tag that came with it
-                    if inner and not skip and top[1] is not None:
-                        text = top[1] + (" " if inner.isspace() else inner)
-                        top[1] = text if len(text) <= _LONG else None
-                        top[6] = True
+                    if inner and not skip and top.text is not None:
+                        text = top.text + (" " if inner.isspace() else inner)
+                        top.text = text if len(text) <= _LONG else None
+                        top.dirty = True
                     skip -= _end_tag(stack, name, findings)
                     top = stack[-1]
             elif inner is None:  # a start tag
-                top = [name, "", False, kind, count_class, None, False]
+                top = _OpenElement(name, kind, count_class)
                 stack.append(top)
                 skip += kind
             elif not inner or skip or kind:
                 pass  # an empty element, or text that is not prose: nothing to judge or pass on
             elif (ascii_may_count(inner) if inner.isascii() else may_count(inner)) is None:
                 # an element holding text that cannot be a count: it passes it to its parent, spaced
-                text = top[1]
+                text = top.text
                 if text is not None:
                     if inner.isspace():
                         text += " "
@@ -391,50 +462,50 @@ class Guard:
                         text += " " + inner + " "
                     else:
                         text = None
-                    top[1] = text if text is None or len(text) <= _LONG else None
+                    top.text = text if text is None or len(text) <= _LONG else None
             else:  # judged as its start tag, text and end tag would be (remembered: dates repeat)
                 found, pending, reported, passed = (self._leaves.get((name, count_class, inner))
                                                     or self._leaf_effect(name, count_class, inner))
                 if found:
                     findings.extend(found)
                 if pending:
-                    if top[5] is None:
-                        top[5] = list(pending)
+                    if top.pending is None:
+                        top.pending = list(pending)
                     else:
-                        top[5].extend(pending)
+                        top.pending.extend(pending)
                 if reported:
-                    top[2] = True
+                    top.reported = True
                 if passed is None:
-                    top[1] = None
-                elif passed and top[1] is not None:
-                    text = top[1] + passed
-                    top[1] = text if len(text) <= _LONG else None
-                    top[6] = True
-        if tail and not skip and top[1] is not None:
-            text = top[1] + (" " if tail.isspace() else tail)
-            top[1] = text if len(text) <= _LONG else None
+                    top.text = None
+                elif passed and top.text is not None:
+                    text = top.text + passed
+                    top.text = text if len(text) <= _LONG else None
+                    top.dirty = True
+        if tail and not skip and top.text is not None:
+            text = top.text + (" " if tail.isspace() else tail)
+            top.text = text if len(text) <= _LONG else None
         while len(stack) > 1:
             skip -= close(stack, findings)
-        findings.extend(Finding("counter", "a displayed count", p) for p in stack[0][5] or ())
+        findings.extend(Finding("counter", "a displayed count", p) for p in stack[0].pending or ())
         return findings
 
-    def _leaf_effect(self, name: str, count_class: bool, inner: str) -> tuple[tuple[Finding, ...], tuple[str, ...], bool, str | None]:
+    def _leaf_effect(self, name: str, count_class: bool, inner: str) -> _LeafEffect:
         """What an element holding only ``inner`` (text that may show a count) does when it
         closes: its findings, the pending texts and reported mark it gives its parent, and
         the text it passes on ("" none, None: long). Found by closing it under an empty
         parent, which is all its effect on any parent; remembered per guard."""
         kept = (" " if inner.isspace() else inner) if len(inner) <= _LONG else None
-        parent: list = ["#", "", False, 0, False, None, False]
+        parent = _OpenElement("#", 0)
         found: list[Finding] = []
-        _close([parent, [name, kept, False, 0, count_class, None, True]], found)
-        effect = (tuple(found), tuple(parent[5] or ()), parent[2], parent[1])
+        _close([parent, _OpenElement(name, 0, count_class, text=kept, dirty=True)], found)
+        effect = (tuple(found), tuple(parent.pending or ()), parent.reported, parent.text)
         if len(inner) <= _MEMO_KEY:
             if len(self._leaves) >= _MEMO_SIZE:
                 self._leaves.clear()
             self._leaves[(name, count_class, inner)] = effect
         return effect
 
-    def _tag_info(self, name: str, raw: str) -> tuple[str, int, tuple[Finding, ...], bool, bool]:
+    def _tag_info(self, name: str, raw: str) -> _TagInfo:
         """What a start tag (its name as written and raw attribute text) means to the scan:
         its name in lower case, its kind (_K_*: raw text, void and self-closing tags are
         never opened), its findings, whether it has a ``src`` and whether its class names a
@@ -501,14 +572,26 @@ class Guard:
                 self.check_srcset(loaded, what, findings)
             else:
                 self.check_url(loaded, what, findings)
-        if name == "link" and "href" in attrs:
-            rels = set(attrs.get("rel", "").lower().split())
-            if rels & _LOADING_RELS:
+        if name == "link":
+            if "href" in attrs and set(attrs.get("rel", "").lower().split()) & _LOADING_RELS:
                 self.check_url(attrs["href"], f"<link rel={attrs.get('rel', '')}>", findings)
-        elif name == "meta" and attrs.get("http-equiv", "").lower() == "refresh":
-            target = attrs.get("content", "").partition("url=")[2] or attrs.get("content", "").partition("URL=")[2]
+            if "imagesrcset" in attrs:
+                self.check_srcset(attrs["imagesrcset"], "<link imagesrcset>", findings)
+        elif name == "meta" and attrs.get("http-equiv", "").strip().lower() == "refresh":
+            target = refresh_url(attrs.get("content", ""))
             if target:
-                self.check_url(target.strip("'\" "), "a <meta http-equiv=refresh>", findings)
+                self.check_url(target, "a <meta http-equiv=refresh>", findings)
+        elif name == "iframe" and "srcdoc" in attrs:
+            self.check_srcdoc(attrs["srcdoc"], findings)
+
+    def check_srcdoc(self, page: str, findings: list[Finding]) -> None:
+        """Scan the page an ``<iframe srcdoc>`` holds as the page it is."""
+        if page.lower().count("srcdoc") >= _SRCDOC_DEPTH:  # (a page in a page in a page...)
+            findings.append(Finding("tracker", f"<iframe srcdoc> nested more than {_SRCDOC_DEPTH} deep, "
+                                    "which the guard does not read", page[:80]))
+            return
+        findings.extend(Finding(f.kind, f"{f.what} inside an <iframe srcdoc>", f.evidence, f.origin)
+                        for f in self.scan_html(page))
 
 
 #: Longer texts are prose, never counter displays (and never kept).
@@ -520,25 +603,19 @@ _PROSE = {"p", "li", "blockquote", "dd", "dt", "figcaption", "td", "th", "h1", "
           "h6", "caption", "summary", "label"}
 
 
-def _close(stack: list[list], findings: list[Finding]) -> int:
+def _close(stack: list[_OpenElement], findings: list[Finding]) -> int:
     """Close the innermost element: judge its text, pass the text to its parent.
     Returns the element's skip (1 when its text is not prose).
 
-    An open element is a list (lists are the cheapest to make and read, and a page has
-    hundreds): [name (lower case), text (what it shows so far, runs of whitespace as
-    one space, or None once longer than a counter display can be: prose), reported
-    (it or a descendant was reported as a counter), skip, count_class (its class names
-    a count), pending (count-shaped texts of inline children, judged here, or None),
-    dirty (False only if the text surely holds no digit and no "&")].
-
     A count shaped run inside an inline element (a link, <strong>) is judged with
     its sentence: inside a paragraph, list item or quote that says more, it is prose."""
-    frame = stack.pop()
+    element = stack.pop()
     parent = stack[-1]
-    name, kept, reported, skip, count_class, pending, _ = frame
-    if reported:
-        parent[2] = True  # report the innermost display only
+    skip = element.skip
+    if element.reported:
+        parent.reported = True  # report the innermost display only
         return skip
+    name, kept, count_class, pending = element.name, element.text, element.count_class, element.pending
     text = (unescape(kept) if "&" in kept else kept) if kept else ""
     shown = None
     hit = False
@@ -548,41 +625,41 @@ def _close(stack: list[list], findings: list[Finding]) -> int:
         hit = is_counter_text(shown) or (count_class and _is_bare_number(shown))
     if hit:
         if name in _INLINE and not count_class:
-            if parent[5] is None:
-                parent[5] = [shown]
+            if parent.pending is None:
+                parent.pending = [shown]
             else:
-                parent[5].append(shown)
+                parent.pending.append(shown)
         else:
             findings.append(Finding("counter", "a displayed count", shown))
-            parent[2] = True
+            parent.reported = True
             return skip
     elif pending:
         if shown is None:
             shown = _SPACES.sub(" ", text).strip() if text else ""
         if name in _INLINE:
-            if parent[5] is None:
-                parent[5] = list(pending)
+            if parent.pending is None:
+                parent.pending = list(pending)
             else:
-                parent[5].extend(pending)
+                parent.pending.extend(pending)
         elif not (name in _PROSE and _is_sentence(kept is None, pending, shown)):
             findings.extend(Finding("counter", "a displayed count", p) for p in pending)
-            parent[2] = True
+            parent.reported = True
             return skip
     if kept is None:
-        parent[1] = None  # the parent's text is long too: prose
-    elif text and parent[1] is not None:
-        joined = parent[1] + (" " if text.isspace() else " " + text + " ")
-        parent[1] = joined if len(joined) <= _LONG else None
-        parent[6] = True  # (it may be: this path does not look)
+        parent.text = None  # the parent's text is long too: prose
+    elif text and parent.text is not None:
+        joined = parent.text + (" " if text.isspace() else " " + text + " ")
+        parent.text = joined if len(joined) <= _LONG else None
+        parent.dirty = True  # (it may be: this path does not look)
     return skip
 
 
-def _end_tag(stack: list[list], name: str, findings: list[Finding]) -> int:
+def _end_tag(stack: list[_OpenElement], name: str, findings: list[Finding]) -> int:
     """An end tag: close every element opened after its start tag, if one is open.
     Returns the change of skip depth."""
     name = name.lower()
     for depth in range(len(stack) - 1, 0, -1):
-        if stack[depth][0] == name:
+        if stack[depth].name == name:
             skip = 0
             while len(stack) > depth:
                 skip += _close(stack, findings)

@@ -8,7 +8,7 @@ which ``parse.py`` reads back.
 ``env`` keys read: ``urls`` (a :class:`~sitegen.urls.Urls`), ``static_dir`` (the site's
 ``static/`` folder, where root-relative images are looked up for their size). Keys written:
 ``headings`` (list of :class:`~sitegen.model.Heading`), ``images`` (list of
-``(src, line)``), ``unsafe_html`` (list of ``(what, line)``), ``first_paragraph`` (plain text), ``line_offset`` (read: the file
+``(src, line)``), ``unsafe_html`` (list of ``(message, hint, line)``), ``first_paragraph`` (plain text), ``line_offset`` (read: the file
 line where the body starts, so token lines become file lines).
 """
 
@@ -27,7 +27,7 @@ from mdit_py_plugins.footnote.index import footnote_tail
 
 from .images import image_size
 from .model import Heading
-from .safety import unsafe_html
+from .safety import raw_html_problems
 from .slugs import unique_slug
 
 
@@ -79,9 +79,11 @@ def site_plugin(md: MarkdownIt) -> None:
       ``env["images"]`` and those found under ``static/`` get ``width`` and ``height``;
     - the plain text of the first top-level paragraph goes in ``env["first_paragraph"]``
       (the summary when none is given);
-    - raw HTML that would run code in a reader's browser (a script, an event handler, a
-      ``javascript:`` link) is recorded in ``env["unsafe_html"]`` as ``(what, line)``, the
-      HTML blocks first, then inline HTML; ``parse.py`` refuses the page with those lines.
+    - raw HTML is read as a browser reads it and held to the allow-list of
+      :mod:`sitegen.safety`; what the list would remove (a script, an event handler, a
+      ``javascript:`` link, an ``<iframe>``...) is recorded in ``env["unsafe_html"]`` as
+      ``(message, hint, line)``, the HTML blocks first, then inline HTML; ``parse.py``
+      refuses the page with those lines.
 
     A heading's link is added before the walk reaches the heading's text, so it gets the
     same treatment as any other link.
@@ -98,8 +100,8 @@ def _site_rule(state: StateCore) -> None:
     taken: set[str] = set(env.setdefault("_ids", set()))
     headings: list[Heading] = env.setdefault("headings", [])
     images: list[tuple[str, int]] = env.setdefault("images", [])
-    unsafe_blocks: list[tuple[str, int]] = []
-    unsafe_inline: list[tuple[str, int]] = []
+    unsafe_blocks: list[tuple[str, str, int]] = []
+    unsafe_inline: list[tuple[str, str, int]] = []
     first_paragraph = None
     heading_text = -1  # the position of the last heading's text, which got a link
     tokens = state.tokens
@@ -126,9 +128,7 @@ def _site_rule(state: StateCore) -> None:
                     if href.startswith(("http://", "https://", "//")) and not (own is not None and href.startswith(own)):
                         child.attrSet("rel", "noopener noreferrer")
                 elif kind == "html_inline":
-                    what = unsafe_html(child.content)
-                    if what:
-                        unsafe_inline.append((what, line))
+                    unsafe_inline.extend((p.message, p.hint, line + p.line) for p in raw_html_problems(child.content))
                 elif kind == "image":
                     src = str(child.attrGet("src") or "")
                     images.append((src, line))
@@ -152,13 +152,12 @@ def _site_rule(state: StateCore) -> None:
             if first_paragraph is None and token.level == 0:
                 first_paragraph = inline_text(tokens[index + 1]).strip()
         elif kind == "html_block":
-            what = unsafe_html(token.content)
-            if what:
-                unsafe_blocks.append((what, offset + (token.map[0] if token.map else 0)))
+            start = offset + (token.map[0] if token.map else 0)
+            unsafe_blocks.extend((p.message, p.hint, start + p.line) for p in raw_html_problems(token.content))
     env["_ids"] = taken
     if first_paragraph is not None:
         env["first_paragraph"] = first_paragraph
-    found: list[tuple[str, int]] = env.setdefault("unsafe_html", [])
+    found: list[tuple[str, str, int]] = env.setdefault("unsafe_html", [])
     found.extend(unsafe_blocks)
     found.extend(unsafe_inline)
 

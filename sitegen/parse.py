@@ -388,10 +388,8 @@ def parse_source(source: Source, config: Config, md: MarkdownIt,
     # markdown-it keeps javascript:, vbscript:, file: and data: links (other than
     # images) out of the HTML; links and images are recorded with their lines.
     body_html = md.render(fm.body, env)
-    for what, line in env.get("unsafe_html", ()):
-        f.problems.append(Problem(f"this HTML has {what}, which sitegen never publishes", path=source.rel, line=line,
-                                  hint="write it in Markdown, or keep to plain HTML without scripts, "
-                                  "on...= attributes and javascript: links"))
+    for message, hint, line in env.get("unsafe_html", ()):
+        f.problems.append(Problem(message, path=source.rel, line=line, hint=hint))
     for src, line in env.get("images", ()):
         if split_url(src) is None:
             f.problems.append(Problem(f"this image's address is malformed: {src}", path=source.rel, line=line,

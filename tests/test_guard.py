@@ -176,3 +176,74 @@ def test_allow_origins_must_be_origins(make_site, cli) -> None:
     assert result.exit_code == 1
     assert "sitegen.yaml:4: 'privacy.allow_origins' entries must be origins" in result.output
     assert "sitegen.yaml:6: 'privacy.allow_trackers' is not a privacy setting" in result.output
+
+
+# -- URLs read as a browser reads them -------------------------------------------------
+CDN = "https://cdn.example.net/x.png"
+# (what the guard names, the HTML that loads CDN, or another site, with the page)
+BROWSER_READS = [
+    ("<image xlink:href>", f'<svg width="1" height="1"><image xlink:href="{CDN}"/></svg>'),
+    ("<image href>", f'<svg width="1" height="1"><image href="{CDN}"/></svg>'),
+    ("<use href>", f'<svg width="1" height="1"><use href="{CDN}#icon"></use></svg>'),
+    ("a style url() on <p>", f'<p style="background: u\\72l({CDN})">x</p>'),
+    ("a style sheet url()", f"<style>p {{ background: \\75\\72\\6c ({CDN}) }}</style>"),
+    ("a style url() on <div>", f'<div style="background-image: image-set(&quot;{CDN}&quot; 1x)">x</div>'),
+    ("a style sheet url()", f"<style>p {{ background: -webkit-image-set('{CDN}' 2x) }}</style>"),
+    ("a style url() on <p>", f'<p style="background: URL({CDN})">x</p>'),
+    ("<table background>", f'<table background="{CDN}"><tr><td>x</td></tr></table>'),
+    ("<td background>", f'<table><tr><td background="{CDN}">x</td></tr></table>'),
+    ("<link imagesrcset>", f'<link rel="preload" as="image" imagesrcset="/a.png 1x, {CDN} 2x">'),
+    ("<img src> loaded from https://cdn.example.net inside an <iframe srcdoc>",
+     f'<iframe title="x" srcdoc="&lt;p&gt;hi&lt;img src=&quot;{CDN}&quot; alt=&quot;&quot;&gt;"></iframe>'),
+    ("a <meta http-equiv=refresh>", '<meta http-equiv="refresh" content="0; url = https://cdn.example.net/">'),
+    ("a <meta http-equiv=refresh>", "<meta http-equiv=\"Refresh\" content=\"5, URL = 'https://cdn.example.net/'\">"),
+]
+
+
+@pytest.mark.parametrize("what, html", BROWSER_READS)
+def test_every_url_a_browser_loads_is_read(what: str, html: str) -> None:
+    found = GUARD.scan_html(html)
+    assert [f.kind for f in found] == ["origin"], found
+    assert what in found[0].what and found[0].origin == "https://cdn.example.net", found
+
+
+@pytest.mark.parametrize("what, html", BROWSER_READS)
+def test_every_url_a_browser_loads_is_read_in_a_template(make_site, cli, what: str, html: str) -> None:
+    override = f'{{% extends "theme/base.html" %}}\n{{% block head %}}\n{{{{ super() }}}}\n{html}\n{{% endblock %}}\n'
+    root = make_site({"content/interviews/ana.md": INTERVIEW.format(title="Bread"), "templates/base.html": override})
+    result = cli("build", root)
+    assert result.exit_code == 1, result.output
+    assert re.search(rf"templates/base\.html:4: third-party request: {re.escape(what)}.* on [\w/.-]*index\.html "
+                     r"\(and \d+ other pages\)", result.output), result.output
+    assert 'allow_origins: ["https://cdn.example.net"]' in result.output
+    assert not (root / "_site").exists()
+
+
+@pytest.mark.parametrize("style", [f"background: u\\72l({CDN})", f"background: image-set('{CDN}' 1x)",
+                                   f"background: \\55\\52\\4c({CDN})"])
+def test_a_style_in_markdown_is_read_as_a_browser_reads_it(make_site, cli, style: str) -> None:
+    body = f'<span style="{style}">Bread</span>'
+    root = make_site({"content/interviews/ana.md": _interview(body)})
+    result = cli("build", root)
+    assert result.exit_code == 1, result.output
+    line = _interview("").count("\n")
+    assert f"content/interviews/ana.md:{line}: third-party request: a style url() on <span> loaded from " \
+           "https://cdn.example.net" in result.output, result.output
+    assert not (root / "_site").exists()  # neither the page nor feed.xml and feed.json were published
+
+
+def test_what_the_new_rules_read_stays_quiet_when_it_is_the_sites_own() -> None:
+    html = ('<svg><use href="#icon"></use><image xlink:href="/a.png"/></svg><table background="/b.png"></table>'
+            '<p style="background: u\\72l(/c.png); content: \'\\201C\'">x</p>'
+            '<meta http-equiv="refresh" content="0; url = /moved/"><meta http-equiv="refresh" content="30">'
+            '<link rel="preload" as="image" imagesrcset="/a.png 1x, https://example.org/b.png 2x">'
+            '<iframe title="x" srcdoc="&lt;p&gt;12 likes is fine in prose, really, we said so&lt;/p&gt;"></iframe>')
+    assert GUARD.scan_html(html) == []
+
+
+def test_a_srcdoc_nested_too_deep_is_refused_not_a_crash() -> None:
+    page = "<p>x</p>"
+    for _ in range(12):
+        page = f'<iframe srcdoc="{page.replace("&", "&amp;").replace(chr(34), "&quot;")}"></iframe>'
+    found = GUARD.scan_html(page)
+    assert found and "nested more than" in found[0].what

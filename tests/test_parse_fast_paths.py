@@ -25,7 +25,7 @@ from sitegen.frontmatter import FrontMatter, _describe, load_yaml, split_front_m
 from sitegen.markdown import inline_text, make_markdown
 from sitegen.model import Heading
 from sitegen.parse import count_words, remove_invisible
-from sitegen.safety import INVISIBLE, unsafe_html
+from sitegen.safety import INVISIBLE, raw_html_problems
 from sitegen.slugs import _SPECIAL, slugify, transliterate, unique_slug
 from sitegen.urls import Urls
 
@@ -178,11 +178,12 @@ def _first_paragraph_rule(state: StateCore) -> None:
 def _raw_html_rule(state: StateCore) -> None:
     found = state.env.setdefault("unsafe_html", [])
     for token in state.tokens:
-        if token.type == "html_block" and unsafe_html(token.content):
-            found.append((unsafe_html(token.content), _line(token, state.env)))
+        if token.type == "html_block":
+            found.extend((p.message, p.hint, _line(token, state.env) + p.line) for p in raw_html_problems(token.content))
     for parent, child, breaks in _walk_inline(state.tokens):
-        if child.type == "html_inline" and unsafe_html(child.content):
-            found.append((unsafe_html(child.content), _line(parent, state.env) + breaks))
+        if child.type == "html_inline":
+            found.extend((p.message, p.hint, _line(parent, state.env) + breaks + p.line)
+                         for p in raw_html_problems(child.content))
 
 
 def _markdown_plainly() -> MarkdownIt:
