@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 from urllib.parse import unquote
 
+import pytest
 from bs4 import BeautifulSoup
 
 from conftest import soup
@@ -171,3 +172,37 @@ def test_the_rule_newest_interview_editions_and_ties() -> None:
     # stories speak only for a person without interviews
     assert decide(_word("a", 1, True), _word("s", 9, False, kind="story")).consent is True
     assert decide(_word("s", 1, True, kind="story"), _word("t", 9, False, kind="story")).consent is False
+
+
+@pytest.mark.parametrize("kind", ["interviews", "stories"])
+def test_an_incremental_build_follows_a_change_of_the_newest_word(make_site, tmp_path: Path, kind: str) -> None:
+    """Another entry's edit changes what the older one shows: it is rendered again, and
+    the output equals a clean build's, byte for byte (stories: a person never interviewed)."""
+    import shutil
+
+    from conftest import tree_digest
+
+    from sitegen import cache
+    from sitegen.build import BuildOptions, build
+
+    root = make_site({
+        f"content/{kind}/old.md": interview("Old talk", "2026-01-01", True),
+        # No shared tag: the older entry's page does not list the newer one.
+        f"content/{kind}/new.md": interview("New talk", "2026-03-01", True).replace("[food]", "[other]"),
+    }, config=CONFIG)
+    build(root, BuildOptions(jobs=1))
+    old_page = root / f"_site/{kind}/old/index.html"
+
+    def shown() -> list[str]:
+        return [a["href"] for a in soup(old_page).select(".person-card .channels a")]
+
+    assert shown() == [f"mailto:{EMAIL}"]
+    new = root / f"content/{kind}/new.md"
+    for step, consent in enumerate((False, True, False)):
+        new.write_text(interview("New talk", "2026-03-01", consent).replace("[food]", "[other]"), encoding="utf-8")
+        build(root, BuildOptions(jobs=1))
+        assert shown() == ([f"mailto:{EMAIL}"] if consent else [])
+        clean = tmp_path / f"clean-{step}"
+        shutil.copytree(root, clean, ignore=shutil.ignore_patterns("_site", cache.FOLDER))
+        build(clean, BuildOptions(jobs=1, clean=True))
+        assert tree_digest(root / "_site") == tree_digest(clean / "_site")
