@@ -225,7 +225,7 @@ def content_sources(config: Config) -> tuple[dict[str, str], list[tuple[str, str
     pages: dict[str, str] = {}
     zone = ZoneInfo(config.timezone)
     words: list[ConsentWord] = []
-    listed: list[tuple[str, str, str, int | None, list[str]]] = []  # (source, slug, name, line, details)
+    listed: list[tuple[str, str, str, int | None, list[str], bool]] = []  # source, slug, name, line, details, consent
     for source in sources:
         try:
             fm = split_front_matter(read_source(source), source.rel)
@@ -239,44 +239,51 @@ def content_sources(config: Config) -> tuple[dict[str, str], list[tuple[str, str
         placed = _with_url(Page(kind=source.kind, source=source.rel, slug=slug, title="", body_html="",
                                 lang=lang, lines=fm.lines), config)
         pages[output_file(placed.url)] = source.rel
-        word, name, details = _consent_of(source.rel, source.kind, meta, lang, zone)
+        word, person, name, details = _consent_of(source.rel, source.kind, meta, lang, zone)
         if word is not None:
             words.append(word)
-            if details:
-                listed.append((source.rel, word.person, name, fm.lines.get("person.contact"), details))
+        if details:
+            consent = isinstance(meta.get("person"), dict) and meta["person"].get("consent") is True
+            listed.append((source.rel, person, name, fm.lines.get("person.contact"), details, consent))
     decisions = decide_consent(words, config.language)
-    agreed: dict[str, set[str]] = {}  # person -> the details they agreed to publish
-    for source_rel, person, _, _, details in listed:
-        decision = decisions[person]
-        if decision.consent and decision.source == source_rel:
+    agreed: dict[str, set[str]] = {}  # person -> the details their newest word agreed to publish
+    for source_rel, person, _, _, details, _ in listed:
+        decision = decisions.get(person)
+        if decision is not None and decision.consent and decision.source == source_rel:
             agreed[person] = set(details)
     unconsented = []
-    for source_rel, person, name, line, details in listed:
-        withheld = [d for d in details if d not in agreed.get(person, ())]
+    for source_rel, person, name, line, details, consent in listed:
+        if person not in decisions:  # a person named on pages only: each page's own word
+            withheld = [] if consent else details
+        else:
+            withheld = [d for d in details if d not in agreed.get(person, ())]
         if withheld:
             unconsented.append((source_rel, name, line, withheld))
     return pages, unconsented
 
 
 def _consent_of(rel: str, kind: str, meta: dict[str, Any], lang: str,
-                zone: ZoneInfo) -> tuple[ConsentWord | None, str, list[str]]:
+                zone: ZoneInfo) -> tuple[ConsentWord | None, str, str, list[str]]:
     """What a content file's front matter says on its person's consent, read as the
-    build reads it: the word, the person's name, and the contact details it lists."""
+    build reads it: the word (of an interview or story), the person's slug and name, and
+    the contact details it lists."""
     person = meta.get("person")
     name = person if isinstance(person, str) else person.get("name") if isinstance(person, dict) else None
-    if not isinstance(name, str) or not name.strip() or kind not in ("interview", "story"):
-        return None, "", []
+    contact = person.get("contact") if isinstance(person, dict) else None
+    details = [str(v).strip() for v in contact.values()
+               if isinstance(v, (str, int)) and not isinstance(v, bool) and len(str(v).strip()) >= 5] \
+        if isinstance(contact, dict) else []
+    if not isinstance(name, str) or not name.strip():
+        return None, "", "someone", details
+    if kind not in ("interview", "story"):
+        return None, slugify(name), name.strip(), details
     key = meta.get("translation_key")
     key = str(key) if isinstance(key, (int, float)) and not isinstance(key, bool) else key
     key = key.strip() if isinstance(key, str) else None
     consent = isinstance(person, dict) and person.get("consent") is True
     word = ConsentWord(source=rel, person=slugify(name), kind=kind, date=parse_date(meta.get("date"), zone),
                        lang=lang, work=key or rel, consent=consent)
-    contact = person.get("contact") if isinstance(person, dict) else None
-    details = [str(v).strip() for v in contact.values()
-               if isinstance(v, (str, int)) and not isinstance(v, bool) and len(str(v).strip()) >= 5] \
-        if isinstance(contact, dict) else []
-    return word, name.strip(), details
+    return word, word.person, name.strip(), details
 
 
 def check_output(config: Config, theme: Theme) -> CheckReport:

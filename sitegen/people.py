@@ -28,10 +28,10 @@ from .slugs import slugify
 def collect_people(entries: tuple[Page, ...], language: str) -> tuple[Profile, ...]:
     """A profile for each person with at least one interview, sorted by name.
 
-    The newest interview describes the person (name, role, links, consent), so a person
-    who later withdrew consent is shown without contact details; among translations of
-    the same date, the one in the site's ``language`` wins. Stories that name the same
-    person (by slug) are listed on their profile too.
+    The newest interview describes the person (name, role, links); among translations of
+    the same date, the one in the site's ``language`` wins. Their consent and contact
+    details are already those of :func:`decide_consent` on every entry (collecting applied
+    it). Stories that name the same person (by slug) are listed on their profile too.
     """
     interviews: dict[str, list[Page]] = {}
     stories: dict[str, list[Page]] = {}
