@@ -228,7 +228,7 @@ class Renderer:
             if found is None and self.config.contact.reachable:
                 made[code] = Page(kind="page", source="sitegen.yaml", slug="contact", lang=code, body_html="",
                                   title=title, url=ed.root + CONTACT_PATH)
-            elif found is not None and found.lang != code:
+            elif found is not None and site.by_language and found.lang != code:  # (a page of fallback_pages)
                 made[code] = _fallback(found, code, ed.root + CONTACT_PATH, title)
                 self._body_langs[made[code].url] = found.lang
         if not made:

@@ -154,3 +154,17 @@ def test_an_edit_of_the_english_text_reaches_the_fallback_page(make_site, tmp_pa
     shutil.copytree(root, clean, ignore=shutil.ignore_patterns("_site", cache.FOLDER))
     build(clean, BuildOptions(jobs=1, clean=True))
     assert tree_digest(root / "_site") == tree_digest(clean / "_site")
+
+
+def test_a_single_language_site_keeps_one_contact_page_whatever_its_lang(make_site, cli) -> None:
+    config = CONFIG.replace("languages: [en, es]\n", "")
+    root = make_site({**FILES, "content/pages/contact.md": "---\ntitle: Escríbeme\nlang: es\n---\nHola.\n"},
+                     config=config)
+    result = cli("build", root)
+    assert result.exit_code == 0, result.output
+    page = soup(root / "_site/contact/index.html")
+    assert page.html["lang"] == "es" and page.h1.get_text(strip=True) == "Escríbeme"
+    assert not (root / "_site/es").exists()
+    # The English pages' menu shows the Spanish page's title, marked as Spanish.
+    contact = [a for a in soup(root / "_site/index.html").select("nav.site-nav a") if a["href"] == "/hub/contact/"]
+    assert [(a.get_text(strip=True), a.get("lang")) for a in contact] == [("Escríbeme", "es")]
