@@ -692,11 +692,11 @@ def is_local(host: str) -> bool:
         return False
 
 
-def host_allowed(header: str | None, port: int, bound: str) -> bool:
+def host_allowed(header: str | None, port: int, bound: str, machine: tuple[str, ...] = ()) -> bool:
     """Whether a request's ``Host`` header names this preview: 127.0.0.1, localhost or
     [::1] (or the address serve was bound to) with the serving port. Bound to every
-    address (0.0.0.0, ::), any IP address with the port is accepted too: DNS rebinding
-    needs a host name, never an address."""
+    address (0.0.0.0, ::), any IP address with the port is accepted too (DNS rebinding
+    needs a host name, never an address), and the ``machine``'s own names."""
     match = _HOST.fullmatch((header or "").strip().lower())
     if match is None or (match.group(2) or "80") != str(port):
         return False
@@ -705,12 +705,20 @@ def host_allowed(header: str | None, port: int, bound: str) -> bool:
     if host in names:
         return True
     if bound in ("0.0.0.0", "", "::"):
+        if host in machine:
+            return True
         try:
             ipaddress.ip_address(host[1:-1] if host.startswith("[") and host.endswith("]") else host)
         except ValueError:
             return False
         return True
     return False
+
+
+def _machine_names() -> tuple[str, ...]:
+    """This machine's own name, as a phone on the same network may reach it."""
+    name = socket.gethostname().lower()
+    return (name, f"{name}.local") if name else ()
 
 
 def same_origin(location: str) -> str:
@@ -832,7 +840,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _respond(self, head: bool) -> None:
         hosts = self.headers.get_all("Host") or []
         port = self.server.server_address[1]
-        if len(hosts) != 1 or not host_allowed(hosts[0], port, self.preview.options.host):
+        if len(hosts) != 1 or not host_allowed(hosts[0], port, self.preview.options.host, _machine_names()):
             return self._send(HTTPStatus.MISDIRECTED_REQUEST,
                               f"Refused: this preview answers only at http://127.0.0.1:{port}/ "
                               f"or http://localhost:{port}/.\n".encode("utf-8"), "text/plain; charset=utf-8", head)

@@ -70,6 +70,8 @@ def test_the_host_rule() -> None:
     assert host_allowed("192.168.1.5:8000", 8000, "0.0.0.0")
     assert host_allowed("[fe80::1]:8000", 8000, "::")
     assert not host_allowed("evil.example:8000", 8000, "0.0.0.0")
+    assert host_allowed("laptop.local:8000", 8000, "0.0.0.0", ("laptop", "laptop.local"))
+    assert not host_allowed("laptop.local:8000", 8000, "127.0.0.1", ("laptop", "laptop.local"))
     assert not host_allowed(None, 8000, "127.0.0.1")
 
 
