@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import quote, unquote, urlsplit
+from zoneinfo import ZoneInfo
 
 from .discover import discover_content
 from .errors import Problem, Severity, SitegenError
@@ -27,7 +28,8 @@ from .frontmatter import split_front_matter
 from .guard import TAG_TOKEN, SiteGuard, finding_problem, locate, parse_attrs
 from .collect import _with_url
 from .model import Config, Page
-from .parse import read_source
+from .parse import parse_date, read_source
+from .people import ConsentWord, decide_consent
 from .slugs import slugify
 from .themes import Theme
 from .urls import output_file, split_url
@@ -218,11 +220,14 @@ class _Site:
 
 
 def content_sources(config: Config) -> tuple[dict[str, str], list[tuple[str, str, int | None, list[str]]]]:
-    """Map output pages to content files, and list unconsented contact details:
-    (source, person's name, line, details)."""
+    """Map output pages to content files, and list the contact details no page may show:
+    (source, person's name, line, details). Which details a person agreed to publish is
+    decided by the build's own rule (:func:`~sitegen.people.decide_consent`)."""
     sources, _ = discover_content(config.root)
     pages: dict[str, str] = {}
-    unconsented = []
+    zone = ZoneInfo(config.timezone)
+    words: list[ConsentWord] = []
+    listed: list[tuple[str, str, str, int | None, list[str], bool]] = []  # source, slug, name, line, details, consent
     for source in sources:
         try:
             fm = split_front_matter(read_source(source), source.rel)
@@ -231,19 +236,56 @@ def content_sources(config: Config) -> tuple[dict[str, str], list[tuple[str, str
         meta = fm.meta if isinstance(fm.meta, dict) else {}
         given_slug, given_lang = meta.get("slug"), meta.get("lang")
         slug = given_slug if isinstance(given_slug, str) else slugify(source.path.stem)
-        lang = given_lang if isinstance(given_lang, str) else config.language
+        lang = given_lang.strip() if isinstance(given_lang, str) and given_lang.strip() else config.language
         # The URL exactly as the build gives it (language folders included).
         placed = _with_url(Page(kind=source.kind, source=source.rel, slug=slug, title="", body_html="",
                                 lang=lang, lines=fm.lines), config)
         pages[output_file(placed.url)] = source.rel
-        person = meta.get("person")
-        if isinstance(person, dict) and person.get("consent") is not True and isinstance(person.get("contact"), dict):
-            details = [str(v).strip() for v in person["contact"].values()
-                       if isinstance(v, (str, int)) and not isinstance(v, bool) and len(str(v).strip()) >= 5]
-            if details:
-                unconsented.append((source.rel, str(person.get("name", "someone")),
-                                    fm.lines.get("person.contact"), details))
+        word, person, name, details = _consent_of(source.rel, source.kind, meta, lang, zone)
+        if word is not None:
+            words.append(word)
+        if details:
+            consent = isinstance(meta.get("person"), dict) and meta["person"].get("consent") is True
+            listed.append((source.rel, person, name, fm.lines.get("person.contact"), details, consent))
+    decisions = decide_consent(words, config.language)
+    agreed: dict[str, set[str]] = {}  # person -> the details their newest word agreed to publish
+    for source_rel, person, _, _, details, _ in listed:
+        decision = decisions.get(person)
+        if decision is not None and decision.consent and decision.source == source_rel:
+            agreed[person] = set(details)
+    unconsented = []
+    for source_rel, person, name, line, details, consent in listed:
+        if person not in decisions:  # a person named on pages only: each page's own word
+            withheld = [] if consent else details
+        else:
+            withheld = [d for d in details if d not in agreed.get(person, ())]
+        if withheld:
+            unconsented.append((source_rel, name, line, withheld))
     return pages, unconsented
+
+
+def _consent_of(rel: str, kind: str, meta: dict[str, Any], lang: str,
+                zone: ZoneInfo) -> tuple[ConsentWord | None, str, str, list[str]]:
+    """What a content file's front matter says on its person's consent, read as the
+    build reads it: the word (of an interview or story), the person's slug and name, and
+    the contact details it lists."""
+    person = meta.get("person")
+    name = person if isinstance(person, str) else person.get("name") if isinstance(person, dict) else None
+    contact = person.get("contact") if isinstance(person, dict) else None
+    details = [str(v).strip() for v in contact.values()
+               if isinstance(v, (str, int)) and not isinstance(v, bool) and len(str(v).strip()) >= 5] \
+        if isinstance(contact, dict) else []
+    if not isinstance(name, str) or not name.strip():
+        return None, "", "someone", details
+    if kind not in ("interview", "story"):
+        return None, slugify(name), name.strip(), details
+    key = meta.get("translation_key")
+    key = str(key) if isinstance(key, (int, float)) and not isinstance(key, bool) else key
+    key = key.strip() if isinstance(key, str) else None
+    consent = isinstance(person, dict) and person.get("consent") is True
+    word = ConsentWord(source=rel, person=slugify(name), kind=kind, date=parse_date(meta.get("date"), zone),
+                       lang=lang, work=key or rel, consent=consent)
+    return word, word.person, name.strip(), details
 
 
 def check_output(config: Config, theme: Theme) -> CheckReport:

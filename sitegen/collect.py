@@ -14,9 +14,9 @@ import unicodedata
 from datetime import datetime
 
 from .errors import BuildError, Problem
-from .model import Config, Page, Site, Tag
+from .model import Config, Page, Person, Site, Tag
 from .slugs import slugify
-from .people import collect_people, group_questions, relate
+from .people import collect_people, consent_word, decide_consent, governed_person, group_questions, relate
 from .urls import PEOPLE_PATH, QUESTIONS_PATH, entry_path, language_root, section_path
 
 #: Site paths the generator itself writes, which no page may take.
@@ -41,6 +41,7 @@ def collect(pages: list[Page], config: Config, *, drafts: bool, future: bool, no
     published: list[Page] = []
     left_out_future: list[Page] = []
     left_out_drafts = 0
+    pages = _with_consent(pages, config)
     for page in pages:
         if page.draft and not drafts:
             left_out_drafts += 1
@@ -74,6 +75,29 @@ def collect(pages: list[Page], config: Config, *, drafts: bool, future: bool, no
     return dataclasses.replace(site, by_language=editions, people=people, questions=questions, related=related)
 
 
+def _with_consent(pages: list[Page], config: Config) -> list[Page]:
+    """The pages with each person's consent as their newest word decides it (see
+    :func:`~sitegen.people.decide_consent`): drafts and scheduled interviews are words too,
+    so the decision does not depend on the build's options or on today's date."""
+    words = [word for word in map(consent_word, pages) if word is not None]
+    if not words:
+        return pages
+    decisions = decide_consent(words, config.language)
+    by_source = {page.source: page for page in pages}
+    governed = []
+    for page in pages:
+        person = page.person
+        decision = decisions.get(person.slug) if person is not None else None
+        if person is None or decision is None:
+            governed.append(page)
+            continue
+        deciding = by_source[decision.source].person
+        assert deciding is not None
+        now = governed_person(person, decision, deciding.contact)
+        governed.append(page if now is person else _moved(page, page.slug, page.url, now))
+    return governed
+
+
 def _with_url(page: Page, config: Config) -> Page:
     """The page with its URL: under ``/<lang>/`` when the site lists ``languages`` and
     the page is not in the site's language. There a file name's ``-<lang>`` ending
@@ -89,18 +113,21 @@ def _with_url(page: Page, config: Config) -> Page:
     return _moved(page, slug, entry_path(page.kind, slug, root))
 
 
-_SLUG, _URL = Page.__dict__["slug"], Page.__dict__["url"]
+_SLUG, _URL, _PERSON = Page.__dict__["slug"], Page.__dict__["url"], Page.__dict__["person"]
 _SLOTS = tuple(Page.__dict__[f.name] for f in dataclasses.fields(Page) if f.name not in ("slug", "url"))
 
 
-def _moved(page: Page, slug: str, url: str) -> Page:
-    """``dataclasses.replace(page, slug=slug, url=url)``, for thousands of pages: the
-    fields are copied slot by slot (a tracked page's body is not read by the copy)."""
+def _moved(page: Page, slug: str, url: str, person: Person | None = None) -> Page:
+    """``dataclasses.replace(page, slug=slug, url=url)`` (and ``person=`` when given), for
+    thousands of pages: the fields are copied slot by slot (a tracked page's body is not
+    read by the copy)."""
     moved = object.__new__(type(page))
     for slot in _SLOTS:
         slot.__set__(moved, slot.__get__(page, Page))
     _SLUG.__set__(moved, slug)
     _URL.__set__(moved, url)
+    if person is not None:
+        _PERSON.__set__(moved, person)
     return moved
 
 

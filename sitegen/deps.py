@@ -260,6 +260,9 @@ def skeleton(site: Site) -> bytes:
         [(p.source, p.url, p.slug, p.kind, p.lang) for p in (*site.entries, *site.pages)],
         [p.source for p in site.left_out_future], site.left_out_drafts,
         [(url, [p.source for p in versions]) for url, versions in site.translations.items()],
+        # Consent is decided across entries (people.decide_consent): another entry's edit
+        # can change what this one shows without changing its own metadata.
+        [(p.source, p.person.consent, p.person.contact) for p in site.entries if p.person is not None],
     ]
     shared = (site.people, site.questions, site.related)
     for edition in (site, *site.by_language.values()):

@@ -5,15 +5,22 @@ From the published entries (newest first) this module gathers the people intervi
 (:func:`relate`), and the questions several interviews asked (:func:`group_questions`).
 It also splits an interview's HTML into its answers (:func:`split_answers`) so the
 theme can offer an "ask about this" link under each one. No I/O.
+
+It also holds the one rule on consent (:func:`decide_consent`): a person's newest word
+governs every page about them. Collecting applies it to the pages, and ``sitegen check``
+applies it to the content files' front matter, so the two never disagree.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterable
 from functools import lru_cache
 from itertools import combinations
 
+from .contact import Channel
 from .model import Answer, Heading, Page, Person, Profile, QuestionGroup
 from .slugs import slugify
 
@@ -21,10 +28,10 @@ from .slugs import slugify
 def collect_people(entries: tuple[Page, ...], language: str) -> tuple[Profile, ...]:
     """A profile for each person with at least one interview, sorted by name.
 
-    The newest interview describes the person (name, role, links, consent), so a person
-    who later withdrew consent is shown without contact details; among translations of
-    the same date, the one in the site's ``language`` wins. Stories that name the same
-    person (by slug) are listed on their profile too.
+    The newest interview describes the person (name, role, links); among translations of
+    the same date, the one in the site's ``language`` wins. Their consent and contact
+    details are already those of :func:`decide_consent` on every entry (collecting applied
+    it). Stories that name the same person (by slug) are listed on their profile too.
     """
     interviews: dict[str, list[Page]] = {}
     stories: dict[str, list[Page]] = {}
@@ -41,6 +48,87 @@ def collect_people(entries: tuple[Page, ...], language: str) -> tuple[Profile, .
         assert person is not None
         profiles.append(Profile(person=person, interviews=tuple(pages), stories=tuple(stories.get(slug, ()))))
     return tuple(sorted(profiles, key=lambda p: (p.person.name.casefold(), p.person.slug)))
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentWord:
+    """What one entry says about its person's consent: ``consent`` is true only when its
+    front matter sets ``person.consent: true`` (a name alone, or a missing key, says no).
+    ``work`` is the entry's ``translation_key`` (its editions in several languages are
+    one interview), or its own source when it has none."""
+
+    source: str
+    person: str  # the person's slug
+    kind: str
+    date: datetime | None
+    lang: str
+    work: str
+    consent: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentDecision:
+    """A person's consent as the newest word decides it, for every page about them.
+
+    ``deciding`` are the sources of the newest interview (all its editions); ``source``
+    is the one whose contact details are published when ``consent`` is true."""
+
+    person: str
+    consent: bool
+    source: str
+    deciding: tuple[str, ...]
+
+
+def consent_word(page: Page) -> ConsentWord | None:
+    """The word on consent of an interview or story with a person (None otherwise)."""
+    if page.person is None or not page.person.slug or page.kind not in ("interview", "story"):
+        return None
+    return ConsentWord(source=page.source, person=page.person.slug, kind=page.kind, date=page.date, lang=page.lang,
+                       work=page.translation_key or page.source, consent=page.person.consent)
+
+
+def decide_consent(words: Iterable[ConsentWord], language: str) -> dict[str, ConsentDecision]:
+    """Each person's consent, by slug: the one rule that build and check share.
+
+    The words are those of a person's interviews (of their stories only when they have no
+    interview), drafts and scheduled ones included. Editions of one interview (the same
+    ``translation_key``) are one word, dated by its newest edition, that consents only when
+    every edition says ``consent: true``. The newest word governs; when several interviews
+    share the newest date, each must consent. The published contact details are those
+    of the newest interview's edition in the site's ``language`` (else the first by source).
+    """
+    by_person: dict[str, list[ConsentWord]] = {}
+    for word in words:
+        by_person.setdefault(word.person, []).append(word)
+    decisions: dict[str, ConsentDecision] = {}
+    for person, said in by_person.items():
+        interviews = [w for w in said if w.kind == "interview"] or said
+        works: dict[str, list[ConsentWord]] = {}
+        for word in interviews:
+            works.setdefault(word.work, []).append(word)
+        dated = {work: max((w.date for w in editions if w.date is not None), default=None)
+                 for work, editions in works.items()}
+        known = [d for d in dated.values() if d is not None]
+        newest = max(known) if known else None
+        deciding = sorted((w for work, editions in works.items() if dated[work] == newest for w in editions),
+                          key=lambda w: (w.lang != language, w.source))
+        decisions[person] = ConsentDecision(person=person, consent=all(w.consent for w in deciding),
+                                            source=deciding[0].source,
+                                            deciding=tuple(sorted(w.source for w in deciding)))
+    return decisions
+
+
+def governed_person(own: Person, decision: ConsentDecision | None, contact: tuple[Channel, ...]) -> Person:
+    """``own`` (a page's person) with the consent of ``decision`` and, when it consents,
+    the ``contact`` details of the deciding entry: no page keeps details its person
+    withdrew, and every page shows the details they agreed to last."""
+    if decision is None:
+        return own
+    consent = decision.consent
+    details = contact if consent else ()
+    if own.consent == consent and own.contact == details:
+        return own
+    return Person(name=own.name, slug=own.slug, role=own.role, links=own.links, contact=details, consent=consent)
 
 
 def relate(entries: tuple[Page, ...], limit: int) -> dict[str, tuple[Page, ...]]:

@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 import jinja2
+from markupsafe import Markup
 
 from .errors import BuildError, Problem, SitegenError
-from .i18n import Catalogs, load_catalogs
+from .i18n import FALLBACK, Catalogs, load_catalogs
 from .l10n import format_date, format_number, format_price, language_name, text_direction
 from .membership import template_globals as membership_globals
 from .model import Heading, Page, Person, QuestionGroup, Site
@@ -91,8 +92,24 @@ class Pagination:
         return self.path(self.number + 1) if self.number < self.total else None
 
 
-#: An item of the site menu: label, link, the site path it stands for, and its rel.
-MenuItem = tuple[str, str, str, str]
+class Label(str):
+    """Text shown on a page, with the language it is written in: ``lang`` is "" when it
+    is the page's own, else the code to put on its element (an English page title in the
+    Spanish menu carries ``lang="en"``). A str, so a menu item stays a 4-tuple."""
+
+    lang: str
+
+    def __new__(cls, text: str, lang: str = "") -> Label:
+        label = super().__new__(cls, text)
+        label.lang = lang
+        return label
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Label, (str(self), self.lang)
+
+
+#: An item of the site menu: label (a :class:`Label`), link, the site path it stands for, and its rel.
+MenuItem = tuple[Label, str, str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +158,7 @@ class Renderer:
         self.urls: Urls = site.config.urls
         self.theme = theme
         self.catalogs: Catalogs = load_catalogs(theme.i18n_dirs + (self.config.root / "i18n",), self.config.root)
+        self._body_langs: dict[str, str] = {}  # site path of a fallback page -> the language of its text
         self.site = site = self._with_contact_page(site)
         self._shared_questions = {group.key: group for group in site.questions}
         self.env = self._make_env()
@@ -188,6 +206,7 @@ class Renderer:
             answers=lambda page: split_answers(page.body_html, page.questions),
             answer_parts=self.answer_parts,
             menu_items=self.menu_items,
+            lang_attr=_lang_attr,
             ask_target=self.ask_target,
             introductions=lambda page: introduction_pairs(page, self.site.related.get(page.url, ())),
             shared_question=lambda heading: self._shared_questions.get(question_key(heading.text)),
@@ -197,16 +216,21 @@ class Renderer:
         return env
 
     def _with_contact_page(self, site: Site) -> Site:
-        """The site with a contact page made from the settings in each language edition
-        that has none (``contact/``, ``es/contact/``...), when the creator can be reached.
-        A ``content/pages/contact.md`` is used instead where it exists."""
-        if not self.config.contact.reachable:
-            return site
+        """The site with a contact page in each language edition that has none of its own
+        (``contact/``, ``es/contact/``...): made from the settings when the creator can be
+        reached, and a fallback where only the site's language has a
+        ``content/pages/contact.md``: the edition's own page (its language's title, channels
+        and form) showing that file's text, marked with the language it is written in."""
         made: dict[str, Page] = {}
         for code, ed in (site.by_language or {self.config.language: site}).items():
-            if ed.page("contact") is None:
+            found = ed.page("contact")
+            title = self.catalogs.get(code, "contact_title")
+            if found is None and self.config.contact.reachable:
                 made[code] = Page(kind="page", source="sitegen.yaml", slug="contact", lang=code, body_html="",
-                                  title=self.catalogs.get(code, "contact_title"), url=ed.root + CONTACT_PATH)
+                                  title=title, url=ed.root + CONTACT_PATH)
+            elif found is not None and site.by_language and found.lang != code:  # (a page of fallback_pages)
+                made[code] = _fallback(found, code, ed.root + CONTACT_PATH, title)
+                self._body_langs[made[code].url] = found.lang
         if not made:
             return site
 
@@ -239,23 +263,40 @@ class Renderer:
             return known[1]
         items: list[MenuItem] = []
         shown: list[str] = []  # the pages whose titles it shows
+
+        def label(text: str, written_in: str) -> Label:
+            return Label(text, "" if _same_language(written_in, lang) else written_in)
+
         if self.config.menu is not None:
+            # The labels are the creator's, written in the site's language.
             for item in self.config.menu:
-                items.append((item.label, self.urls.link(item.url), item.url.strip("/") + "/", self.urls.rel(item.url)))
+                items.append((label(item.label, self.config.language), self.urls.link(item.url),
+                              item.url.strip("/") + "/", self.urls.rel(item.url)))
         else:
-            text = partial(self.catalogs.get, lang)
+            def section(key: str) -> Label:
+                return label(self.catalogs.get(lang, key), self._string_language(lang, key))
+
             if site.interviews:
-                items.append((text("section_interview"), self.urls.path(lang_root + "interviews/"),
+                items.append((section("section_interview"), self.urls.path(lang_root + "interviews/"),
                               lang_root + "interviews/", ""))
             if site.stories:
-                items.append((text("section_story"), self.urls.path(lang_root + "stories/"), lang_root + "stories/", ""))
+                items.append((section("section_story"), self.urls.path(lang_root + "stories/"),
+                              lang_root + "stories/", ""))
             for slug in ("about", "membership", "contact"):
                 found = site.page(slug)
                 if found:
-                    items.append((found.title, self.urls.path(found.url), found.url, ""))
+                    items.append((label(found.title, found.lang), self.urls.path(found.url), found.url, ""))
                     shown.append(found.source)
         self._menus[key] = (site, tuple(items), tuple(shown))
         return tuple(items)
+
+    def _string_language(self, lang: str, key: str) -> str:
+        """The language an interface string is shown in: ``lang``, or English where
+        ``lang``'s catalog lacks the key (see :meth:`Catalogs.get`)."""
+        for candidate in (lang, lang.split("-")[0]):
+            if key in self.catalogs.strings.get(candidate, {}):
+                return lang
+        return FALLBACK
 
     def csp(self, page: Page | None) -> str:
         """The Content-Security-Policy of a page: worked out once for every page without
@@ -413,7 +454,10 @@ class Renderer:
         """The HTML of one interview, story or page."""
         name = page.template or (CONTACT_TEMPLATE if page.kind == "page" and page.slug == "contact"
                                  else TEMPLATES[page.kind])
-        html = self.render_template(name, page.source, **self.page_context(page, page.lang, page.url, page.title, page.summary))
+        context = self.page_context(page, page.lang, page.url, page.title, page.summary)
+        # The language of the page's text: another one on a fallback page (the English
+        # contact.md's words on /es/contact/), which the template marks on their element.
+        html = self.render_template(name, page.source, body_lang=self._body_langs.get(page.url, page.lang), **context)
         return OutputFile(output_file(page.url), html.encode("utf-8"), page.source)
 
     def render_list(self, template: str, first: str, entries: tuple[Page, ...], title: str,
@@ -630,6 +674,35 @@ QUESTION_PREVIEW = 10
 ANSWERS_PER_PAGE = 50
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _same_language(a: str, b: str) -> bool:
+    return a.casefold() == b.casefold()
+
+
+@jinja2.pass_context
+def _lang_attr(context: Any, written_in: str) -> Markup:
+    """`` lang="en"`` for an element whose text is written in ``written_in`` when the page
+    is in another language (the creator's settings on a Spanish page), else nothing."""
+    if not written_in or _same_language(written_in, context.get("lang") or written_in):
+        return Markup("")
+    return Markup(' lang="%s"') % written_in
+
+
+_PAGE_SLOTS = tuple(Page.__dict__[f.name] for f in dataclasses.fields(Page))
+_FALLBACK_SET = {name: Page.__dict__[name] for name in ("lang", "url", "title", "summary", "translation_key")}
+
+
+def _fallback(page: Page, lang: str, url: str, title: str) -> Page:
+    """``page`` published again at ``url`` as the ``lang`` edition's page, titled
+    ``title`` (its text stays in its own language). Copied slot by slot, so a page of the
+    build cache keeps recording what its jobs read of it (its body is not read here)."""
+    copy = object.__new__(type(page))
+    for slot in _PAGE_SLOTS:
+        slot.__set__(copy, slot.__get__(page, Page))
+    for name, value in (("lang", lang), ("url", url), ("title", title), ("summary", ""), ("translation_key", None)):
+        _FALLBACK_SET[name].__set__(copy, value)
+    return copy
 
 
 def _changed(page: Page) -> datetime:

@@ -20,6 +20,11 @@ The pieces, in the order a change goes through them:
 - the HTTP handler serves the output under the path of ``base_url``, the build's errors
   instead of pages while the site is broken, and the reload script, which is added to
   HTML responses here, at serve time only: it is never written into the output.
+
+The handler answers only requests addressed to this machine by name or address (the
+``Host`` header: a web page on another site cannot reach the preview, drafts included,
+through DNS rebinding), never joins a path that would leave the preview folder, only
+redirects to paths on its own origin, and keeps a bounded number of tabs listening.
 """
 
 from __future__ import annotations
@@ -66,6 +71,10 @@ QUIET_SECONDS = 0.2
 LONGEST_SECONDS = 2.0
 #: How often an idle event stream sends a comment, to notice tabs that were closed.
 PING_SECONDS = 10.0
+#: How many browser tabs may wait for reloads at once; more are refused (each holds a thread).
+MAX_RELOAD_LISTENERS = 32
+#: The host names a preview answers to, whatever address it was bound to.
+LOCAL_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 #: Content types by suffix; anything else is application/octet-stream.
 CONTENT_TYPES = {
@@ -108,6 +117,7 @@ CONTENT_TYPES = {
 TEXT_NAMES = {"CNAME", ".nojekyll"}
 
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+_HOST = re.compile(r"(\[[0-9a-f:.]+\]|[^:\[\]/@\s]+)(?::(\d{1,5}))?")  # a Host header: name or [IPv6], port
 _LITTER_SUFFIXES = ("~", ".swp", ".swx", ".swo", ".tmp", ".crdownload", ".part")
 _LITTER_NAMES = {"4913", ".DS_Store", "Thumbs.db"}  # 4913: vim's test of a folder's permissions
 
@@ -351,6 +361,20 @@ class _State:
         self.problems: tuple[Problem, ...] = ()
         self.crash: str | None = None
         self.stopping = False
+        self.listeners = 0  # tabs waiting on the event stream
+
+    def listen(self) -> bool:
+        """Count one more waiting tab, unless MAX_RELOAD_LISTENERS already wait."""
+        with self.cond:
+            if self.listeners >= MAX_RELOAD_LISTENERS:
+                return False
+            self.listeners += 1
+            return True
+
+    def leave(self) -> None:
+        """A waiting tab went away."""
+        with self.cond:
+            self.listeners -= 1
 
     @property
     def version(self) -> str:
@@ -668,6 +692,41 @@ def is_local(host: str) -> bool:
         return False
 
 
+def host_allowed(header: str | None, port: int, bound: str, machine: tuple[str, ...] = ()) -> bool:
+    """Whether a request's ``Host`` header names this preview: 127.0.0.1, localhost or
+    [::1] (or the address serve was bound to) with the serving port. Bound to every
+    address (0.0.0.0, ::), any IP address with the port is accepted too (DNS rebinding
+    needs a host name, never an address), and the ``machine``'s own names."""
+    match = _HOST.fullmatch((header or "").strip().lower())
+    if match is None or (match.group(2) or "80") != str(port):
+        return False
+    host = match.group(1)
+    names = {*LOCAL_NAMES, f"[{bound}]" if ":" in bound else bound.lower()}
+    if host in names:
+        return True
+    if bound in ("0.0.0.0", "", "::"):
+        if host in machine:
+            return True
+        try:
+            ipaddress.ip_address(host[1:-1] if host.startswith("[") and host.endswith("]") else host)
+        except ValueError:
+            return False
+        return True
+    return False
+
+
+def _machine_names() -> tuple[str, ...]:
+    """This machine's own name, as a phone on the same network may reach it."""
+    name = socket.gethostname().lower()
+    return (name, f"{name}.local") if name else ()
+
+
+def same_origin(location: str) -> str:
+    """``location`` as a path on this server: ``//host/...`` (or ``/\\host``) would send a
+    browser to another host, so leading slashes and backslashes become one slash."""
+    return "/" + location.lstrip("/\\")
+
+
 def is_traversal(raw_path: str) -> bool:
     """True when a request path tries to leave the served folder: ``..`` segments,
     backslashes or NUL bytes, also when percent-encoded (once or more)."""
@@ -774,10 +833,17 @@ class _Handler(BaseHTTPRequestHandler):
                 pass  # the tab was closed while we answered: nothing to tell anyone
 
     def _redirect(self, location: str, head: bool, status: int = HTTPStatus.FOUND) -> None:
+        location = same_origin(location)
         text = f"Moved to {location}\n".encode("utf-8")
         self._send(status, text, "text/plain; charset=utf-8", head, {"Location": location})
 
     def _respond(self, head: bool) -> None:
+        hosts = self.headers.get_all("Host") or []
+        port = self.server.server_address[1]
+        if len(hosts) != 1 or not host_allowed(hosts[0], port, self.preview.options.host, _machine_names()):
+            return self._send(HTTPStatus.MISDIRECTED_REQUEST,
+                              f"Refused: this preview answers only at http://127.0.0.1:{port}/ "
+                              f"or http://localhost:{port}/.\n".encode("utf-8"), "text/plain; charset=utf-8", head)
         parts = urlsplit(self.path)
         if parts.path == EVENTS_PATH:
             return self._events(parse_qs(parts.query).get("v", [""])[0])
@@ -794,6 +860,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._redirect(quote(base), head)
             return self._not_found(head)
         rel = path[len(base):]
+        if rel.startswith("/") or "//" in rel:  # an empty segment: joined, "/etc" would be the system's
+            return self._not_found(head)
         if state.problems or state.crash:
             if rel == "" or rel.endswith(("/", ".html")) or "." not in rel.rsplit("/", 1)[-1]:
                 return self._send(HTTPStatus.INTERNAL_SERVER_ERROR,
@@ -801,16 +869,16 @@ class _Handler(BaseHTTPRequestHandler):
                                   "text/html; charset=utf-8", head)
         output = state.output
         target = output / rel if rel else output
-        if target.is_dir():
-            if rel and not rel.endswith("/"):
-                query = f"?{parts.query}" if parts.query else ""
-                return self._redirect(quote(path + "/") + query, head, HTTPStatus.MOVED_PERMANENTLY)
-            target = target / "index.html"
-        try:
-            inside = target.resolve().is_relative_to(output.resolve())
-        except (OSError, RuntimeError):
+        try:  # a name too long for the file system, a loop of links...: nothing is there
+            if target.is_dir():
+                if rel and not rel.endswith("/"):
+                    query = f"?{parts.query}" if parts.query else ""
+                    return self._redirect(quote(path + "/") + query, head, HTTPStatus.MOVED_PERMANENTLY)
+                target = target / "index.html"
+            inside = target.resolve().is_relative_to(output.resolve()) and target.is_file()
+        except (OSError, RuntimeError, ValueError):
             inside = False
-        if not inside or not target.is_file():
+        if not inside:
             return self._not_found(head)
         self._file(HTTPStatus.OK, target, head)
 
@@ -874,6 +942,16 @@ class _Handler(BaseHTTPRequestHandler):
     def _events(self, seen: str) -> None:
         """Server-sent events: ``reload`` whenever the version differs from the tab's."""
         state = self.preview.state
+        if not state.listen():
+            return self._send(HTTPStatus.SERVICE_UNAVAILABLE,
+                              f"Refused: {MAX_RELOAD_LISTENERS} tabs already wait for reloads; close some.\n"
+                              .encode("utf-8"), "text/plain; charset=utf-8", False, {"Retry-After": "10"})
+        try:
+            self._listen(state, seen)
+        finally:
+            state.leave()
+
+    def _listen(self, state: _State, seen: str) -> None:
         self.send_response(HTTPStatus.OK)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-store")

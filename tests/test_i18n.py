@@ -325,7 +325,9 @@ def test_spanish_edition_offers_english_pages_it_has_no_version_of(make_site) ->
     root = make_site(files, config=MULTI)
     build(root)
     nav = {a.get_text(): a["href"] for a in soup(root / "_site/es/index.html").select(".site-nav a")}
-    assert nav["Contact"] == "/repo/contact/"
+    # The English contact.md's text, on the Spanish edition's own contact page (see docs/people.md).
+    assert nav["Contacto"] == "/repo/es/contact/"
+    assert soup(root / "_site/es/contact/index.html").select_one(".entry-body")["lang"] == "en"
     assert nav["Acerca de"] == "/repo/es/acerca/"
 
 

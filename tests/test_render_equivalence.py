@@ -122,24 +122,26 @@ def test_split_answers_cuts_where_the_page_pattern_did(body: str) -> None:
         assert split_answers(body, qs) == _split_by_page_pattern(body, qs)
 
 
-# partials/nav.html as the theme had it before menu_items: the items made on every page.
+# partials/nav.html as the theme had it before menu_items: the items made on every page
+# (with each label's language marked where it is not the page's).
 OLD_NAV = """\
 {% set items = [] %}
+{% set other = config.language if config.language != lang else '' %}
 {% if config.menu is not none %}
-  {% for item in config.menu %}{% set _ = items.append((item.label, link(item.url), item.url.strip('/') + '/', link_rel(item.url))) %}{% endfor %}
+  {% for item in config.menu %}{% set _ = items.append((item.label, link(item.url), item.url.strip('/') + '/', link_rel(item.url), other)) %}{% endfor %}
 {% else %}
-  {% if site.interviews %}{% set _ = items.append((t('section_interview'), url(lang_root ~ 'interviews/'), lang_root ~ 'interviews/', '')) %}{% endif %}
-  {% if site.stories %}{% set _ = items.append((t('section_story'), url(lang_root ~ 'stories/'), lang_root ~ 'stories/', '')) %}{% endif %}
+  {% if site.interviews %}{% set _ = items.append((t('section_interview'), url(lang_root ~ 'interviews/'), lang_root ~ 'interviews/', '', '')) %}{% endif %}
+  {% if site.stories %}{% set _ = items.append((t('section_story'), url(lang_root ~ 'stories/'), lang_root ~ 'stories/', '', '')) %}{% endif %}
   {% for slug in ('about', 'membership', 'contact') %}
     {% set p = site.page(slug) %}
-    {% if p %}{% set _ = items.append((p.title, url(p.url), p.url, '')) %}{% endif %}
+    {% if p %}{% set _ = items.append((p.title, url(p.url), p.url, '', p.lang if p.lang != lang else '')) %}{% endif %}
   {% endfor %}
 {% endif %}
 {% if items %}
 <nav class="site-nav" aria-label="{{ t('nav_label') }}">
   <ul>
-  {% for label, href, path, rel in items %}
-    <li><a href="{{ href }}"{% if rel %} rel="{{ rel }}"{% endif %}{% if site_path == path or (path != '/' and site_path.startswith(path)) %} aria-current="{{ 'page' if site_path == path else 'true' }}"{% endif %}>{{ label }}</a></li>
+  {% for label, href, path, rel, label_lang in items %}
+    <li><a href="{{ href }}"{% if rel %} rel="{{ rel }}"{% endif %}{% if label_lang %} lang="{{ label_lang }}"{% endif %}{% if site_path == path or (path != '/' and site_path.startswith(path)) %} aria-current="{{ 'page' if site_path == path else 'true' }}"{% endif %}>{{ label }}</a></li>
   {% endfor %}
   </ul>
 </nav>
