@@ -438,7 +438,7 @@ def refresh(root: Path) -> Refreshed:
     pin = decide()
     path = root / REQUIREMENTS
     try:
-        text = path.read_text(encoding="utf-8") if path.exists() else None
+        text = path.read_bytes().decode("utf-8") if path.exists() else None  # its line endings kept
     except (OSError, UnicodeDecodeError) as exc:
         raise SitegenError(f"cannot read it ({exc})", path=REQUIREMENTS, hint="save it as UTF-8 text") from None
     current, _ = read_requirements(root) if text is not None else (None, [])
