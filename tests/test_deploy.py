@@ -418,9 +418,11 @@ def test_a_hub_made_by_an_installed_sitegen_publishes_in_a_fresh_environment(tmp
     environment without sitegen, the `run:` steps of the hub's own workflow, with the
     base URL configure-pages gives (no trailing slash)."""
     maker = _venv(tmp_path / "maker")
-    source = tmp_path / "source"  # a copy: pip must not write build files into the checkout
-    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".git", "_site", ".sitegen-cache", "node_modules",
-                                                                  "*.egg-info", "build", "__pycache__", "benchmarks"))
+    source = tmp_path / "source"  # what the package is made of; pip must not write build files into the checkout
+    for name in ("sitegen", "themes"):
+        shutil.copytree(REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, source / name)
     subprocess.run([str(maker / "python"), "-m", "pip", "install", "-q", str(source)], check=True,
                    capture_output=True, cwd=tmp_path)
     made = subprocess.run([str(maker / "sitegen"), "init", "ana-hub"], cwd=tmp_path, capture_output=True, text=True)
