@@ -211,16 +211,15 @@ def _version() -> str:
 def _package_files() -> list[tuple[str, Path]]:
     """Every file of the installed sitegen: (path inside the wheel, file), sorted.
 
-    ``sitegen.builtin_themes`` may live elsewhere (an editable install maps it to the
-    checkout's ``themes/``); it is found as Python finds it."""
-    import importlib.util
+    ``sitegen.builtin_themes`` may live elsewhere (an editable install or a checkout
+    keeps it in ``themes/``): it is taken from where the build takes it."""
+    from .themes import builtin_themes_dir
 
     package = Path(__file__).resolve().parent
-    spec = importlib.util.find_spec("sitegen.builtin_themes")
-    themes = Path(next(iter(spec.submodule_search_locations or ()))).resolve() if spec else None
+    themes = builtin_themes_dir().resolve()
     found: dict[str, Path] = {}
     for top, prefix in ((package, "sitegen"), (themes, "sitegen/builtin_themes")):
-        if top is None or not top.is_dir():
+        if not top.is_dir():
             continue
         for path in top.rglob("*"):
             rel = path.relative_to(top)
@@ -235,14 +234,34 @@ def _dist_info() -> tuple[str, str]:
     """This sitegen's METADATA (without its long description) and entry points."""
     dist = _our_distribution()
     if dist is None:
-        raise SitegenError("this sitegen was not installed with pip, so it cannot be shipped inside the hub",
-                           hint="install it into a virtual environment (python -m pip install ...) and run "
-                           "'sitegen pin' again") from None
+        return _source_tree_info()
     text = dist.read_text("METADATA") or ""
     headers = text.split("\n\n", 1)[0]
     headers = "\n".join(line for line in headers.splitlines() if not line.startswith("Description-Content-Type:"))
     entry_points = dist.read_text("entry_points.txt") or "[console_scripts]\nsitegen = sitegen.cli:program\n"
     return headers + "\n", entry_points
+
+
+def _source_tree_info() -> tuple[str, str]:
+    """METADATA and entry points of a sitegen run from its source tree (not installed),
+    from the ``pyproject.toml`` beside the package."""
+    import tomllib
+
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    try:
+        project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
+        assert project["name"] == DISTRIBUTION
+    except (OSError, ValueError, KeyError, AssertionError):
+        raise SitegenError("this sitegen was not installed with pip, so it cannot be shipped inside the hub",
+                           hint="install it into a virtual environment (python -m pip install ...) and run "
+                           "'sitegen pin' again") from None
+    lines = ["Metadata-Version: 2.1", f"Name: {DISTRIBUTION}", f"Version: {_version()}"]
+    if isinstance(project.get("requires-python"), str):
+        lines.append(f"Requires-Python: {project['requires-python']}")
+    lines += [f"Requires-Dist: {dependency}" for dependency in project.get("dependencies", ())]
+    scripts = project.get("scripts") or {"sitegen": "sitegen.cli:program"}
+    entry_points = "[console_scripts]\n" + "".join(f"{name} = {target}\n" for name, target in scripts.items())
+    return "\n".join(lines) + "\n", entry_points
 
 
 def write_wheel(target: Path) -> Path:

@@ -364,3 +364,29 @@ def test_requirements_never_carry_credentials_or_local_folders(monkeypatch):
     ]
     for case in cases:
         assert _requirement(monkeypatch, case) == shipped, case
+
+
+def test_the_hub_explains_itself_in_its_readme(cli, tmp_path):
+    hub = _init(cli, tmp_path, "--title", "Pan de barrio")
+    readme = (hub / "README.md").read_text(encoding="utf-8")
+    assert readme.startswith("# Pan de barrio\n")
+    headings = re.findall(r"^## (.+)$", readme, re.M)
+    assert headings == ["Preview", "Write", "Publish", "Where things are"]
+    for needed in ("sitegen serve", 'sitegen new interview "', "Settings > Pages", "GitHub Actions",
+                   ".github/workflows/pages.yml", "sitegen pin", "`sitegen.yaml`", "requirements.txt"):
+        assert needed in readme, needed
+    # Every file it names exists in the hub.
+    for rel in ("sitegen.yaml", ".github/workflows/pages.yml", "requirements.txt", "content/interviews/",
+                "content/stories/", "content/pages/", "static/"):
+        assert f"`{rel}`" in readme and (hub / rel).exists(), rel
+
+
+def test_init_never_overwrites_the_users_readme(cli, tmp_path):
+    hub = tmp_path / "repo"
+    hub.mkdir()
+    (hub / "README.md").write_text("# mine\n", encoding="utf-8")
+    for args in ((), ("--force",)):
+        result = cli("init", hub, *args)
+        assert result.exit_code == 0, result.output
+        assert "kept      README.md" in result.output
+        assert (hub / "README.md").read_text(encoding="utf-8") == "# mine\n"
