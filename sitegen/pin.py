@@ -466,10 +466,10 @@ def refresh(root: Path) -> Refreshed:
     removed = []
     folder = root / WHEELS
     if folder.is_dir():
-        for old in sorted(folder.iterdir()):
-            if _WHEEL_NAME.match(old.name) and old.is_file() and f"{WHEELS}/{old.name}" != pin.wheel:
-                old.unlink()
-                removed.append(f"{WHEELS}/{old.name}")
+        for shipped in sorted(folder.iterdir()):
+            if _WHEEL_NAME.match(shipped.name) and shipped.is_file() and f"{WHEELS}/{shipped.name}" != pin.wheel:
+                shipped.unlink()
+                removed.append(f"{WHEELS}/{shipped.name}")
     if text is None:
         path.write_text("# What the GitHub Pages workflow installs to build this hub (see 'sitegen pin').\n"
                         f"{pin.line}\n", encoding="utf-8", newline="\n")
@@ -479,9 +479,11 @@ def refresh(root: Path) -> Refreshed:
         ending = "" if not text or text.endswith(("\n", "\r")) else "\n"
         path.write_text(text + ending + pin.line + "\n", encoding="utf-8", newline="")
         return Refreshed(pin, None, tuple(removed))
-    old = lines[current.line - 1]
-    newline = old[len(old.rstrip("\r\n")):]
-    if old.rstrip("\r\n").strip() != pin.line:
-        lines[current.line - 1] = pin.line + newline
+    line = lines[current.line - 1]
+    body = line.rstrip("\r\n")
+    comment = re.search(r"\s+#.*$", body)  # a comment after the requirement stays
+    replaced = pin.line + (comment.group() if comment else "") + line[len(body):]
+    if replaced != line:
+        lines[current.line - 1] = replaced
         path.write_text("".join(lines), encoding="utf-8", newline="")
     return Refreshed(pin, current.text, tuple(removed))

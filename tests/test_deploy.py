@@ -89,7 +89,8 @@ def test_init_pins_a_release_from_the_index(cli, tmp_path, monkeypatch):
 
 def test_pin_changes_only_the_pin_line_and_its_wheel(cli, tmp_path):
     hub = _init(cli, tmp_path)
-    user_lines = "# my own notes\r\nrequests==2.32.3  # for my scripts\r\nsitegen-hub==0.0.1\r\n\r\n# end\r\n"
+    user_lines = ("# my own notes\r\nrequests==2.32.3  # for my scripts\r\nsitegen-hub==0.0.1  # the hub's\r\n"
+                  "\r\n# end\r\n")
     (hub / "requirements.txt").write_bytes(user_lines.encode())
     old = hub / ".sitegen/wheels/sitegen_hub-0.0.1-py3-none-any.whl"
     old.write_bytes(b"an old wheel")
