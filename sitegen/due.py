@@ -129,7 +129,8 @@ def _deployed_paths(location: str) -> tuple[set[str] | None, str]:
     deployed yet, or it cannot be read: then publishing is the safe answer)."""
     try:
         if urlsplit(location).scheme in ("http", "https"):
-            request = Request(location, headers={"User-Agent": "sitegen due"})
+            # no-cache: a CDN's copy from before the last deploy would make an entry look missing
+            request = Request(location, headers={"User-Agent": "sitegen due", "Cache-Control": "no-cache"})
             with urlopen(request, timeout=30) as response:
                 raw = response.read()
         else:

@@ -325,7 +325,10 @@ class Incremental:
         global _collected
         parsed = self.parsed
         dates = [_DATE.__get__(p) for p in pages]  # (its slot: the parent reads for no job)
-        key = (self.new.parse_context, drafts, future, [(p.source, parsed[p.source].meta_digest) for p in pages],
+        # The site's folders too: the parse context is the same for a copy of the site elsewhere,
+        # and a collected site holds its config (paths included).
+        key = ((self.new.parse_context, str(self.config.root), str(self.config.output)), drafts, future,
+               [(p.source, parsed[p.source].meta_digest) for p in pages],
                [p.source for p, date in zip(pages, dates) if date is not None and date > now])
         memo, _collected = _collected, None  # taken: a build that fails leaves none behind
         patched = memo is not None and memo.key != key and self._patch_display(memo, key)
