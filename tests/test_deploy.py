@@ -252,16 +252,16 @@ def test_workflow_runs_on_schedule_with_the_cache_and_pages_permissions(cli, tmp
 
 def test_a_cloned_hub_with_its_cache_restored_renders_nothing(cli, tmp_path):
     """A deploy checks the hub out afresh (every file gets a new time stamp, in a new
-    folder) and restores .sitegen-cache/ and _site/ with actions/cache (which keeps
-    their time stamps, as tar does)."""
+    folder) and restores .sitegen-cache/ and _site/ with actions/cache. The cache's own
+    files may get new time stamps too; the output's keep theirs (actions/cache is a tar
+    archive, and the build compares output files by size and time stamp)."""
     hub = _init(cli, tmp_path)
     build(hub, BuildOptions(jobs=1))
     clone = tmp_path / "clone" / "my-hub"
-    shutil.copytree(hub, clone, symlinks=True)  # copy2: the cache and output keep their time stamps
+    shutil.copytree(hub, clone, symlinks=True)  # copy2: time stamps kept, then changed below
     later = time.time() + 3600
     for path in clone.rglob("*"):
-        rel = path.relative_to(clone).parts
-        if path.is_file() and rel[0] not in (".sitegen-cache", "_site"):
+        if path.is_file() and path.relative_to(clone).parts[0] != "_site":
             os.utime(path, (later, later))
     report = build(clone, BuildOptions(jobs=1))
     assert report.rendered == 0, report.explanation
@@ -459,3 +459,23 @@ def test_a_hub_made_by_an_installed_sitegen_publishes_in_a_fresh_environment(tmp
     assert home.find("link", rel="canonical")["href"] == base + "/"
     assert home.find("link", rel="stylesheet")["href"].startswith("/ana-hub/")
     assert (runner / "sitegen").exists()  # installed by the workflow's own step, from the shipped wheel
+
+
+def test_a_fresh_install_of_the_same_libraries_keeps_the_cache(tmp_path, monkeypatch):
+    """Each deploy's runner installs sitegen's libraries anew: new time stamps, same
+    bytes. The cache is sitegen's and its libraries' code, not their install time."""
+    import importlib.util
+    from types import SimpleNamespace
+
+    from sitegen import cache
+    library = tmp_path / "yaml" / "__init__.py"
+    library.parent.mkdir()
+    library.write_text("__version__ = '6.0.3'\n", encoding="utf-8")
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: SimpleNamespace(origin=str(library)) if name == "yaml" else real(name, *a))
+    before = cache.code_digest()
+    os.utime(library, (time.time() + 3600, time.time() + 3600))
+    assert cache.code_digest() == before
+    library.write_text("__version__ = '6.0.4'\n", encoding="utf-8")  # an upgrade
+    assert cache.code_digest() != before
