@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import quote, unquote, urlsplit
 
+import yaml
+
 from .discover import discover_content
 from .errors import Problem, Severity, SitegenError
 from .frontmatter import split_front_matter
@@ -406,12 +408,10 @@ def check_deploy(root: Path) -> list[Finding]:
 
 
 def _check_workflow(root: Path) -> list[Finding]:
-    import yaml
-
     path = root / WORKFLOW
     if not path.is_file():
         return []
-    restore = f"compare it with the one 'sitegen init' writes (sitegen init a-new-folder), or restore it with git"
+    restore = "compare it with the one 'sitegen init' writes (sitegen init a-new-folder), or restore it with git"
     try:
         flow = yaml.safe_load(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:

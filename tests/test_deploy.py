@@ -16,14 +16,14 @@ import threading
 import time
 import venv
 import zipfile
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from conftest import REPO, soup, tree_digest
+from conftest import REPO, tree_digest
 from sitegen import __version__
 from sitegen.build import BuildOptions, build
 from sitegen.pin import wheel_name
