@@ -25,6 +25,7 @@ from .incremental import Incremental
 from .membership import with_membership_page
 from .model import Config, Page, Site
 from .parallel import default_jobs
+from .pin import pin_warnings
 from .references import missing_images
 from .themes import load_theme
 from .urls import output_file
@@ -92,6 +93,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     except OSError:
         pass  # a build that writes reports the folder's trouble
     theme = load_theme(config)
+    deploy_notes = tuple(pin_warnings(config.root))  # the sitegen the hub publishes with is another
 
     workers = options.jobs or default_jobs()
     # The cache decides what is redone; --clean (or a damaged cache) redoes everything.
@@ -110,7 +112,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
         unchanged = work.up_to_date(sources, static_files, now)
         if unchanged is not None:  # no input changed and the output is intact: nothing to do
             return BuildReport(output=config.output, pages=unchanged.html_pages, files=unchanged.files,
-                               seconds=time.perf_counter() - started, warnings=unchanged.warnings,
+                               seconds=time.perf_counter() - started, warnings=unchanged.warnings + deploy_notes,
                                left_out_future=unchanged.left_out_future,
                                left_out_drafts=unchanged.left_out_drafts, timezone=config.timezone)
 
@@ -156,7 +158,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
         pages=outcome.html_pages,
         files=outcome.files,
         seconds=time.perf_counter() - started,
-        warnings=tuple(warnings),
+        warnings=tuple(warnings) + deploy_notes,
         left_out_future=site.left_out_future,
         left_out_drafts=site.left_out_drafts,
         timezone=config.timezone,

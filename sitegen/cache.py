@@ -120,10 +120,11 @@ def code_digest() -> bytes:
     """A digest of sitegen's own code and of the versions of the libraries it renders with."""
     h = hashlib.blake2b(digest_size=16)
     h.update(__version__.encode())
-    for name in _LIBRARIES:  # where each is installed and its time stamp: an upgrade changes both
+    for name in _LIBRARIES:  # where each is installed and its first file's bytes (which name its version):
+        # not its time stamp, which every fresh install (each deploy's runner) changes
         spec = importlib.util.find_spec(name)  # finds without importing
         origin = spec.origin if spec is not None and spec.origin else "?"
-        h.update(f"{name}={origin}:{stat_of(Path(origin)) if origin != '?' else ''};".encode())
+        h.update(f"{name}={origin}:".encode() + (_file_hash(Path(origin)) if origin != "?" else b"") + b";")
     package = Path(__file__).resolve().parent
     for path in sorted(package.glob("*.py")):
         h.update(path.name.encode() + b"\0" + path.read_bytes())
@@ -167,7 +168,7 @@ def settings_digest(root: Path, theme: Theme, config_repr: str, options: tuple[A
     folders = [root / name for name in ("templates", "i18n", "data")]
     folders += [folder for folder in theme.folders]
     for folder in folders:
-        h.update(str(folder).encode() + b"\0")
+        h.update(portable(folder, root).encode() + b"\0")
         if folder.is_dir():
             for rel, _ in _tree_stats(folder, skip=("static", "__pycache__")):
                 h.update(rel.encode() + b"\0" + _file_hash(folder / rel))
@@ -176,6 +177,15 @@ def settings_digest(root: Path, theme: Theme, config_repr: str, options: tuple[A
         if path.is_file():
             h.update(name.encode() + b"\0" + _file_hash(path))
     return h.digest()
+
+
+def portable(path: Path, root: Path) -> str:
+    """``path`` as the cache records it: relative to the site's folder when inside it, so
+    that a site copied or cloned elsewhere keeps its cache."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _file_hash(path: Path) -> bytes:

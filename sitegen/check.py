@@ -22,6 +22,8 @@ from typing import Any, Iterator
 from urllib.parse import quote, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
+import yaml
+
 from .discover import discover_content
 from .errors import Problem, Severity, SitegenError
 from .frontmatter import split_front_matter
@@ -306,6 +308,7 @@ def check_output(config: Config, theme: Theme) -> CheckReport:
     if "404.html" not in site.files:
         findings.append(Finding("", "missing-404", "there is no 404.html", severity="warning",
                                 hint="GitHub Pages shows 404.html for unknown addresses; the default theme makes one"))
+    findings += check_deploy(config.root)
     return CheckReport(output=config.output, pages=len(html_pages), findings=tuple(findings), sources=sources)
 
 
@@ -435,3 +438,49 @@ def _check_sitemap(site: _Site, html_pages: list[str]) -> Iterator[Finding]:
         if url not in listed and site.urls.absolute(rel) not in listed:
             yield Finding(rel, "sitemap", f"missing from sitemap.xml ({url})", severity="warning",
                           hint="pages the build makes are listed automatically; a page added by hand to static/ is not")
+
+
+#: The hub's GitHub Pages workflow, as ``sitegen init`` writes it.
+WORKFLOW = ".github/workflows/pages.yml"
+
+
+def check_deploy(root: Path) -> list[Finding]:
+    """What would stop the hub's Pages workflow: a ``requirements.txt`` it cannot install
+    sitegen from (see ``pin.py``), a workflow that is not valid YAML or has no step that
+    builds the site. Nothing is said about a hub without the workflow and the file."""
+    from .pin import check_requirements
+
+    findings = [Finding("", "deploy", p.message, severity=p.severity, path=p.path, line=p.line, hint=p.hint)
+                for p in check_requirements(root)]
+    findings += _check_workflow(root)
+    return findings
+
+
+def _check_workflow(root: Path) -> list[Finding]:
+    path = root / WORKFLOW
+    if not path.is_file():
+        return []
+    restore = "compare it with the one 'sitegen init' writes (sitegen init a-new-folder), or restore it with git"
+    try:
+        flow = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        return [Finding("", "deploy", "the workflow is not UTF-8 text", path=WORKFLOW, hint=restore)]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        what = getattr(exc, "problem", None) or "it does not parse"
+        return [Finding("", "deploy", f"the workflow is not valid YAML ({what}): GitHub will not run it",
+                        path=WORKFLOW, line=mark.line + 1 if mark is not None else None,
+                        hint="YAML is indented with spaces, never tabs; " + restore)]
+    jobs = flow.get("jobs") if isinstance(flow, dict) else None
+    if not isinstance(jobs, dict) or not jobs:
+        return [Finding("", "deploy", "the workflow has no jobs: it publishes nothing", path=WORKFLOW, hint=restore)]
+    runs = [str(step.get("run", "")) for job in jobs.values() if isinstance(job, dict)
+            for step in (job.get("steps") or []) if isinstance(step, dict)]
+    findings = []
+    if not any("sitegen build" in run for run in runs):
+        findings.append(Finding("", "deploy", "the workflow has no step that runs 'sitegen build': it would publish "
+                                "no site", path=WORKFLOW, hint=restore))
+    if not any("requirements.txt" in run and "install" in run for run in runs):
+        findings.append(Finding("", "deploy", "the workflow does not install sitegen from requirements.txt",
+                                path=WORKFLOW, severity="warning", hint=restore))
+    return findings

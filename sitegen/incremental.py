@@ -61,9 +61,12 @@ class Incremental:
             self.old, self.why_full = None, "--clean"
         else:
             self.old, self.why_full = cache.load(self.store, code)
-        self.new = CacheData(code=code, output=str(config.output))
-        self.new.parse_context = combine((repr(config),))
-        self.new.settings = cache.settings_digest(self.root, theme, repr(config), options)
+        # Paths inside the site are kept relative to it: a hub cloned or copied elsewhere
+        # (each deploy's fresh checkout) keeps its cache.
+        self.new = CacheData(code=code, output=cache.portable(config.output, self.root))
+        settings = repr(dataclasses.replace(config, root=Path("."), output=Path(self.new.output)))
+        self.new.parse_context = combine((settings,))
+        self.new.settings = cache.settings_digest(self.root, theme, settings, options)
         self.explanation: list[str] = []
         self.parsed: dict[str, Parsed] = {}  # every source's parse result, by path
         # Where the body of each page without one is: bodies file, its token, (offset, length, crc).
@@ -147,7 +150,7 @@ class Incremental:
             return None  # a static file was removed
         for target, file in statics.items():
             known = old.static.get(target)
-            if known is not None and (known[0] != str(file.path) or known[1][1] == -1
+            if known is not None and (known[0] != cache.portable(file.path, self.root) or known[1][1] == -1
                                       or known[1] != cache.stat_of(file.path)):
                 return None
         if cache.output_stats(self.config.output, old.files, old.folders)[0] != old.files:
@@ -322,7 +325,10 @@ class Incremental:
         global _collected
         parsed = self.parsed
         dates = [_DATE.__get__(p) for p in pages]  # (its slot: the parent reads for no job)
-        key = (self.new.parse_context, drafts, future, [(p.source, parsed[p.source].meta_digest) for p in pages],
+        # The site's folders too: the parse context is the same for a copy of the site elsewhere,
+        # and a collected site holds its config (paths included).
+        key = ((self.new.parse_context, str(self.config.root), str(self.config.output)), drafts, future,
+               [(p.source, parsed[p.source].meta_digest) for p in pages],
                [p.source for p, date in zip(pages, dates) if date is not None and date > now])
         memo, _collected = _collected, None  # taken: a build that fails leaves none behind
         patched = memo is not None and memo.key != key and self._patch_display(memo, key)
@@ -550,7 +556,7 @@ class Incremental:
         copy = []
         old = self.old.static if self.old is not None else {}
         for target, file in statics.items():
-            record = (str(file.path), cache.trusted_stat(file.path) or (0, 0))
+            record = (cache.portable(file.path, self.root), cache.trusted_stat(file.path) or (0, 0))
             self.new.static[target] = record
             if self.full:
                 continue

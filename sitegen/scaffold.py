@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from importlib import metadata
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from . import __version__
+from . import pin as pinning
 from .config import LANG_RE, load_config, without_password
 from .errors import BuildError, Problem, SitegenError
 from .model import CONTENT_DIRS, Kind
@@ -28,16 +27,21 @@ SKELETON = Path(__file__).resolve().parent / "skeleton"
 _HIDDEN_PREFIX = "dot-"
 #: Lines the hub's .gitignore must have (the output and the cache).
 GITIGNORE_LINES = ("_site/", ".sitegen-cache/")
+#: Files of the user's that init leaves as they are when they exist (even with --force).
+KEPT = ("README.md",)
 
 
 @dataclass(frozen=True, slots=True)
 class InitResult:
-    """What ``init_hub`` did: files created, files replaced (``--force``), files extended."""
+    """What ``init_hub`` did: files created, files replaced (``--force``), files extended,
+    files of the user's left as they were, and the sitegen the hub's workflow installs."""
 
     root: Path
     created: tuple[str, ...]
     replaced: tuple[str, ...]
     extended: tuple[str, ...]
+    kept: tuple[str, ...] = ()
+    pin: pinning.Pin | None = None
 
 
 def skeleton_files() -> list[tuple[str, Path]]:
@@ -50,43 +54,6 @@ def skeleton_files() -> list[tuple[str, Path]]:
         target = "/".join("." + p[len(_HIDDEN_PREFIX):] if p.startswith(_HIDDEN_PREFIX) else p for p in parts)
         files.append((target, path))
     return files
-
-
-DISTRIBUTION = "sitegen-hub"
-
-
-def _direct_url() -> str | None:
-    """What pip recorded of where this sitegen was installed from (``direct_url.json``,
-    PEP 610); None for an install from an index."""
-    try:
-        return metadata.distribution(DISTRIBUTION).read_text("direct_url.json")
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def sitegen_requirement() -> str:
-    """The line of a hub's ``requirements.txt`` that installs this very sitegen on
-    GitHub's runners: the public git repository and commit it was installed from
-    (``pip install git+https://...``), else this version from the package index. A URL
-    with credentials in it, or a local folder, is never written (the file is committed)."""
-    pinned = f"{DISTRIBUTION}=={__version__}"
-    try:
-        info = json.loads(_direct_url() or "{}")
-    except ValueError:
-        return pinned
-    url, vcs = info.get("url"), info.get("vcs_info")
-    if not isinstance(url, str) or not isinstance(vcs, dict) or vcs.get("vcs") != "git":
-        return pinned
-    parts = split_url(url)
-    commit = vcs.get("commit_id")
-    if (parts is None or parts.scheme != "https" or not parts.hostname or parts.username or parts.password
-            or parts.query or parts.fragment or not isinstance(commit, str) or not commit.isalnum()):
-        return pinned
-    line = f"{DISTRIBUTION} @ git+{url}@{commit}"
-    subdirectory = info.get("subdirectory")
-    if isinstance(subdirectory, str) and subdirectory and all(c.isalnum() or c in "-_./" for c in subdirectory):
-        line += f"#subdirectory={subdirectory}"
-    return line
 
 
 def default_title(root: Path) -> str:
@@ -113,7 +80,9 @@ def init_hub(root: Path, title: str | None = None, base_url: str | None = None, 
     static files, .gitignore and the GitHub Pages workflow.
 
     Raises :class:`BuildError` listing every file that already exists, before writing
-    anything, unless ``force``. An existing ``.gitignore`` is extended, never replaced.
+    anything, unless ``force``. An existing ``.gitignore`` is extended, never replaced;
+    an existing ``README.md`` is kept. ``requirements.txt`` pins this sitegen (see
+    ``pin.py``), shipping its wheel inside the hub when no index or git host has it.
     """
     if root.exists() and not root.is_dir():
         raise SitegenError(f"{root} exists and is not a folder", hint="choose a new folder name for the hub")
@@ -122,18 +91,21 @@ def init_hub(root: Path, title: str | None = None, base_url: str | None = None, 
         raise SitegenError("the title is empty", hint='e.g. --title "Small Rooms"')
     base_url = _check_base_url(base_url) if base_url else f"https://example.github.io/{slugify(root.resolve().name) or 'hub'}/"
     today = today or datetime.now(timezone.utc).date()
+    pin = pinning.decide()
     values = {
         "@TITLE@": _quoted(title),
+        "@NAME@": " ".join(title.split()),
         "@BASE_URL@": base_url,
-        "@REQUIREMENT@": sitegen_requirement(),
+        "@REQUIREMENT@": pin.line,
         "@DATE_INTERVIEW@": (today - timedelta(days=7)).isoformat(),
         "@DATE_STORY@": (today - timedelta(days=2)).isoformat(),
     }
     files = skeleton_files()
+    targets = [target for target, _ in files] + ([pin.wheel] if pin.wheel else [])
     conflicts: list[Problem] = []
-    for target, _ in files:
+    for target in targets:
         path = root / target
-        if target == ".gitignore" and path.is_file():
+        if (target == ".gitignore" or target in KEPT) and path.is_file():
             continue
         if path.is_dir():
             conflicts.append(Problem("a folder is in the way of a file sitegen init writes", path=target,
@@ -146,6 +118,10 @@ def init_hub(root: Path, title: str | None = None, base_url: str | None = None, 
     created: list[str] = []
     replaced: list[str] = []
     extended: list[str] = []
+    kept: list[str] = []
+    if pin.wheel:  # first: a sitegen that cannot be shipped stops init before it writes anything else
+        (replaced if (root / pin.wheel).exists() else created).append(pin.wheel)
+        pinning.write_wheel(root / pin.wheel)
     for target, source in files:
         path = root / target
         text = source.read_text(encoding="utf-8")
@@ -155,10 +131,14 @@ def init_hub(root: Path, title: str | None = None, base_url: str | None = None, 
             if _extend_gitignore(path):
                 extended.append(target)
             continue
+        if target in KEPT and path.is_file():
+            kept.append(target)
+            continue
         (replaced if path.exists() else created).append(target)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8", newline="\n")
-    return InitResult(root=root, created=tuple(created), replaced=tuple(replaced), extended=tuple(extended))
+    return InitResult(root=root, created=tuple(created), replaced=tuple(replaced), extended=tuple(extended),
+                      kept=tuple(kept), pin=pin)
 
 
 def _extend_gitignore(path: Path) -> bool:

@@ -15,8 +15,8 @@ from conftest import REPO, soup, tree_digest
 from sitegen.frontmatter import split_front_matter
 from sitegen.scaffold import skeleton_files
 
-PAGES_ACTIONS = ("actions/checkout", "actions/setup-python", "actions/configure-pages",
-                 "actions/upload-pages-artifact", "actions/deploy-pages")
+PAGES_ACTIONS = ("actions/checkout", "actions/setup-python", "actions/configure-pages", "actions/cache/restore",
+                 "actions/cache/save", "actions/upload-pages-artifact", "actions/deploy-pages")
 
 
 def _init(cli, tmp_path: Path, *args: str) -> Path:
@@ -109,7 +109,9 @@ def test_workflow_uses_the_official_pages_actions(cli, tmp_path):
     deploy = flow["jobs"]["deploy"]
     assert deploy["needs"] == "build" and deploy["environment"]["name"] == "github-pages"
     requirements = (hub / "requirements.txt").read_text(encoding="utf-8")
-    assert re.search(r"^sitegen-hub==\d+\.\d+", requirements, re.M)
+    # This sitegen is an editable install (the test environment's): its wheel ships in the hub.
+    wheel = re.search(r"^\./(\.sitegen/wheels/sitegen_hub-[^/]+-py3-none-any\.whl)$", requirements, re.M)
+    assert wheel and (hub / wheel.group(1)).is_file()
 
 
 def test_the_base_url_from_configure_pages_works_under_a_project_path(cli, tmp_path):
@@ -318,19 +320,20 @@ GIT_INSTALL = {"url": "https://github.com/ana/sitegen", "vcs_info": {"vcs": "git
 
 
 def _requirement(monkeypatch, direct_url: object) -> str:
-    from sitegen import scaffold
-    monkeypatch.setattr(scaffold, "_direct_url", lambda: direct_url if direct_url is None or isinstance(direct_url, str)
+    from sitegen import pin
+    monkeypatch.setattr(pin, "_direct_url", lambda: direct_url if direct_url is None or isinstance(direct_url, str)
                         else json.dumps(direct_url))
-    return scaffold.sitegen_requirement()
+    return pin.sitegen_requirement()
 
 
 def test_requirements_name_the_git_commit_sitegen_was_installed_from(cli, tmp_path, monkeypatch):
     """While sitegen-hub is not on PyPI, a hub made by a sitegen installed from git
     deploys with that very commit."""
     from packaging.requirements import Requirement
-    from sitegen import scaffold
-    monkeypatch.setattr(scaffold, "_direct_url", lambda: json.dumps(GIT_INSTALL))
+    from sitegen import pin
+    monkeypatch.setattr(pin, "_direct_url", lambda: json.dumps(GIT_INSTALL))
     hub = _init(cli, tmp_path)
+    assert not (hub / ".sitegen").exists()  # nothing shipped: the runner installs from git
     lines = [line for line in (hub / "requirements.txt").read_text(encoding="utf-8").splitlines()
              if line and not line.startswith("#")]
     assert lines == ["sitegen-hub @ git+https://github.com/ana/sitegen@" + "4f2a" * 10]
@@ -342,11 +345,16 @@ def test_requirements_name_the_git_commit_sitegen_was_installed_from(cli, tmp_pa
 
 
 def test_requirements_never_carry_credentials_or_local_folders(monkeypatch):
+    """A release from the index is pinned by version; anything GitHub's runners cannot
+    reach (a local folder, a private URL, another VCS) ships as a wheel inside the hub."""
     from sitegen import __version__
-    pinned = f"sitegen-hub=={__version__}"
+    from sitegen.pin import wheel_name
+    assert _requirement(monkeypatch, None) == f"sitegen-hub=={__version__}"  # from an index
+    shipped = f"./.sitegen/wheels/{wheel_name()}"
     cases = [
-        None,  # from an index
         {"url": "file:///home/ana/sitegen", "dir_info": {"editable": True}},
+        {"url": "file:///home/ana/sitegen", "dir_info": {}},
+        {"url": "file:///home/ana/dist/sitegen_hub-0.1.0-py3-none-any.whl", "archive_info": {}},
         {**GIT_INSTALL, "url": "https://ana:ghp_secret@github.com/ana/sitegen"},
         {**GIT_INSTALL, "url": "https://x-access-token@github.com/ana/sitegen"},
         {**GIT_INSTALL, "url": "ssh://git@github.com/ana/sitegen"},
@@ -355,4 +363,30 @@ def test_requirements_never_carry_credentials_or_local_folders(monkeypatch):
         "not json",
     ]
     for case in cases:
-        assert _requirement(monkeypatch, case) == pinned, case
+        assert _requirement(monkeypatch, case) == shipped, case
+
+
+def test_the_hub_explains_itself_in_its_readme(cli, tmp_path):
+    hub = _init(cli, tmp_path, "--title", "Pan de barrio")
+    readme = (hub / "README.md").read_text(encoding="utf-8")
+    assert readme.startswith("# Pan de barrio\n")
+    headings = re.findall(r"^## (.+)$", readme, re.M)
+    assert headings == ["Preview", "Write", "Publish", "Where things are"]
+    for needed in ("sitegen serve", 'sitegen new interview "', "Settings > Pages", "GitHub Actions",
+                   ".github/workflows/pages.yml", "sitegen pin", "`sitegen.yaml`", "requirements.txt"):
+        assert needed in readme, needed
+    # Every file it names exists in the hub.
+    for rel in ("sitegen.yaml", ".github/workflows/pages.yml", "requirements.txt", "content/interviews/",
+                "content/stories/", "content/pages/", "static/"):
+        assert f"`{rel}`" in readme and (hub / rel).exists(), rel
+
+
+def test_init_never_overwrites_the_users_readme(cli, tmp_path):
+    hub = tmp_path / "repo"
+    hub.mkdir()
+    (hub / "README.md").write_text("# mine\n", encoding="utf-8")
+    for args in ((), ("--force",)):
+        result = cli("init", hub, *args)
+        assert result.exit_code == 0, result.output
+        assert "kept      README.md" in result.output
+        assert (hub / "README.md").read_text(encoding="utf-8") == "# mine\n"
