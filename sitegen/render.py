@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import jinja2
 
+from .compiled import CompiledTemplates
 from .errors import BuildError, Problem, SitegenError
 from .i18n import Catalogs, load_catalogs
 from .l10n import format_date, format_number, format_price, language_name, text_direction
@@ -162,7 +163,8 @@ class Renderer:
             lstrip_blocks=True,
             # Compiling the templates took a third of a one-page edit's time; a template's
             # compiled code is kept by the checksum of its text, so it is never stale.
-            bytecode_cache=jinja2.FileSystemBytecodeCache(str(self.compiled)) if self.compiled else None,
+            # Kept sealed (compiled.py): a file planted in the cache folder never runs.
+            bytecode_cache=CompiledTemplates(self.compiled) if self.compiled else None,
             # A renderer lives for one build, and templates do not change during it: no
             # stat() of the template file on every include.
             auto_reload=False,
