@@ -532,20 +532,12 @@ def bodies_intact(root: Path, shard: int, token: bytes, pages: dict[str, Parsed]
     """Whether the bodies file of a shard is the one its pages were stored with and as
     long as they say (a damaged body is still caught, by its checksum, when it is read)."""
     head = _BODIES_MAGIC + token + b"\n"
-    end = _bodies_ends.get(token)
-    if end is None:  # (a shard's pages never change under one token: `sitegen serve` works this out once)
-        end = max((p.body_at[0] + p.body_at[1] for p in pages.values() if p.body_at), default=len(head))
-        if len(_bodies_ends) > 4 * SHARDS:
-            _bodies_ends.clear()
-        _bodies_ends[token] = end
+    end = max((p.body_at[0] + p.body_at[1] for p in pages.values() if p.body_at), default=len(head))
     try:
         with open(bodies_file(root, shard), "rb") as f:
             return f.read(len(head)) == head and os.fstat(f.fileno()).st_size == end
     except OSError:
         return False
-
-
-_bodies_ends: dict[bytes, int] = {}  # shard token -> the length its bodies file must have
 
 
 def read_body(path: Path, token: bytes, at: tuple[int, int, int]) -> str:

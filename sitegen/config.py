@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Mapping
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -27,7 +28,7 @@ _UNSAFE_CHARS = re.compile(r"[\x00-\x1f\x7f\\]")
 _DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.I)
 
 #: Every top-level key of sitegen.yaml, with a short description for error messages.
-KEYS: dict[str, str] = {
+KEYS: Mapping[str, str] = MappingProxyType({
     "title": "the hub's name",
     "base_url": "the address the site is served at, e.g. https://user.github.io/repo/",
     "description": "one or two sentences about the hub",
@@ -48,7 +49,7 @@ KEYS: dict[str, str] = {
     "privacy": "privacy settings, e.g. allow_origins",
     "extra": "free-form values for templates",
     "private": "values that never reach the output",
-}
+})
 REQUIRED = ("title", "base_url")
 
 

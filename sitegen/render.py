@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import partial
 from datetime import datetime, timezone
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Callable, Iterable, Iterator
 
 import jinja2
@@ -46,7 +47,7 @@ SHARED_PATHS = ("", "interviews/", "stories/", "tags/")
 #: How many entries the feeds carry (full content each).
 FEED_ENTRIES = 20
 #: Template chosen for each kind of page when the page does not name one.
-TEMPLATES = {"interview": "interview.html", "story": "story.html", "page": "page.html"}
+TEMPLATES = MappingProxyType({"interview": "interview.html", "story": "story.html", "page": "page.html"})
 #: The template of content/pages/contact.md (or of the contact page made from the settings).
 CONTACT_TEMPLATE = "contact.html"
 

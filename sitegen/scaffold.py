@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -172,8 +174,8 @@ def _extend_gitignore(path: Path) -> bool:
 # -- sitegen new -------------------------------------------------------------------
 
 #: Body skeletons per kind and language (other languages get the English one).
-_BODIES: dict[str, dict[Kind, str]] = {
-    "en": {
+_BODIES: Mapping[str, Mapping[Kind, str]] = MappingProxyType({
+    "en": MappingProxyType({
         "interview": (
             "A paragraph or two introducing {who}: what they make, for whom, and how you met.\n\n"
             "## How did it start?\n\nTheir answer, in their own words.\n\n"
@@ -187,8 +189,8 @@ _BODIES: dict[str, dict[Kind, str]] = {
             "## What it taught me\n\n"
         ),
         "page": "Write this page here.\n",
-    },
-    "es": {
+    }),
+    "es": MappingProxyType({
         "interview": (
             "Uno o dos párrafos para presentar a {who}: qué hace, para quién y cómo os conocisteis.\n\n"
             "## ¿Cómo empezó todo?\n\nSu respuesta, con sus propias palabras.\n\n"
@@ -202,9 +204,9 @@ _BODIES: dict[str, dict[Kind, str]] = {
             "## Qué aprendí\n\n"
         ),
         "page": "Escribe aquí el contenido de la página.\n",
-    },
-}
-_SOMEONE = {"en": "the person you talked to", "es": "la persona con quien hablaste"}
+    }),
+})
+_SOMEONE = MappingProxyType({"en": "the person you talked to", "es": "la persona con quien hablaste"})
 
 
 def content_path(root: Path, kind: Kind, slug: str) -> Path:

@@ -39,6 +39,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from stat import S_ISDIR, S_ISREG
+from types import MappingProxyType
 from typing import Any, BinaryIO, Callable
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
@@ -68,7 +69,7 @@ LONGEST_SECONDS = 2.0
 PING_SECONDS = 10.0
 
 #: Content types by suffix; anything else is application/octet-stream.
-CONTENT_TYPES = {
+CONTENT_TYPES = MappingProxyType({
     ".html": "text/html; charset=utf-8",
     ".htm": "text/html; charset=utf-8",
     ".css": "text/css; charset=utf-8",
@@ -103,13 +104,13 @@ CONTENT_TYPES = {
     ".wav": "audio/wav",
     ".pdf": "application/pdf",
     ".zip": "application/zip",
-}
+})
 #: Files in the output without a suffix that are text.
-TEXT_NAMES = {"CNAME", ".nojekyll"}
+TEXT_NAMES = frozenset({"CNAME", ".nojekyll"})
 
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 _LITTER_SUFFIXES = ("~", ".swp", ".swx", ".swo", ".tmp", ".crdownload", ".part")
-_LITTER_NAMES = {"4913", ".DS_Store", "Thumbs.db"}  # 4913: vim's test of a folder's permissions
+_LITTER_NAMES = frozenset({"4913", ".DS_Store", "Thumbs.db"})  # 4913: vim's test of a folder's permissions
 
 
 def content_type(name: str) -> str:
