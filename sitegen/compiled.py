@@ -62,8 +62,8 @@ class CompiledTemplates(jinja2.BytecodeCache):
         path = self._file(bucket)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
-            sealed = cache.seal(self._role(bucket), bucket.checksum.encode("ascii") + b"\n" + marshal.dumps(bucket.code))
-            temporary.write_bytes(sealed)
+            payload = bucket.checksum.encode("ascii") + b"\n" + marshal.dumps(bucket.code)
+            temporary.write_bytes(cache.seal(self._role(bucket), payload))
             os.replace(temporary, path)
         except (OSError, cache.CacheKeyError):
             temporary.unlink(missing_ok=True)
