@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
+from .cache import key_problems
 from .collect import collect
 from .config import load_config
 from .contact import form_warnings
@@ -120,6 +121,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     pages = [p.page for p in parsed if p.page is not None]
     problems += [problem for p in parsed for problem in p.problems]
     problems += form_warnings(config.contact)
+    problems += key_problems()  # a cache key that cannot be read or made: no cache, one warning
     problems += static_problems
     errors = [p for p in problems if p.severity == "error"]
     if errors:  # report every broken file at once, before rendering anything

@@ -2,8 +2,11 @@
 
 Lives in ``.sitegen-cache/`` in the site folder (git-ignored). Its files are written
 atomically (a temporary file renamed over the old one), each starting with a format
-line and a checksum of the rest; a cache that is unreadable, corrupt, of another format or made by
-another version of sitegen's code is ignored and replaced, never trusted.
+line and a MAC of the rest: HMAC-SHA256 under a key kept outside the site (see
+``cache_key``), over what the file is for and its bytes. A file is unpickled only after
+its MAC checks out, so a file planted in the site folder (by a change to the site, say)
+never runs code: like one that is unreadable, corrupt, of another format or made by
+another version of sitegen's code, it is ignored and replaced, never trusted.
 
 What it remembers, and how a build uses it (see ``build.py``):
 
@@ -28,10 +31,13 @@ from __future__ import annotations
 
 import copyreg
 import dataclasses
+import functools
 import hashlib
+import hmac
 import importlib.util
 import os
 import pickle
+import stat
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -47,11 +53,13 @@ from .model import Page
 from .themes import Theme
 
 FOLDER = ".sitegen-cache"
-#: Bump when the records below change shape.
-FORMAT = 6
+#: Bump when the records below (or the files' layout) change shape.
+FORMAT = 7
 _MAGIC = b"sitegen build cache %d\n" % FORMAT
 _BODIES_MAGIC = b"sitegen page bodies %d\n" % FORMAT
 _LIBRARIES = ("jinja2", "markdown_it", "mdit_py_plugins", "babel", "yaml")
+KEY_BYTES = 32
+_MAC_BYTES = 32  # HMAC-SHA256
 
 Stat = tuple[int, int]  # size, mtime in nanoseconds
 
@@ -104,7 +112,7 @@ class CacheData:
     sources: dict[str, SourceRecord] = field(default_factory=dict)
     shards: dict[int, bytes] = field(default_factory=dict)  # shard -> token of its file
     jobs: dict[str, JobRecord] = field(default_factory=dict)  # read through jobs_of()
-    jobs_pickle: bytes = b""  # the jobs as written, unpickled only when a build needs them
+    jobs_pickle: bytes = b""  # the jobs as written (sealed), unpickled only when a build needs them
     static: dict[str, tuple[str, Stat]] = field(default_factory=dict)  # target -> (source, stat)
     files: dict[str, Stat] = field(default_factory=dict)  # every output file as written
     folders: dict[str, int] = field(default_factory=dict)  # every output folder's time stamp
@@ -273,14 +281,130 @@ def touched_folders(folders: dict[str, int], paths: Iterable[str]) -> dict[str, 
     return marked
 
 
+# -- The key ---------------------------------------------------------------------------
+# Pickle and marshal run code from the bytes they load. The cache folder is in the site,
+# where anyone who can change the site can put a file; the key is not: only files this
+# user's sitegen wrote carry a MAC that checks out, and only those are ever loaded.
+
+
+class CacheKeyError(Exception):
+    """The cache key cannot be read or made (the message says why): the build goes on
+    without a cache."""
+
+
+def key_file() -> Path:
+    """Where the cache key lives: ``$XDG_CACHE_HOME/sitegen/cache-key``, by default
+    ``~/.cache/sitegen/cache-key``; outside every site."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):  # the XDG rule: a relative path is ignored
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "sitegen" / "cache-key"
+
+
+def cache_key() -> bytes:
+    """This user's cache key, made (32 random bytes, readable by the user only) on first
+    use; raises CacheKeyError when it can be neither read nor made."""
+    return _key_at(str(key_file()))
+
+
+@functools.lru_cache(maxsize=4)  # only keys read successfully: an error is not cached
+def _key_at(where: str) -> bytes:
+    path = Path(where)
+    try:
+        return _read_key(path)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise CacheKeyError(f"{where} cannot be read ({exc.strerror})") from None
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(path.parent, 0o700)
+        # Made under a name of its own, then linked into place: another build starting at
+        # the same moment finds either no key or a whole one, and both use the same.
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, os.urandom(KEY_BYTES))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links
+            if not path.exists():
+                os.replace(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
+        return _read_key(path)
+    except OSError as exc:
+        raise CacheKeyError(f"{where} cannot be made ({exc.strerror})") from None
+
+
+def _read_key(path: Path) -> bytes:
+    with open(path, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode) or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            raise CacheKeyError(f"{path} may be changed by other users of this computer "
+                                "(make it readable and writable by you only: chmod 600)")
+        key = f.read(KEY_BYTES + 1)
+    if len(key) != KEY_BYTES:
+        raise CacheKeyError(f"{path} is not a sitegen cache key (delete it: sitegen makes a new one)")
+    return key
+
+
+def key_problems() -> list[Problem]:
+    """A warning when builds cannot use a cache because its key is unusable, else nothing."""
+    try:
+        cache_key()
+    except CacheKeyError as exc:
+        return [Problem(f"building without a cache: its key {exc}", severity="warning",
+                        hint="until the key is fixed every build redoes everything; a key that is not "
+                             "sitegen's may be deleted (a new one is made), or XDG_CACHE_HOME may name "
+                             "a folder you can write in (see docs/cache.md)")]
+    return []
+
+
+def _mac(key: bytes, role: str, payload: bytes | memoryview) -> bytes:
+    """The MAC of a cache file's payload, bound to what the file is for (``role``): a
+    file whose MAC checks out cannot stand in for another one."""
+    h = hmac.new(key, _MAGIC + role.encode("utf-8") + b"\0", "sha256")
+    h.update(payload)
+    return h.digest()
+
+
+def seal(role: str, payload: bytes) -> bytes:
+    """``payload`` with the format line and its MAC in front, to be kept in the cache."""
+    return _MAGIC + _mac(cache_key(), role, payload) + payload
+
+
+def unseal(role: str, raw: bytes) -> bytes:
+    """The payload of ``raw`` (made by ``seal`` for the same ``role``) once its MAC checks
+    out; raises CacheError otherwise, before anything in it is looked at."""
+    if not raw.startswith(_MAGIC):
+        if raw.startswith(b"sitegen build cache "):
+            raise CacheError("the build cache is from another version of sitegen")
+        raise CacheError("the build cache is damaged")
+    start = len(_MAGIC) + _MAC_BYTES
+    try:
+        key = cache_key()
+    except CacheKeyError as exc:
+        raise CacheError(f"the build cache cannot be used: its key {exc}") from None
+    if len(raw) < start or not hmac.compare_digest(raw[len(_MAGIC):start], _mac(key, role, memoryview(raw)[start:])):
+        raise CacheError("the build cache is damaged (or was made with another key)")
+    return raw[start:]  # (bytes: pickle loads from them twice as fast as from a memoryview)
+
+
 # -- The files ------------------------------------------------------------------------
 # index.pickle holds everything but the parsed pages, which are spread over SHARDS files
 # by a hash of their path: a build with nothing to do reads only the index, and a one-page
-# edit rewrites one shard. Each file starts with a format line and a checksum; the index
-# names the token of every shard it goes with, so a mix of old and new files is detected.
+# edit rewrites one shard. Each file starts with a format line and a MAC (see ``seal``); the
+# index names the token of every shard it goes with, so a mix of old and new files is detected.
 
 INDEX = "index.pickle"
 SHARDS = 64
+_JOBS = "jobs"  # the role of the packed job records inside the index
 
 
 def shard_of(rel: str) -> int:
@@ -313,35 +437,28 @@ def bodies_file(root: Path, shard: int) -> Path:
     return root / FOLDER / f"bodies-{shard:02x}.bin"
 
 
-def _read(path: Path) -> Any:
-    """The object in a cache file; raises CacheError when it is missing, damaged or of
-    another format."""
+def _read(path: Path, role: str) -> Any:
+    """The object in a cache file; raises CacheError when it is missing, damaged, of
+    another format or not made with this user's key."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise CacheError("no build cache yet") from None
     except OSError as exc:
         raise CacheError(f"the build cache cannot be read ({exc.strerror})") from None
-    head, _, rest = raw.partition(b"\n")
-    if head + b"\n" != _MAGIC:
-        raise CacheError("the build cache is from another version of sitegen")
-    checksum, _, payload = rest.partition(b"\n")
-    if checksum != b"%08x" % zlib.crc32(payload):
-        raise CacheError("the build cache is damaged")
+    payload = unseal(role, raw)  # first: pickle runs code from the bytes it loads
     try:
         return pickle.loads(payload)
     except Exception:  # noqa: BLE001 - a damaged file is a cache miss, whatever the damage
         raise CacheError("the build cache is damaged") from None
 
 
-def _write(path: Path, value: Any) -> None:
+def _write(path: Path, role: str, value: Any) -> None:
     """Write a cache file atomically: a reader sees the old file or the new one, never half."""
-    payload = pickle.dumps(value, protocol=5)
+    sealed = seal(role, pickle.dumps(value, protocol=5))
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(temporary, "wb") as f:
-        f.write(_MAGIC)
-        f.write(b"%08x\n" % zlib.crc32(payload))
-        f.write(payload)
+        f.write(sealed)
     os.replace(temporary, path)
 
 
@@ -358,7 +475,7 @@ def load(root: Path, code: bytes) -> tuple[CacheData | None, str]:
     if kept is not None and kept[0] == _identity(path) and kept[1].code == code:
         return kept[1], ""  # `sitegen serve`: written by this process's last build (never changed in memory)
     try:
-        data = _read(path)
+        data = _read(path, INDEX)
     except CacheError as exc:
         return None, str(exc)
     if not isinstance(data, CacheData):
@@ -375,7 +492,7 @@ def load_shard(root: Path, shard: int, token: bytes) -> dict[str, Parsed]:
     kept = _shards_read.get(str(path))
     if kept is not None and kept[0] == token and kept[1] == _identity(path):
         return kept[2]  # `sitegen serve`: read (or written) by this process's last build
-    value = _read(path)
+    value = _read(path, path.name)
     if not (isinstance(value, tuple) and len(value) == 2 and value[0] == token and isinstance(value[1], dict)):
         raise CacheError("the build cache is damaged")
     _shards_read[str(path)] = (token, _identity(path), value[1])
@@ -383,11 +500,13 @@ def load_shard(root: Path, shard: int, token: bytes) -> dict[str, Parsed]:
 
 
 def jobs_of(data: CacheData) -> dict[str, JobRecord]:
-    """The render jobs an index records (unpickled on first use; raises CacheError when damaged)."""
+    """The render jobs an index records (unpickled on first use, once their MAC checks out;
+    raises CacheError when damaged)."""
     if data.jobs_pickle:
+        payload = unseal(_JOBS, data.jobs_pickle)
         try:
-            jobs = pickle.loads(data.jobs_pickle)
-        except Exception:  # noqa: BLE001 - checked by the file's checksum; any damage is a miss
+            jobs = pickle.loads(payload)
+        except Exception:  # noqa: BLE001 - any damage is a miss
             raise CacheError("the build cache is damaged") from None
         if not isinstance(jobs, dict):
             raise CacheError("the build cache is damaged")
@@ -423,20 +542,12 @@ def bodies_intact(root: Path, shard: int, token: bytes, pages: dict[str, Parsed]
     """Whether the bodies file of a shard is the one its pages were stored with and as
     long as they say (a damaged body is still caught, by its checksum, when it is read)."""
     head = _BODIES_MAGIC + token + b"\n"
-    end = _bodies_ends.get(token)
-    if end is None:  # (a shard's pages never change under one token: `sitegen serve` works this out once)
-        end = max((p.body_at[0] + p.body_at[1] for p in pages.values() if p.body_at), default=len(head))
-        if len(_bodies_ends) > 4 * SHARDS:
-            _bodies_ends.clear()
-        _bodies_ends[token] = end
+    end = max((p.body_at[0] + p.body_at[1] for p in pages.values() if p.body_at), default=len(head))
     try:
         with open(bodies_file(root, shard), "rb") as f:
             return f.read(len(head)) == head and os.fstat(f.fileno()).st_size == end
     except OSError:
         return False
-
-
-_bodies_ends: dict[bytes, int] = {}  # shard token -> the length its bodies file must have
 
 
 def read_body(path: Path, token: bytes, at: tuple[int, int, int]) -> str:
@@ -572,17 +683,24 @@ _pending: list[Callable[[], None]] = []
 
 
 def _save(root: Path, data: CacheData, stashes: dict[int, Stash]) -> None:
+    try:
+        cache_key()
+    except CacheKeyError:  # no cache without a key (the build warned, see key_problems)
+        for stashed in stashes.values():
+            stashed.temporary.unlink(missing_ok=True)
+        return
     make_folder(root)
     for shard, stashed in stashes.items():
         os.replace(stashed.temporary, bodies_file(root, shard))
         path = _shard_file(root, shard)
-        _write(path, (stashed.token, stashed.pages))
+        _write(path, path.name, (stashed.token, stashed.pages))
         _shards_read[str(path)] = (stashed.token, _identity(path), stashed.pages)
         data.shards[shard] = stashed.token
     path = cache_file(root)
     _index_read.pop(str(path), None)
     # The jobs (the largest part) are pickled apart: a build with nothing to do never reads them.
-    _write(path, dataclasses.replace(data, jobs={}, jobs_pickle=pickle.dumps(jobs_of(data), protocol=5)))
+    jobs = seal(_JOBS, pickle.dumps(jobs_of(data), protocol=5))
+    _write(path, INDEX, dataclasses.replace(data, jobs={}, jobs_pickle=jobs))
     _index_read[str(path)] = (_identity(path), data)
 
 

@@ -18,6 +18,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Iterator
 from urllib.parse import quote, unquote, urlsplit
 from zoneinfo import ZoneInfo
@@ -37,12 +38,13 @@ from .themes import Theme
 from .urls import output_file, split_url
 
 #: Elements whose URL attributes are assets the page loads (the rest are links).
-_ASSET_ATTRS = {"img": ("src", "srcset"), "script": ("src",), "source": ("src", "srcset"), "video": ("src", "poster"),
-                "audio": ("src",), "track": ("src",), "iframe": ("src",), "embed": ("src",), "object": ("data",)}
+_ASSET_ATTRS = MappingProxyType({"img": ("src", "srcset"), "script": ("src",), "source": ("src", "srcset"),
+                                 "video": ("src", "poster"), "audio": ("src",), "track": ("src",),
+                                 "iframe": ("src",), "embed": ("src",), "object": ("data",)})
 _SKIPPED_SCHEMES = ("mailto:", "tel:", "sms:", "data:", "javascript:", "blob:", "about:", "geo:", "webcal:")
-_LINK_ASSET_RELS = {"stylesheet", "icon", "preload", "modulepreload", "apple-touch-icon", "manifest"}
-_RAW = {"script", "style", "textarea", "title"}
-_CLOSERS = {name: re.compile(rf"</{name}\s*>", re.I) for name in _RAW}
+_LINK_ASSET_RELS = frozenset({"stylesheet", "icon", "preload", "modulepreload", "apple-touch-icon", "manifest"})
+_RAW = frozenset({"script", "style", "textarea", "title"})
+_CLOSERS = MappingProxyType({name: re.compile(rf"</{name}\s*>", re.I) for name in _RAW})
 
 
 @dataclass(frozen=True, slots=True)

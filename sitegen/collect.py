@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import unicodedata
 from datetime import datetime
+from types import MappingProxyType
 
 from .errors import BuildError, Problem
 from .model import Config, Page, Person, Site, Tag
@@ -20,14 +21,14 @@ from .people import collect_people, consent_word, decide_consent, governed_perso
 from .urls import PEOPLE_PATH, QUESTIONS_PATH, entry_path, language_root, section_path
 
 #: Site paths the generator itself writes, which no page may take.
-GENERATED = {
+GENERATED = MappingProxyType({
     "": "the home page",
     "interviews/": "the interviews index",
     "stories/": "the stories index",
     "tags/": "the tags index",
     PEOPLE_PATH: "the people index",
     QUESTIONS_PATH: "the questions index",
-}
+})
 
 
 def _url_key(site_path: str) -> str:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .contact import EMAIL_RE, parse_contact
@@ -32,7 +33,7 @@ _USERINFO_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)([^/?#@]*)@")
 _DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.I)
 
 #: Every top-level key of sitegen.yaml, with a short description for error messages.
-KEYS: dict[str, str] = {
+KEYS: Mapping[str, str] = MappingProxyType({
     "title": "the hub's name",
     "base_url": "the address the site is served at, e.g. https://user.github.io/repo/",
     "description": "one or two sentences about the hub",
@@ -53,7 +54,7 @@ KEYS: dict[str, str] = {
     "privacy": "privacy settings, e.g. allow_origins",
     "extra": "free-form values for templates",
     "private": "values that never reach the output",
-}
+})
 REQUIRED = ("title", "base_url")
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Callable
+from types import MappingProxyType
+from typing import Any, Callable, Mapping
 
 from .errors import Problem
 from .urls import mailto, percent_encode, split_url
@@ -24,7 +25,7 @@ _MATRIX_RE = re.compile(r"^@[^:\s/]+:[A-Za-z0-9.-]+\.[A-Za-z]{2,}(:[0-9]{1,5})?$
 _FEDIVERSE_RE = re.compile(r"^@?([A-Za-z0-9_.-]+)@([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)$")
 
 #: Channel kinds a creator or a person may give, with what each expects (for hints).
-CHANNELS: dict[str, str] = {
+CHANNELS: Mapping[str, str] = MappingProxyType({
     "email": "an e-mail address, e.g. hello@example.org",
     "signal": "a phone number in international form, e.g. '+34 600 000 000', or a https://signal.me/ link",
     "whatsapp": "a phone number in international form, e.g. '+34 600 000 000'",
@@ -34,7 +35,7 @@ CHANNELS: dict[str, str] = {
     "mastodon": "a Mastodon handle, e.g. @marta@social.example, or the profile's https URL",
     "phone": "a phone number in international form, e.g. '+34 600 000 000'",
     "links": "a list of labelled links, e.g. - {label: Office hours, url: https://example.org/hours}",
-}
+})
 FORM_KEYS = ("action", "method", "fields", "honeypot", "thanks", "thanks_field")
 FIELD_TYPES = ("text", "email", "tel", "url", "textarea")
 #: What a field of the form may set (``send_as``: the name posted, e.g. Staticman's ``fields[message]``).
@@ -121,13 +122,13 @@ class Contact:
 
 
 #: The fields a form may name by a word, with their HTML type, required flag and autocomplete.
-KNOWN_FIELDS: dict[str, tuple[str, bool, str]] = {
+KNOWN_FIELDS: Mapping[str, tuple[str, bool, str]] = MappingProxyType({
     "name": ("text", True, "name"),
     "email": ("email", True, "email"),
     "subject": ("text", False, "off"),
     "message": ("textarea", True, "off"),
     "phone": ("tel", False, "tel"),
-}
+})
 DEFAULT_FIELDS = ("name", "email", "message")
 
 Report = Callable[[str, str, "str | None"], None]  # (key, message, hint)

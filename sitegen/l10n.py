@@ -13,6 +13,8 @@ import math
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
+from types import MappingProxyType
+from typing import Mapping
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -26,14 +28,14 @@ from babel.numbers import format_decimal as _babel_decimal
 #: international English): it reads the same way as the Spanish "2 de octubre de
 #: 2026" beside it and cannot be mistaken for a month-first short date. A regional
 #: tag (``en-US``) keeps its own CLDR pattern ("October 2, 2026").
-LONG_DATE_PATTERNS: dict[str, str] = {"en": "d MMMM y"}
+LONG_DATE_PATTERNS: Mapping[str, str] = MappingProxyType({"en": "d MMMM y"})
 
 #: Average silent reading speed of adults in words per minute, by language
 #: (IReST, Trauzettel-Klosinski et al., 2012). Other languages use ``DEFAULT_WPM``.
-WORDS_PER_MINUTE: dict[str, int] = {
+WORDS_PER_MINUTE: Mapping[str, int] = MappingProxyType({
     "ar": 138, "de": 179, "en": 228, "es": 218, "fi": 161, "fr": 195, "he": 187,
     "it": 188, "nl": 202, "pl": 166, "pt": 181, "ru": 184, "sl": 180, "sv": 199, "tr": 166,
-}
+})
 DEFAULT_WPM = 200
 
 

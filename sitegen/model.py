@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal, Mapping, NamedTuple
 
 from .contact import Channel, Contact
@@ -19,11 +20,11 @@ from .urls import Urls, person_path, question_path, tag_path
 Kind = Literal["interview", "story", "page"]
 KINDS: tuple[Kind, ...] = ("interview", "story", "page")
 #: Where each kind of content lives under the site folder.
-CONTENT_DIRS: Mapping[Kind, str] = {
+CONTENT_DIRS: Mapping[Kind, str] = MappingProxyType({
     "interview": "content/interviews",
     "story": "content/stories",
     "page": "content/pages",
-}
+})
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timezone
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,7 +41,6 @@ _WORD = re.compile(r"\w+")
 # non-ASCII characters that are not word characters).
 _WORD_BYTES = bytes(0x61 if chr(i).isalnum() or i == 0x5F else 0x20 for i in range(128)) + b"a" * 128
 _ASCII_BYTES = bytes(range(128))
-_IS_WORD: dict[str, bool] = {}
 # A superset of safety.INVISIBLE with few ranges: the regex engine tests a character
 # against each range in turn, and INVISIBLE's 36 (one per plane's noncharacters) made
 # searching a page ten times slower. Only when this finds something is INVISIBLE used.
@@ -437,13 +437,15 @@ def count_words(text: str) -> int:
     if not text.isascii():
         others = text.encode("utf-8", "surrogatepass").translate(None, _ASCII_BYTES)
         for char in set(others.decode("utf-8", "surrogatepass")):
-            word = _IS_WORD.get(char)
-            if word is None:
-                word = _IS_WORD[char] = _WORD.match(char) is not None
-            if not word:
+            if not _is_word(char):
                 text = text.replace(char, " ")
     data = text.encode("utf-8", "surrogatepass").translate(_WORD_BYTES)
     return data.count(b" a") + data.startswith(b"a")
+
+
+@lru_cache(maxsize=4096)
+def _is_word(char: str) -> bool:
+    return _WORD.match(char) is not None
 
 
 def _shorten(text: str, limit: int = 200) -> str:

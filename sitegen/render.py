@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from functools import partial
 from datetime import datetime, timezone
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Callable, Iterable, Iterator
 
 import jinja2
 from markupsafe import Markup
 
+from .compiled import CompiledTemplates
 from .errors import BuildError, Problem, SitegenError
 from .i18n import FALLBACK, Catalogs, load_catalogs
 from .l10n import format_date, format_number, format_price, language_name, text_direction
@@ -46,7 +48,7 @@ SHARED_PATHS = ("", "interviews/", "stories/", "tags/")
 #: How many entries the feeds carry (full content each).
 FEED_ENTRIES = 20
 #: Template chosen for each kind of page when the page does not name one.
-TEMPLATES = {"interview": "interview.html", "story": "story.html", "page": "page.html"}
+TEMPLATES = MappingProxyType({"interview": "interview.html", "story": "story.html", "page": "page.html"})
 #: The template of content/pages/contact.md (or of the contact page made from the settings).
 CONTACT_TEMPLATE = "contact.html"
 
@@ -180,7 +182,8 @@ class Renderer:
             lstrip_blocks=True,
             # Compiling the templates took a third of a one-page edit's time; a template's
             # compiled code is kept by the checksum of its text, so it is never stale.
-            bytecode_cache=jinja2.FileSystemBytecodeCache(str(self.compiled)) if self.compiled else None,
+            # Kept sealed (compiled.py): a file planted in the cache folder never runs.
+            bytecode_cache=CompiledTemplates(self.compiled) if self.compiled else None,
             # A renderer lives for one build, and templates do not change during it: no
             # stat() of the template file on every include.
             auto_reload=False,

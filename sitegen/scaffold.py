@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
 from zoneinfo import ZoneInfo
 
 from . import pin as pinning
@@ -156,8 +158,8 @@ def _extend_gitignore(path: Path) -> bool:
 # -- sitegen new -------------------------------------------------------------------
 
 #: Body skeletons per kind and language (other languages get the English one).
-_BODIES: dict[str, dict[Kind, str]] = {
-    "en": {
+_BODIES: Mapping[str, Mapping[Kind, str]] = MappingProxyType({
+    "en": MappingProxyType({
         "interview": (
             "A paragraph or two introducing {who}: what they make, for whom, and how you met.\n\n"
             "## How did it start?\n\nTheir answer, in their own words.\n\n"
@@ -171,8 +173,8 @@ _BODIES: dict[str, dict[Kind, str]] = {
             "## What it taught me\n\n"
         ),
         "page": "Write this page here.\n",
-    },
-    "es": {
+    }),
+    "es": MappingProxyType({
         "interview": (
             "Uno o dos párrafos para presentar a {who}: qué hace, para quién y cómo os conocisteis.\n\n"
             "## ¿Cómo empezó todo?\n\nSu respuesta, con sus propias palabras.\n\n"
@@ -186,9 +188,9 @@ _BODIES: dict[str, dict[Kind, str]] = {
             "## Qué aprendí\n\n"
         ),
         "page": "Escribe aquí el contenido de la página.\n",
-    },
-}
-_SOMEONE = {"en": "the person you talked to", "es": "la persona con quien hablaste"}
+    }),
+})
+_SOMEONE = MappingProxyType({"en": "the person you talked to", "es": "la persona con quien hablaste"})
 
 
 def content_path(root: Path, kind: Kind, slug: str) -> Path:

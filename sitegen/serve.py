@@ -44,6 +44,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from stat import S_ISDIR, S_ISREG
+from types import MappingProxyType
 from typing import Any, BinaryIO, Callable
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
@@ -77,7 +78,7 @@ MAX_RELOAD_LISTENERS = 32
 LOCAL_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 #: Content types by suffix; anything else is application/octet-stream.
-CONTENT_TYPES = {
+CONTENT_TYPES = MappingProxyType({
     ".html": "text/html; charset=utf-8",
     ".htm": "text/html; charset=utf-8",
     ".css": "text/css; charset=utf-8",
@@ -112,14 +113,14 @@ CONTENT_TYPES = {
     ".wav": "audio/wav",
     ".pdf": "application/pdf",
     ".zip": "application/zip",
-}
+})
 #: Files in the output without a suffix that are text.
-TEXT_NAMES = {"CNAME", ".nojekyll"}
+TEXT_NAMES = frozenset({"CNAME", ".nojekyll"})
 
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 _HOST = re.compile(r"(\[[0-9a-f:.]+\]|[^:\[\]/@\s]+)(?::(\d{1,5}))?")  # a Host header: name or [IPv6], port
 _LITTER_SUFFIXES = ("~", ".swp", ".swx", ".swo", ".tmp", ".crdownload", ".part")
-_LITTER_NAMES = {"4913", ".DS_Store", "Thumbs.db"}  # 4913: vim's test of a folder's permissions
+_LITTER_NAMES = frozenset({"4913", ".DS_Store", "Thumbs.db"})  # 4913: vim's test of a folder's permissions
 
 
 def content_type(name: str) -> str:

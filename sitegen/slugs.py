@@ -9,15 +9,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from types import MappingProxyType
 
 # Letters that Unicode decomposition does not reduce to ASCII.
-_SPECIAL = str.maketrans(
+_SPECIAL = MappingProxyType(str.maketrans(
     {
         "ß": "ss", "ẞ": "ss", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe",
         "ø": "o", "Ø": "o", "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "ð": "d",
         "Ð": "d", "þ": "th", "Þ": "th", "ı": "i", "’": "", "'": "",
     }
-)
+))
 _NOT_WORD = re.compile(r"[\W_]+")
 
 

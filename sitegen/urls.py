@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from types import MappingProxyType
 from urllib.parse import SplitResult, urlsplit
 
-SECTIONS = {"interview": "interviews", "story": "stories"}
+SECTIONS = MappingProxyType({"interview": "interviews", "story": "stories"})
 #: Site paths under which only sitegen makes pages (sections, tags, people).
 RESERVED_PREFIXES = ("interviews/", "stories/", "tags/", "people/")
 _SEGMENT = re.compile(r"^[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?$")

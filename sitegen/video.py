@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Iterable, Literal
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -30,7 +31,7 @@ VideoKind = Literal["youtube", "vimeo", "file", "link"]
 
 YOUTUBE_PLAYER = "https://www.youtube-nocookie.com"
 VIMEO_PLAYER = "https://player.vimeo.com"
-PROVIDERS = {"youtube": "YouTube", "vimeo": "Vimeo"}
+PROVIDERS = MappingProxyType({"youtube": "YouTube", "vimeo": "Vimeo"})
 _YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{6,20}$")
 _VIDEO_FILES = (".mp4", ".webm", ".ogv", ".ogg", ".mov", ".m4v", ".mp3", ".m4a", ".opus", ".wav")
 

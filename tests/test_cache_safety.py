@@ -1,0 +1,315 @@
+"""The build cache never runs code from a file planted in the site folder.
+
+Its files are loaded (with pickle, or marshal for compiled templates) only once their MAC,
+made with a key kept outside the site, checks out. Each way in is tried with a file that
+would run code if it were loaded: it must be ignored, the build must succeed, and its
+output must equal a clean build's.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import marshal
+import os
+import pickle
+import shutil
+import stat
+import zlib
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+from conftest import INTERVIEW, tree_digest
+
+from sitegen import cache
+from sitegen.build import BuildOptions, BuildReport, build
+
+
+@pytest.fixture(autouse=True)
+def key_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's own cache key folder (XDG_CACHE_HOME), never the tester's."""
+    home = tmp_path / "xdg"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def hub(make_site: Callable[..., Path]) -> Path:
+    """A small hub, built once (so that it has a whole cache)."""
+    site = make_site(files={
+        "content/interviews/ana.md": INTERVIEW.format(title="Baking bread as a co-op"),
+        "content/interviews/bea.md": INTERVIEW.format(title="Pottery by post").replace("2026-10-02", "2026-09-01"),
+        "content/stories/first.md": "---\ntitle: The first year\ndate: 2026-08-01\ntags: [food]\n---\nIt began.\n",
+        "content/pages/about.md": "---\ntitle: About\n---\nAbout this hub.\n",
+    })
+    for path in site.rglob("*"):  # older than the time-stamp tick, as a hub's files usually are
+        os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns - 10_000_000_000))
+    build(site, BuildOptions(jobs=1))
+    return site
+
+
+class _Payload:
+    """Unpickled, it writes ``marker``: what a planted pickle could do instead."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return exec, (f"open({str(self.marker)!r}, 'w').write('ran')",)
+
+
+def evil_pickle(marker: Path) -> bytes:
+    """A valid pickle that writes ``marker`` when it is loaded."""
+    return pickle.dumps(_Payload(marker), protocol=5)
+
+
+def evil_code(marker: Path) -> bytes:
+    """Valid marshalled code that writes ``marker`` when it is run."""
+    return marshal.dumps(compile(f"open({str(marker)!r}, 'w').write('ran')", "<planted>", "exec"))
+
+
+def sealed_elsewhere(role: str, payload: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> bytes:
+    """``payload`` sealed properly, but with another user's key (made in another folder)."""
+    mine = os.environ["XDG_CACHE_HOME"]
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "someone-else"))
+    try:
+        return cache.seal(role, payload)
+    finally:
+        monkeypatch.setenv("XDG_CACHE_HOME", mine)
+
+
+HEADER = len(b"sitegen build cache %d\n" % cache.FORMAT) + 32  # format line and MAC
+
+#: The ways a file can be forged without the key.
+FORGERIES = ["another key's MAC", "a real file's MAC", "a bare pickle", "the old format"]
+
+
+def forge(how: str, role: str, payload: bytes, real: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> bytes:
+    """A cache file holding ``payload``, made without this user's key (``real``: the file it replaces)."""
+    if how == "another key's MAC":
+        return sealed_elsewhere(role, payload, tmp_path, monkeypatch)
+    if how == "a real file's MAC":
+        return real[:HEADER] + payload
+    if how == "a bare pickle":
+        return payload
+    # The layout before the MAC: a format line and a CRC-32 of the rest.
+    return b"sitegen build cache %d\n%08x\n" % (cache.FORMAT, zlib.crc32(payload)) + payload
+
+
+def clean_digest(site: Path, tmp_path: Path) -> dict[str, str]:
+    """The output of a clean build of a copy of ``site``."""
+    copy = tmp_path / "clean"
+    shutil.copytree(site, copy, ignore=shutil.ignore_patterns("_site", cache.FOLDER))
+    build(copy, BuildOptions(jobs=1, clean=True))
+    return tree_digest(copy / "_site")
+
+
+def edit(site: Path) -> None:
+    """A body edit: the next build has something to do, and loads the cache to do it."""
+    path = site / "content/interviews/ana.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("More bread.", "More rye."), encoding="utf-8")
+
+
+def assert_ignored_and_rebuilt(site: Path, marker: Path, report: BuildReport, tmp_path: Path) -> None:
+    assert not marker.exists(), "the planted file ran"
+    assert tree_digest(site / "_site") == clean_digest(site, tmp_path)
+    assert not marker.exists()
+    assert cache.load(site, cache.code_digest())[0] is not None, "the cache was written again, whole"
+
+
+@pytest.mark.parametrize("how", FORGERIES)
+def test_a_planted_index_never_runs(hub: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    marker = tmp_path / "ran-index"
+    path = cache.cache_file(hub)
+    path.write_bytes(forge(how, cache.INDEX, evil_pickle(marker), path.read_bytes(), tmp_path, monkeypatch))
+    edit(hub)
+    report = build(hub, BuildOptions(jobs=1))
+    assert report.rendered > 10  # everything: nothing of the planted index was believed
+    assert any("build cache" in line for line in report.explanation)
+    assert_ignored_and_rebuilt(hub, marker, report, tmp_path)
+
+
+@pytest.mark.parametrize("how", FORGERIES)
+def test_a_planted_page_shard_never_runs(hub: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    marker = tmp_path / "ran-shard"
+    path = hub / cache.FOLDER / f"pages-{cache.shard_of('content/interviews/bea.md'):02x}.pickle"
+    path.write_bytes(forge(how, path.name, evil_pickle(marker), path.read_bytes(), tmp_path, monkeypatch))
+    edit(hub)
+    report = build(hub, BuildOptions(jobs=1))
+    assert any("damaged" in line or "another version" in line for line in report.explanation)
+    assert_ignored_and_rebuilt(hub, marker, report, tmp_path)
+
+
+def test_a_shard_cannot_stand_in_for_another(hub: Path, tmp_path: Path) -> None:
+    """A whole, properly sealed shard copied over another one is damaged there: the MAC
+    covers what the file is for."""
+    one = hub / cache.FOLDER / f"pages-{cache.shard_of('content/interviews/bea.md'):02x}.pickle"
+    other = next(p for p in sorted((hub / cache.FOLDER).glob("pages-*.pickle")) if p != one)
+    other.write_bytes(one.read_bytes())
+    edit(hub)
+    report = build(hub, BuildOptions(jobs=1))
+    assert any("damaged" in line for line in report.explanation)
+    assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
+
+
+@pytest.mark.parametrize("how", ["another key's MAC", "a real file's MAC", "a bare pickle"])
+def test_planted_job_records_never_run(hub: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    """The packed job records are checked on their own, even inside a whole index."""
+    marker = tmp_path / "ran-jobs"
+    monkeypatch.setattr(cache, "_index_read", {})  # read from the file, not from this process's memory
+    data, _ = cache.load(hub, cache.code_digest())
+    assert data is not None and data.jobs_pickle
+    planted = forge(how, "jobs", evil_pickle(marker), data.jobs_pickle, tmp_path, monkeypatch)
+    path = cache.cache_file(hub)
+    # An index sealed with the right key around job records that are not: the index's
+    # MAC alone must not be what stands between them and pickle.
+    data.jobs_pickle = planted
+    path.write_bytes(cache.seal(cache.INDEX, pickle.dumps(data, protocol=5)))
+    edit(hub)
+    report = build(hub, BuildOptions(jobs=1))
+    assert report.rendered > 10
+    assert any("damaged" in line for line in report.explanation)
+    assert_ignored_and_rebuilt(hub, marker, report, tmp_path)
+
+
+@pytest.mark.parametrize("how", ["another key's MAC", "a real file's MAC", "Jinja's own format"])
+def test_planted_template_bytecode_never_runs(hub: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              how: str) -> None:
+    marker = tmp_path / "ran-template"
+    compiled = list((hub / cache.FOLDER).glob("templates-*/*.code"))
+    assert compiled, "the first build kept its compiled templates"
+    from jinja2.bccache import bc_magic
+    for path in compiled:
+        real = path.read_bytes()
+        checksum = real[HEADER:].partition(b"\n")[0]  # the template's own: the code would be used
+        if how == "Jinja's own format":
+            planted = bc_magic + pickle.dumps(checksum.decode(), 2) + evil_code(marker)
+            path.with_name(f"__jinja2_{path.stem}.cache").write_bytes(planted)
+        else:
+            role = f"template {path.stem} {importlib.util.MAGIC_NUMBER.hex()}"
+            planted = forge(how, role, checksum + b"\n" + evil_code(marker), real, tmp_path, monkeypatch)
+        path.write_bytes(planted)
+    edit(hub)
+    report = build(hub, BuildOptions(jobs=1))
+    assert report.rendered > 0
+    assert not marker.exists(), "the planted bytecode ran"
+    assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
+    assert not marker.exists()
+    # The templates this build used were compiled again and kept, sealed with this user's key.
+    role = f"template {{}} {importlib.util.MAGIC_NUMBER.hex()}"
+    assert any(_sealed_here(role.format(path.stem), path) for path in compiled)
+
+
+def _sealed_here(role: str, path: Path) -> bool:
+    try:
+        cache.unseal(role, path.read_bytes())
+    except cache.CacheError:
+        return False
+    return True
+
+
+def test_a_cache_made_with_another_key_is_rebuilt(hub: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another user's cache (or this user's, after the key was deleted) is not trusted."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "another-home"))
+    monkeypatch.setattr(cache, "_index_read", {})  # as another process: nothing kept in memory
+    monkeypatch.setattr(cache, "_shards_read", {})
+    edit(hub)
+    report = build(hub, BuildOptions(jobs=1))
+    assert report.rendered > 10
+    assert any("another key" in line for line in report.explanation)
+    assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
+    assert build(hub, BuildOptions(jobs=1)).rendered == 0  # the cache made with the new key is used
+
+
+@pytest.mark.parametrize("length", ["empty", "format line only", "half the MAC", "header only", "half"])
+@pytest.mark.parametrize("which", ["index", "shard", "template"])
+def test_a_truncated_file_is_ignored(hub: Path, tmp_path: Path, which: str, length: str) -> None:
+    folder = hub / cache.FOLDER
+    path = {"index": cache.cache_file(hub),
+            "shard": folder / f"pages-{cache.shard_of('content/interviews/ana.md'):02x}.pickle",
+            "template": max(folder.glob("templates-*/*.code"), key=lambda p: p.stat().st_size)}[which]
+    raw = path.read_bytes()
+    cut = {"empty": 0, "format line only": HEADER - 32, "half the MAC": HEADER - 16, "header only": HEADER,
+           "half": len(raw) // 2}[length]
+    path.write_bytes(raw[:cut])
+    edit(hub)
+    report = build(hub, BuildOptions(jobs=1))
+    assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
+    if which != "template":
+        assert any("damaged" in line for line in report.explanation)
+    assert build(hub, BuildOptions(jobs=1)).rendered == 0  # whole again
+
+
+def test_the_key_is_made_once_for_this_user_only(hub: Path, key_home: Path) -> None:
+    key = key_home / "sitegen" / "cache-key"
+    assert len(key.read_bytes()) == cache.KEY_BYTES
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert stat.S_IMODE(key.parent.stat().st_mode) == 0o700
+    before = key.read_bytes()
+    edit(hub)
+    build(hub, BuildOptions(jobs=1))
+    assert key.read_bytes() == before
+    assert [p.name for p in key.parent.iterdir()] == ["cache-key"]  # no temporary file left
+
+
+def _key_in_a_file(home: Path) -> None:
+    home.write_text("not a folder")
+
+
+def _key_is_a_folder(home: Path) -> None:
+    (home / "sitegen" / "cache-key").mkdir(parents=True)
+
+
+def _key_too_short(home: Path) -> None:
+    (home / "sitegen").mkdir(parents=True)
+    (home / "sitegen" / "cache-key").write_bytes(b"short")
+
+
+def _key_writable_by_others(home: Path) -> None:
+    (home / "sitegen").mkdir(parents=True)
+    key = home / "sitegen" / "cache-key"
+    key.write_bytes(os.urandom(32))
+    key.chmod(0o666)
+
+
+def _read_only_folder(home: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root may write in a read-only folder")
+    home.mkdir()
+    home.chmod(0o500)
+
+
+UNUSABLE_KEYS: dict[str, Callable[[Path], None]] = {
+    "XDG_CACHE_HOME is a file": _key_in_a_file,
+    "the key is a folder": _key_is_a_folder,
+    "the key is too short": _key_too_short,
+    "the key is writable by others": _key_writable_by_others,
+    "read-only folder": _read_only_folder,
+}
+
+
+@pytest.mark.parametrize("unusable", UNUSABLE_KEYS)
+def test_without_a_usable_key_the_build_has_no_cache_and_one_warning(
+        make_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        cli: Callable[..., Any], unusable: str) -> None:
+    home = tmp_path / "unusable"
+    UNUSABLE_KEYS[unusable](home)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    site = make_site(files={"content/interviews/ana.md": INTERVIEW.format(title="Baking bread")})
+    try:
+        for _ in range(2):
+            report = build(site, BuildOptions(jobs=1))
+            warnings = [w for w in report.warnings if "without a cache" in w.message]
+            assert len(warnings) == 1 and warnings[0].hint
+            assert report.rendered > 5  # everything, every time
+            assert not cache.cache_file(site).exists()
+            assert not list((site / cache.FOLDER).glob("*.pickle"))
+            assert not list((site / cache.FOLDER).glob(".*.tmp"))
+            assert not list((site / cache.FOLDER).glob("templates-*/*.code"))
+        result = cli("build", str(site))
+        assert result.exit_code == 0
+        assert result.stderr.count("building without a cache") == 1
+        assert tree_digest(site / "_site") == clean_digest(site, tmp_path)
+    finally:
+        if home.is_dir():
+            home.chmod(0o700)
