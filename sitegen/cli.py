@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Callable, NoReturn, TypeVar
 
 import click
@@ -29,7 +30,7 @@ if TYPE_CHECKING:  # check, scaffold and serve are loaded by their commands: `bu
 T = TypeVar("T")
 PROGRESS_THRESHOLD = 300
 #: -h as well as --help, on every command.
-CONTEXT = {"help_option_names": ["-h", "--help"]}
+CONTEXT = MappingProxyType({"help_option_names": ("-h", "--help")})
 _QUIET = "sitegen.quiet"  # in click's ctx.meta, shared by a command and its group
 
 EXIT_STATUSES = """\b

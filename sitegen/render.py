@@ -693,7 +693,7 @@ def _lang_attr(context: Any, written_in: str) -> Markup:
 
 
 _PAGE_SLOTS = tuple(Page.__dict__[f.name] for f in dataclasses.fields(Page))
-_FALLBACK_SET = {name: Page.__dict__[name] for name in ("lang", "url", "title", "summary", "translation_key")}
+_FALLBACK_SET = MappingProxyType({name: Page.__dict__[name] for name in ("lang", "url", "title", "summary", "translation_key")})
 
 
 def _fallback(page: Page, lang: str, url: str, title: str) -> Page:

@@ -15,6 +15,7 @@ import html
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from types import MappingProxyType
 from typing import Any, Iterator, Mapping
 
 #: Schemes that run code or smuggle content when a browser follows them.
@@ -95,7 +96,7 @@ GLOBAL_ATTRIBUTES = frozenset({
 _CELL = frozenset({"colspan", "rowspan", "headers"})
 _MEDIA = frozenset({"src", "controls", "preload", "muted", "loop", "width", "height"})
 #: The elements raw HTML may use, with the attributes each adds to the global ones.
-ALLOWED_ELEMENTS: Mapping[str, frozenset[str]] = {
+ALLOWED_ELEMENTS: Mapping[str, frozenset[str]] = MappingProxyType({
     **{name: frozenset() for name in (
         "abbr", "b", "bdi", "br", "code", "dfn", "em", "i", "kbd", "mark", "s", "samp", "small", "span",
         "strong", "sub", "sup", "u", "var", "wbr", "ruby", "rp", "rt", "cite",
@@ -114,7 +115,7 @@ ALLOWED_ELEMENTS: Mapping[str, frozenset[str]] = {
     "source": frozenset({"src", "srcset", "sizes", "type", "media", "width", "height"}),
     "video": _MEDIA | {"poster", "playsinline"}, "audio": _MEDIA,
     "track": frozenset({"src", "kind", "srclang", "label", "default"}),
-}
+})
 #: Attributes that hold a URL a browser follows or loads (``srcset``: a list of them).
 URL_ATTRIBUTES = frozenset({"href", "src", "srcset", "cite", "poster", "itemtype", "itemid"})
 #: The schemes a raw HTML URL may have; a URL without one is relative to the page.
@@ -126,7 +127,7 @@ _URL_EDGES = "".join(map(chr, range(0x21)))
 _URL_IGNORED = re.compile(r"[\t\n\r]")
 
 #: Why an element is refused, and the way out, for the elements a writer may try.
-_REFUSED: Mapping[str, tuple[str, str]] = {
+_REFUSED: Mapping[str, tuple[str, str]] = MappingProxyType({
     **dict.fromkeys(("script", "noscript"), (
         "scripts run in every reader's browser and feed reader",
         "remove it; raw HTML in Markdown cannot run code. A theme's template may link a script file from static/")),
@@ -143,7 +144,7 @@ _REFUSED: Mapping[str, tuple[str, str]] = {
     **dict.fromkeys(("style", "link", "meta", "base", "head", "title", "html", "body"), (
         "it changes the whole page (its style sheets, its address, where it sends the reader)",
         "set it in sitegen.yaml or in a template; style sheets go under static/")),
-}
+})
 _EVENT_HANDLER_HINT = "remove the attribute; raw HTML in Markdown cannot run code"
 _ALLOW_LIST_HINT = ("write it in Markdown, or keep to the elements and attributes listed in "
                     "docs/raw-html.md")
