@@ -28,7 +28,7 @@ from .errors import BuildError, Problem
 from .collect import collect
 from .model import Config, Page, Site
 from .themes import Theme
-from .write import Staging
+from .write import MARKER, Staging
 
 if TYPE_CHECKING:  # parallel.py brings markdown-it, Jinja and Babel: a build with nothing to do needs none
     from .guard import SiteGuard
@@ -572,7 +572,7 @@ class Incremental:
             results = render_jobs(renderer, jobs, todo, staging, workers, step, self.guard)
             _raise_problems(results)
             self._check(results)
-            staging.commit()
+            staging.commit(set(statics).union(*(r.outputs for r in results.values())))
         except BaseException:
             staging.discard()
             raise
@@ -603,15 +603,19 @@ class Incremental:
             files = dict(actual)
         else:
             keep = {out for record in self.new.jobs.values() for out in record.outputs}
-            keep |= {out for r in results.values() for out in r.outputs} | set(statics)
+            keep |= {out for r in results.values() for out in r.outputs} | set(statics) | {MARKER}
             stray = [path for path in actual if path not in keep]
             files = {path: stat for path, stat in actual.items() if path in keep}
         for path in stray:
             self.explain(path, "removed (no longer part of the site)")
-        moved = staging.merge(stray)
+        try:
+            moved, made = staging.merge(list(files), stray)
+        except BaseException:
+            staging.discard()
+            raise
         files.update(moved)
         self.new.files = files
-        self.new.folders = cache.touched_folders(folders, [*moved, *stray])
+        self.new.folders = made or cache.touched_folders(folders, [*moved, *stray])
         return results
 
     def _check(self, results: dict[int, Rendered]) -> None:

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import errno
 import functools
 import os
+import re
 import shutil
+import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -27,29 +30,96 @@ _STAGING = ".sitegen-new-"
 _RETIRED = ".sitegen-old-"
 
 
+#: The file every output carries: it says sitegen made the folder (so a later build may
+#: replace it) and lists the files of that build, one path a line, after a comment line.
+MARKER = ".sitegen-output"
+_MARKER_HEAD = "# Made by sitegen: the next build replaces this folder. The files of this build:\n"
+#: Folders of a site that sitegen reads: never an output folder, nor inside one.
+_SITE_FOLDERS = ("content", "static", "templates", "i18n", "themes", ".git", ".github")
+#: Outputs of a site that are sitegen's by name (when they are real folders): the default
+#: output, and the preview `sitegen serve` builds inside the build cache.
+_OWN_OUTPUTS = ("_site", ".sitegen-cache/serve")
+
+
 def check_output_folder(output: Path, root: Path) -> None:
-    """Refuse an output folder whose replacement would delete the user's work."""
-    output, root = output.resolve(), root.resolve()
-    forbidden = {
-        root: "the site folder itself",
-        root / "content": "the content folder",
-        root / "static": "the static folder",
-        root / "templates": "the templates folder",
-        Path.home().resolve(): "your home folder",
-        Path(output.anchor): "the root of the file system",
-    }
-    reason = forbidden.get(output)
-    if reason is None and output in root.parents:
-        reason = "a folder that contains the site"
-    if reason is None:
-        for folder in ("content", "static", "templates", "i18n", "themes", ".git"):
-            if (root / folder) in output.parents:
-                reason = f"inside {folder}/"
+    """Refuse, before any work, an output folder whose replacement could delete what
+    sitegen did not make.
+
+    sitegen replaces a folder that does not exist yet, an empty one, one an earlier build
+    marked with ``MARKER``, and the site's own ``_site`` (or the preview of ``sitegen
+    serve``) when it is a real folder. ``output`` is absolute with its last part not
+    resolved: a symbolic link is seen as one, and refused wherever it points."""
+    root = root.resolve()
+    shown = _shown(output, root)
+    reason, hint = _forbidden(output, root)
+    if reason is None and os.path.lexists(output):
+        if output.is_symlink():
+            reason = f"a symbolic link (to {os.readlink(output)}), and sitegen never replaces a folder through a link"
+            hint = "name the real folder with --output (or 'output:' in sitegen.yaml), or remove the link"
+        elif not output.is_dir():
+            reason = "a file, not a folder"
+            hint = "choose an output folder, such as _site (the default)"
+        elif not _ours(output, root):
+            reason = f"a folder that holds files sitegen did not make (it has no {MARKER} file from an earlier build)"
+            hint = (f"choose a new or empty folder, or move those files away; if this folder is an older "
+                    f"build of this site, delete it and build again")
     if reason is not None:
-        raise SitegenError(
-            f"refusing to write the site into {output}: it is {reason}, and building replaces the output folder",
-            hint="choose an output folder of its own, such as _site (the default)",
-        )
+        raise SitegenError(f"refusing to write the site into {shown}: it is {reason}",
+                           hint=hint or "choose an output folder of its own, such as _site (the default)")
+
+
+def _shown(output: Path, root: Path) -> str:
+    """The output folder as a message names it: relative to the site when inside it."""
+    if output.is_relative_to(root) and output != root:
+        return output.relative_to(root).as_posix() + "/"
+    return str(output)
+
+
+def _forbidden(output: Path, root: Path) -> tuple[str | None, str | None]:
+    """Why ``output`` can never be an output folder, whatever it holds, or (None, None)."""
+    real = output.resolve()
+    home = Path.home().resolve()
+    named = {root: "the site folder itself", home: "your home folder", Path(real.anchor): "the root of the file system",
+             root / ".sitegen-cache": "the build cache folder"}
+    for place in (output, real):
+        if place in named:
+            return named[place], None
+        if place in root.parents:
+            return "a folder that contains the site", None
+        if place in home.parents:
+            return "a folder that contains your home folder", None
+        for folder in _SITE_FOLDERS:
+            if place == root / folder or (root / folder) in place.parents:
+                return (f"{'the' if place == root / folder else 'inside the'} {folder}/ folder of the site, "
+                        "which sitegen reads"), None
+    return None, None
+
+
+def _ours(output: Path, root: Path) -> bool:
+    """Whether the existing real folder ``output`` is one sitegen may replace."""
+    if any(output == root / own for own in _OWN_OUTPUTS):
+        return True
+    marker = output / MARKER
+    if marker.is_file() and not marker.is_symlink():
+        return True
+    with os.scandir(output) as entries:
+        return next(entries, None) is None
+
+
+def marker_text(files: Iterable[str]) -> bytes:
+    """The marker of an output holding ``files`` (paths relative to it), the same for the
+    same files whichever build wrote them."""
+    listed = sorted(f for f in files if f != MARKER)
+    return (_MARKER_HEAD + "".join(f"{f}\n" for f in listed)).encode("utf-8")
+
+
+def marked_files(output: Path) -> set[str] | None:
+    """The files the marker of ``output`` lists as the last build's, or None without one."""
+    marker = output / MARKER
+    if marker.is_symlink() or not marker.is_file():
+        return None
+    lines = marker.read_text(encoding="utf-8", errors="replace").splitlines()
+    return {line for line in lines[1:] if line and not line.startswith("#")}
 
 
 def _staging_name(output: Path, prefix: str) -> Path:
@@ -73,26 +143,43 @@ def _owner_alive(name: str) -> bool:
 def remove_stale(output: Path) -> None:
     """Remove staging and retired folders left behind by builds that were killed.
 
-    A folder whose build is still running (another ``sitegen build`` or ``serve`` on
-    the same site) is left alone.
+    Only real folders named exactly as a build names them are touched (never a link,
+    whatever its name). A folder whose build is still running (another ``sitegen
+    build`` or ``serve`` on the same site) is left alone.
     """
     if not output.parent.is_dir():
         return
+    ours = re.compile(re.escape(f".{output.name}") + f"({re.escape(_STAGING)}|{re.escape(_RETIRED)})[0-9]+")
     for entry in output.parent.iterdir():
-        if entry.name.startswith(f".{output.name}{_STAGING}") or entry.name.startswith(f".{output.name}{_RETIRED}"):
-            if _owner_alive(entry.name):
-                continue
-            if not output.exists() and entry.name.startswith(f".{output.name}{_RETIRED}"):
-                entry.rename(output)  # killed between the two renames: put the old output back
-                continue
-            shutil.rmtree(entry, ignore_errors=True)
+        match = ours.fullmatch(entry.name)
+        if match is None or entry.is_symlink() or not entry.is_dir() or _owner_alive(entry.name):
+            continue
+        if match.group(1) == _RETIRED and not os.path.lexists(output):
+            entry.rename(output)  # killed between the two renames: put the old output back
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+
+
+def is_mount_point(folder: Path) -> bool:
+    """Whether ``folder`` is a mount point (a Docker volume, say), which cannot be renamed:
+    the build then writes into it in place."""
+    return os.path.ismount(folder)
+
+
+Stat = tuple[int, int]  # size, time stamp in nanoseconds (as the build cache records them)
 
 
 class Staging:
-    """A folder the new output is written into before it replaces the old one."""
+    """A folder the new output is written into before it replaces the old one.
+
+    Files are only ever created in the staging folder and put in place by renaming, so a
+    file of the live output is never written to: an incremental build links the old
+    output's unchanged files into the staging folder (``merge``), and those links share
+    their bytes with the output they came from."""
 
     def __init__(self, output: Path) -> None:
         self.output = output
+        self.in_place = output.is_dir() and is_mount_point(output)
         self.folder = _staging_name(output, _STAGING)
         try:
             remove_stale(output)
@@ -101,6 +188,7 @@ class Staging:
             raise SitegenError(f"cannot create the output folder beside {output}: {exc.strerror}",
                                hint=f"check the permissions and free space of {output.parent}") from None
         self._made: set[Path] = {self.folder}
+        self._static: dict[str, Path] = {}  # each static file copied, by target: to name it in a collision
         self.count = 0
 
     def _parent(self, target: Path) -> None:
@@ -124,9 +212,33 @@ class Staging:
             self._parent(target)
             target.write_bytes(file.data)
         except OSError as exc:
+            clash = self._collision(file.path)
+            if clash is not None:
+                raise SitegenError(f"cannot write /{file.path}: {clash}", path=file.source,
+                                   hint="rename the static file or folder, or give the page another 'slug:'") from None
             raise SitegenError(f"cannot write the output: {exc.strerror} ({target})", path=file.source,
                                hint=f"check the free space and the permissions of {self.output.parent}") from None
         self.count += 1
+
+    def _collision(self, rel: str) -> str | None:
+        """What already holds the place of output file ``rel`` (a file where it needs a
+        folder, or a folder where it goes), said with the files that made it; None if
+        nothing does (the trouble is elsewhere: the disk, the permissions)."""
+        parts = rel.split("/")
+        for n in range(1, len(parts)):
+            above = "/".join(parts[:n])
+            path = self.folder / above
+            if path.is_file():
+                return f"/{above} is a file already ({self._made_by(above)}), and this needs a folder of that name"
+        if (self.folder / rel).is_dir():
+            inside = next((p for p in sorted((self.folder / rel).rglob("*")) if p.is_file()), None)
+            example = inside.relative_to(self.folder).as_posix() if inside is not None else rel
+            return f"/{rel} is a folder already, holding /{example} ({self._made_by(example)})"
+        return None
+
+    def _made_by(self, rel: str) -> str:
+        source = self._static.get(rel)
+        return f"copied from {source}" if source is not None else "written by the build"
 
     def copy_static(self, files: Iterable[StaticFile], root: Path | None = None) -> int:
         """Copy static files (later ones win over earlier ones with the same target).
@@ -137,54 +249,156 @@ class Staging:
         problems = []
         for file in files:
             target = self._inside(file.target)
+            shown = file.path.relative_to(root).as_posix() if root and file.path.is_relative_to(root) else str(file.path)
             try:
                 self._parent(target)
                 shutil.copyfile(file.path, target)
             except OSError as exc:
-                shown = file.path.relative_to(root).as_posix() if root and file.path.is_relative_to(root) else str(file.path)
+                clash = self._collision(file.target)
+                if clash is not None:
+                    problems.append(Problem(f"cannot copy this file to /{file.target}: {clash}", path=shown,
+                                            hint="rename one of the two, or move one into another folder"))
+                    continue
                 hint = (f"give yourself read permission, e.g. chmod u+r {shown}" if isinstance(exc, PermissionError)
                         else "check that the file can be opened, and the free space of the disk")
                 problems.append(Problem(f"cannot copy this file: {exc.strerror}", path=shown, hint=hint))
                 continue
+            self._static[file.target] = Path(shown)
             copied += 1
         if problems:
             raise BuildError(problems)
         return copied
 
-    def merge(self, remove: Iterable[str] = ()) -> dict[str, tuple[int, int]]:
-        """Move the staged files into the existing output (each by one rename) and remove
-        the output files ``remove``; for incremental builds, where only a few files are
-        staged. Returns the moved files with their size and time stamp."""
-        moved: dict[str, tuple[int, int]] = {}
-        made: set[Path] = set()
-        for dirpath, _, filenames in os.walk(self.folder):
-            for name in filenames:
-                staged = Path(dirpath) / name
-                rel = staged.relative_to(self.folder).as_posix()
-                target = self.output / rel
-                if target.parent not in made:
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    made.add(target.parent)
-                st = staged.stat()
-                os.replace(staged, target)
-                moved[rel] = (st.st_size, st.st_mtime_ns)
+    def merge(self, carry: Iterable[str], remove: Iterable[str] = ()) -> tuple[dict[str, Stat], dict[str, int]]:
+        """Bring the output up to date with the few files staged (an incremental build).
+
+        The next output is made beside the old one: the staged files, and the old output's
+        files ``carry`` (hard links, or copies where the file system has none), and then
+        swapped in as a full build's is; a build killed at any moment leaves the old or the
+        new site, whole. The files ``remove`` are simply not carried over. Returns the files
+        whose size or time stamp may differ from the old output's, and the time stamp of
+        every folder of the new output (for the build cache). In a mount point (see
+        ``in_place``) the staged files are moved in one by one instead, and then the files
+        ``remove`` that the last build listed in its marker are deleted."""
+        staged = _files_under(self.folder)
+        if self.in_place:
+            return self._merge_in_place(staged, carry, remove)
+        placed: dict[str, Stat] = {}
+        staged_set = set(staged)
+        kept = []
+        kill_after = _test_kill_point("carried")
+        for rel in carry:
+            if len(kept) == kill_after:
+                _test_kill()
+            if rel in staged_set or rel == MARKER:
+                continue
+            old, new = self.output / rel, self.folder / rel
+            try:
+                self._parent(new)
+                try:
+                    os.link(old, new, follow_symlinks=False)
+                except OSError as exc:
+                    if exc.errno == errno.ENOENT:
+                        raise
+                    shutil.copy2(old, new, follow_symlinks=False)  # no hard links here (another device, a FAT disk)
+                    placed[rel] = _stat(new)
+            except FileNotFoundError:
+                continue  # deleted by hand since it was listed: the next build renders it again
+            except OSError as exc:
+                clash = self._collision(rel)
+                raise SitegenError(f"cannot write /{rel}: {clash or exc.strerror}",
+                                   hint=("rename the static file or folder at fault" if clash else
+                                         f"check the free space and the permissions of {self.output.parent}")) from None
+            kept.append(rel)
+        for rel in staged:
+            placed[rel] = _stat(self.folder / rel)
+        if kill_after is not None:
+            _test_kill()  # (every file carried, the marker not written yet)
+        marker = self.folder / MARKER
+        marker.write_bytes(marker_text([*kept, *staged]))
+        placed[MARKER] = _stat(marker)
+        folders: dict[str, int] = {}
+        for rel in (*kept, *staged):
+            parent = rel.rpartition("/")[0]
+            while parent not in folders:
+                folders[parent] = os.stat(self.folder / parent).st_mtime_ns
+                if not parent:
+                    break
+                parent = parent.rpartition("/")[0]
+        self.commit(files=(), marked=True)
+        return placed, folders
+
+    def _merge_in_place(self, staged: list[str], carry: Iterable[str],
+                        remove: Iterable[str]) -> tuple[dict[str, Stat], dict[str, int]]:
+        listed = marked_files(self.output)
+        placed: dict[str, Stat] = {}
+        for rel in staged:
+            placed[rel] = self._move_in(rel)
         for rel in remove:
-            target = self.output / rel
-            target.unlink(missing_ok=True)
-            parent = target.parent
-            while parent != self.output and parent.is_dir() and not any(parent.iterdir()):
-                parent.rmdir()
-                parent = parent.parent
+            if listed is None or rel in listed:  # (only the site's own _site has no list: all of it is ours)
+                _remove_file(self.output, rel)
+        placed[MARKER] = self._replace_marker({*carry, *staged})
         self.discard()
-        return moved
+        return placed, {}
+
+    def _move_in(self, rel: str) -> Stat:
+        """Put the staged file ``rel`` in place in the output folder (a mount point), by a
+        rename, or by a copy renamed into place where the staging folder is on another device."""
+        staged, target = self.folder / rel, self.output / rel
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.replace(staged, target)
+            except OSError as exc:
+                if exc.errno != errno.EXDEV:
+                    raise
+                part = target.with_name(f".{target.name}{_STAGING}{os.getpid()}")
+                shutil.copy2(staged, part)
+                os.replace(part, target)
+        except OSError as exc:
+            raise SitegenError(f"cannot write /{rel} into {self.output}: {exc.strerror}",
+                               hint=("a file and a folder of the same name: delete the folder's old build and "
+                                     "build again" if isinstance(exc, (IsADirectoryError, NotADirectoryError,
+                                                                        FileExistsError)) else
+                                     f"check the free space and the permissions of {self.output}")) from None
+        return _stat(target)
+
+    def _replace_marker(self, files: Iterable[str]) -> Stat:
+        part = self.folder / MARKER
+        part.write_bytes(marker_text(files))
+        return self._move_in(MARKER)
 
     def discard(self) -> None:
         """Remove the staging folder (after a failed build)."""
         shutil.rmtree(self.folder, ignore_errors=True)
 
-    def commit(self) -> None:
-        """Put the staging folder in place of the output, atomically where possible."""
+    def commit(self, files: Iterable[str] | None = None, marked: bool = False) -> None:
+        """Put the staging folder in place of the output, atomically where possible.
+
+        ``files`` are the files written (the staging folder is listed when None); the
+        marker listing them is written first, unless ``marked``. A mount point cannot be
+        replaced: the files are moved into it, and then the files its marker listed that
+        this build did not write are deleted."""
+        written = _files_under(self.folder) if files is None else list(files)
+        if self.in_place:
+            listed = marked_files(self.output)
+            if listed is None:  # an empty folder, or the site's own _site from before markers: all of it
+                listed = set(_files_under(self.output))
+            for rel in written:
+                if rel != MARKER:
+                    self._move_in(rel)
+            for rel in sorted(listed - set(written)):
+                _remove_file(self.output, rel)
+            self._replace_marker(written)
+            self.discard()
+            return
+        if not marked:
+            (self.folder / MARKER).write_bytes(marker_text(written))
+        if _test_kill_point("swap") is not None:
+            _test_kill()
         if self.output.exists() and _exchange(self.folder, self.output):
+            if _test_kill_point("swapped") is not None:
+                _test_kill()
             shutil.rmtree(self.folder, ignore_errors=True)  # now holds the old output
             return
         if self.output.exists():
@@ -194,6 +408,57 @@ class Staging:
             shutil.rmtree(retired, ignore_errors=True)
         else:
             self.folder.rename(self.output)
+
+
+def _files_under(folder: Path) -> list[str]:
+    """Every file under ``folder`` (links included, not followed), relative to it."""
+    found = []
+    for dirpath, _, filenames in os.walk(folder):
+        for name in filenames:
+            found.append((Path(dirpath) / name).relative_to(folder).as_posix())
+    return found
+
+
+#: For tests of killed builds, and harmless elsewhere: ``SITEGEN_TEST_KILL=carried:N``
+#: makes a build kill itself (SIGKILL) after linking N files of the old output into the
+#: next one (an N larger than their number: once all are linked), ``swap`` just before the
+#: new output is put in place, ``swapped`` just after (the old one not yet removed).
+_TEST_KILL = "SITEGEN_TEST_KILL"
+
+
+def _test_kill_point(point: str) -> int | None:
+    """The count given for ``point`` in SITEGEN_TEST_KILL (0 when it has none), or None."""
+    name, _, count = os.environ.get(_TEST_KILL, "").partition(":")
+    if name != point:
+        return None
+    return int(count) if count.isdigit() else 0
+
+
+def _test_kill() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _stat(path: Path) -> Stat:
+    st = os.stat(path, follow_symlinks=False)
+    return st.st_size, st.st_mtime_ns
+
+
+def _remove_file(output: Path, rel: str) -> None:
+    """Delete the output file ``rel`` (never a folder, never through a link) and the folders
+    it leaves empty."""
+    target = Path(os.path.normpath(output / rel))
+    if not target.is_relative_to(output) or target == output:
+        return
+    try:
+        if target.is_dir() and not target.is_symlink():
+            return
+        target.unlink(missing_ok=True)
+    except OSError:
+        return
+    parent = target.parent
+    while parent != output and parent.is_dir() and not parent.is_symlink() and not any(parent.iterdir()):
+        parent.rmdir()
+        parent = parent.parent
 
 
 _RENAME_EXCHANGE = 2
