@@ -3,7 +3,7 @@ only that (across processes), and record what was done for the next build.
 
 A build with a usable cache (``cache.py``) parses only new and changed content files,
 re-renders only the jobs whose inputs changed (``deps.py`` says what those are), and
-moves the new files into the existing output once every one of them was made; when no
+swaps in a next output made of the new files and links to the unchanged ones; when no
 input changed at all it reads no page and writes nothing. A build without a usable
 cache (the first, ``--clean``, a damaged cache, new settings or templates, a missing
 output folder) renders everything into a fresh folder and swaps it in. Both leave

@@ -4,7 +4,14 @@ swapped in only when every file is written.
 A failed or killed build never touches the previous output: the staging folder is
 ``.<output>.sitegen-new-<pid>`` next to it, and stale ones left by a killed build are
 removed by the next build. On Linux the swap is one atomic ``renameat2(EXCHANGE)``;
-elsewhere two renames, with the old output kept until the new one is in place.
+elsewhere two renames, with the old output kept until the new one is in place. An
+incremental build stages only the files it rendered, links the old output's other files
+beside them and swaps the whole, so the live output is always one build's, complete.
+
+sitegen replaces only a folder it made (``check_output_folder``): every output carries
+the marker ``.sitegen-output``, which lists its files. A mount point, which cannot be
+renamed, is written into in place (not atomically), and only files its marker lists are
+deleted from it.
 """
 
 from __future__ import annotations
