@@ -572,7 +572,7 @@ class Incremental:
             results = render_jobs(renderer, jobs, todo, staging, workers, step, self.guard)
             _raise_problems(results)
             self._check(results)
-            staging.commit(set(statics).union(*(r.outputs for r in results.values())))
+            staging.commit(set(statics).union(*(r.outputs for r in results.values())), keep=self._spare())
         except BaseException:
             staging.discard()
             raise
@@ -609,7 +609,7 @@ class Incremental:
         for path in stray:
             self.explain(path, "removed (no longer part of the site)")
         try:
-            moved, made = staging.merge(list(files), stray)
+            moved, made = staging.merge(list(files), stray, spare=self._spare())
         except BaseException:
             staging.discard()
             raise
@@ -617,6 +617,11 @@ class Incremental:
         self.new.files = files
         self.new.folders = made or cache.touched_folders(folders, [*moved, *stray])
         return results
+
+    def _spare(self) -> Path:
+        """Where the output a build replaces is kept, for the next incremental build to
+        make its output from (see ``Staging.merge``)."""
+        return self.store / cache.FOLDER / "output-spare"
 
     def _check(self, results: dict[int, Rendered]) -> None:
         """The privacy guard's findings in the pages rendered and the style sheets copied."""

@@ -16,6 +16,7 @@ deleted from it.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import errno
@@ -35,6 +36,7 @@ if TYPE_CHECKING:  # only a type here; render.py imports Jinja and Babel
 
 _STAGING = ".sitegen-new-"
 _RETIRED = ".sitegen-old-"
+_NEXT = ".sitegen-next-"  # an incremental build's next output, before it is swapped in
 
 
 #: The file every output carries: it says sitegen made the folder (so a later build may
@@ -156,7 +158,7 @@ def remove_stale(output: Path) -> None:
     """
     if not output.parent.is_dir():
         return
-    ours = re.compile(re.escape(f".{output.name}") + f"({re.escape(_STAGING)}|{re.escape(_RETIRED)})[0-9]+")
+    ours = re.compile(re.escape(f".{output.name}") + f"({re.escape(_STAGING)}|{re.escape(_RETIRED)}|{re.escape(_NEXT)})[0-9]+")
     for entry in output.parent.iterdir():
         match = ours.fullmatch(entry.name)
         if match is None or entry.is_symlink() or not entry.is_dir() or _owner_alive(entry.name):
@@ -276,63 +278,125 @@ class Staging:
             raise BuildError(problems)
         return copied
 
-    def merge(self, carry: Iterable[str], remove: Iterable[str] = ()) -> tuple[dict[str, Stat], dict[str, int]]:
+    def merge(self, carry: Iterable[str], remove: Iterable[str] = (),
+              spare: Path | None = None) -> tuple[dict[str, Stat], dict[str, int]]:
         """Bring the output up to date with the few files staged (an incremental build).
 
         The next output is made beside the old one: the staged files, and the old output's
         files ``carry`` (hard links, or copies where the file system has none), and then
         swapped in as a full build's is; a build killed at any moment leaves the old or the
-        new site, whole. The files ``remove`` are simply not carried over. Returns the files
-        whose size or time stamp may differ from the old output's, and the time stamp of
-        every folder of the new output (for the build cache). In a mount point (see
-        ``in_place``) the staged files are moved in one by one instead, and then the files
-        ``remove`` that the last build listed in its marker are deleted."""
+        new site, whole. The files ``remove`` are simply not carried over.
+
+        The output it replaces is kept in ``spare`` (a folder of the build cache), and the
+        next incremental build makes its next output from it: only the files that differ
+        from the live output are linked again, instead of making (and later deleting) a
+        folder for every page. Returns the files whose size or time stamp may differ from
+        the old output's, and the time stamp of every folder of the new output (for the
+        build cache). In a mount point (see ``in_place``) the staged files are moved in one
+        by one instead, and then the files ``remove`` that the last build listed in its
+        marker are deleted."""
         staged = _files_under(self.folder)
         if self.in_place:
             return self._merge_in_place(staged, carry, remove)
-        placed: dict[str, Stat] = {}
+        tree = _staging_name(self.output, _NEXT)
+        try:
+            if spare is None or spare.is_symlink():
+                raise FileNotFoundError
+            os.rename(spare, tree)
+            have = _entries(tree)
+        except OSError:
+            tree.mkdir()
+            have = ({}, set())
+        try:
+            return self._make_next(tree, have, carry, staged, spare)
+        except BaseException:
+            shutil.rmtree(tree, ignore_errors=True)
+            raise
+
+    def _make_next(self, tree: Path, have: tuple[dict[str, int], set[str]], carry: Iterable[str], staged: list[str],
+                   spare: Path | None) -> tuple[dict[str, Stat], dict[str, int]]:
+        """Make ``tree`` (empty, or an earlier output: ``have``, its files' inodes and its
+        folders) hold the staged files and the live output's files ``carry``, then swap it in."""
         staged_set = set(staged)
-        kept = []
-        kill_after = _test_kill_point("carried")
-        for rel in carry:
-            if len(kept) == kill_after:
-                _test_kill()
-            if rel in staged_set or rel == MARKER:
-                continue
-            old, new = self.output / rel, self.folder / rel
+        wanted = [rel for rel in carry if rel not in staged_set and rel != MARKER]
+        files, folders_had = have
+        needed: set[str] = {""}
+        for rel in (*wanted, *staged, MARKER):
+            parent = rel.rpartition("/")[0]
+            while parent not in needed:
+                needed.add(parent)
+                parent = parent.rpartition("/")[0]
+        target = {*wanted, *staged_set, MARKER}
+        for rel in sorted(staged_set & needed):  # a file staged where a carried file needs a folder
+            inside = next(f for f in wanted if f.startswith(rel + "/"))
+            raise SitegenError(f"cannot write /{inside}: /{rel} is a file now ({self._made_by(rel)}), "
+                               "and this needs a folder of that name",
+                               hint="rename the static file or folder at fault")
+        for rel in sorted(folders_had - needed):  # (a parent before what it holds)
+            if (tree / rel).is_dir() and not (tree / rel).is_symlink():
+                shutil.rmtree(tree / rel, ignore_errors=True)
+        for rel in files:
+            if rel not in target or rel in needed:
+                (tree / rel).unlink(missing_ok=True)
+        for rel in sorted(needed - folders_had):
             try:
-                self._parent(new)
+                (tree / rel).mkdir()
+            except FileExistsError:
+                pass  # (made with an earlier folder)
+            except OSError as exc:
+                clash = self._collision(rel + "/x")
+                raise SitegenError(f"cannot make the folder /{rel}/: {clash or exc.strerror}",
+                                   hint=("rename the static file or folder at fault" if clash else
+                                         f"check the free space and the permissions of {self.output.parent}")) from None
+        placed: dict[str, Stat] = {}
+        kill_after = _test_kill_point("carried")
+        linked = 0
+        output, next_output = str(self.output), str(tree)  # (plain strings: this runs for every file)
+        for rel in wanted:
+            if linked == kill_after:
+                _test_kill()
+            old, new = f"{output}/{rel}", f"{next_output}/{rel}"
+            try:
+                live = os.lstat(old).st_ino
+            except FileNotFoundError:
+                continue  # deleted by hand since it was listed: the next build renders it again
+            if files.get(rel) == live and rel not in needed:
+                linked += 1
+                continue  # the same file already
+            try:
+                if rel in files:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(new)
                 try:
                     os.link(old, new, follow_symlinks=False)
                 except OSError as exc:
                     if exc.errno == errno.ENOENT:
-                        raise
+                        continue
                     shutil.copy2(old, new, follow_symlinks=False)  # no hard links here (another device, a FAT disk)
-                    placed[rel] = _stat(new)
-            except FileNotFoundError:
-                continue  # deleted by hand since it was listed: the next build renders it again
+                    placed[rel] = _stat(Path(new))
             except OSError as exc:
                 clash = self._collision(rel)
                 raise SitegenError(f"cannot write /{rel}: {clash or exc.strerror}",
                                    hint=("rename the static file or folder at fault" if clash else
                                          f"check the free space and the permissions of {self.output.parent}")) from None
-            kept.append(rel)
-        for rel in staged:
-            placed[rel] = _stat(self.folder / rel)
+            linked += 1
+        for rel in staged:  # a rename: a new file, never bytes written into a linked one
+            try:
+                os.replace(self.folder / rel, tree / rel)
+            except OSError as exc:
+                raise SitegenError(f"cannot write /{rel}: {exc.strerror}",
+                                   hint=f"check the free space and the permissions of {self.output.parent}") from None
+            placed[rel] = _stat(tree / rel)
         if kill_after is not None:
-            _test_kill()  # (every file carried, the marker not written yet)
+            _test_kill()  # (every file in place, the marker not written yet)
         marker = self.folder / MARKER
-        marker.write_bytes(marker_text([*kept, *staged]))
-        placed[MARKER] = _stat(marker)
-        folders: dict[str, int] = {}
-        for rel in (*kept, *staged):
-            parent = rel.rpartition("/")[0]
-            while parent not in folders:
-                folders[parent] = os.stat(self.folder / parent).st_mtime_ns
-                if not parent:
-                    break
-                parent = parent.rpartition("/")[0]
-        self.commit(files=(), marked=True)
+        marker.write_bytes(marker_text(target))
+        os.replace(marker, tree / MARKER)
+        placed[MARKER] = _stat(tree / MARKER)
+        folders = {rel: os.stat(f"{next_output}/{rel}" if rel else next_output).st_mtime_ns for rel in needed}
+        self.discard()
+        self.folder = tree
+        self.commit(files=(), marked=True, keep=spare)
         return placed, folders
 
     def _merge_in_place(self, staged: list[str], carry: Iterable[str],
@@ -379,13 +443,14 @@ class Staging:
         """Remove the staging folder (after a failed build)."""
         shutil.rmtree(self.folder, ignore_errors=True)
 
-    def commit(self, files: Iterable[str] | None = None, marked: bool = False) -> None:
+    def commit(self, files: Iterable[str] | None = None, marked: bool = False, keep: Path | None = None) -> None:
         """Put the staging folder in place of the output, atomically where possible.
 
         ``files`` are the files written (the staging folder is listed when None); the
         marker listing them is written first, unless ``marked``. A mount point cannot be
         replaced: the files are moved into it, and then the files its marker listed that
-        this build did not write are deleted."""
+        this build did not write are deleted. The output replaced is moved to ``keep``
+        (where the next incremental build starts from it), else deleted."""
         written = _files_under(self.folder) if files is None else list(files)
         if self.in_place:
             listed = marked_files(self.output)
@@ -406,15 +471,50 @@ class Staging:
         if self.output.exists() and _exchange(self.folder, self.output):
             if _test_kill_point("swapped") is not None:
                 _test_kill()
-            shutil.rmtree(self.folder, ignore_errors=True)  # now holds the old output
+            _retire(self.folder, keep)  # it holds the old output now
             return
         if self.output.exists():
             retired = _staging_name(self.output, _RETIRED)
             self.output.rename(retired)
             self.folder.rename(self.output)
-            shutil.rmtree(retired, ignore_errors=True)
+            _retire(retired, keep)
         else:
             self.folder.rename(self.output)
+
+
+def _retire(old: Path, keep: Path | None) -> None:
+    """Keep the output just replaced as ``keep``, or delete it."""
+    if keep is not None:
+        try:
+            if os.path.lexists(keep):
+                shutil.rmtree(keep)
+            os.rename(old, keep)
+            return
+        except OSError:
+            pass  # (on another device, say)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _entries(folder: Path) -> tuple[dict[str, int], set[str]]:
+    """The files under ``folder`` (anything but a folder: links too, never followed), each
+    with its inode, and its folders (itself as ""), relative to it."""
+    files: dict[str, int] = {}
+    folders: set[str] = set()
+
+    top = str(folder)
+
+    def visit(rel: str) -> None:
+        folders.add(rel)
+        prefix = f"{rel}/" if rel else ""
+        with os.scandir(f"{top}/{rel}" if rel else top) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    visit(prefix + entry.name)
+                else:
+                    files[prefix + entry.name] = entry.inode()
+
+    visit("")
+    return files, folders
 
 
 def _files_under(folder: Path) -> list[str]:

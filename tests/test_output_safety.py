@@ -10,6 +10,7 @@ was; every allowed one builds.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -320,3 +321,34 @@ def test_a_collision_in_an_incremental_build_leaves_the_output_as_it_was(make_si
     assert "/about" in result.stderr and "static/about" in result.stderr, result.stderr
     assert "free space" not in result.stderr
     assert tree_digest(root / "_site") == before
+
+
+# -- The output an incremental build replaced, kept to make the next one from -------------------
+
+def test_a_spare_output_tampered_with_never_reaches_the_output(make_site, cli, tmp_path: Path) -> None:
+    pages = {**PAGES, "content/stories/second.md": "---\ntitle: Second\ndate: 2026-02-01\n---\nTwo.\n"}
+    root = make_site(pages)
+    outside = write_files(tmp_path / "outside", {"keep.txt": "someone else's"})
+    assert cli("build", root).exit_code == 0
+    story = root / "content/stories/first.md"
+    story.write_text(story.read_text() + "\nMore.\n")
+    assert cli("build", root).exit_code == 0
+    spare = root / ".sitegen-cache" / "output-spare"
+    assert (spare / "index.html").is_file()  # the output the last build replaced
+
+    (spare / "index.html").unlink()
+    (spare / "index.html").write_text("a stale home page")  # another file than the output's
+    (spare / "stray.html").write_text("not part of the site")
+    shutil.rmtree(spare / "about")
+    (spare / "about").write_text("a file where a folder goes")
+    (spare / "stories" / "second" / "index.html").unlink()
+    (spare / "stories" / "second" / "index.html").mkdir()  # a folder where a file goes
+    (spare / "linked").symlink_to(outside)
+    story.write_text(story.read_text() + "\nEven more.\n")
+    assert cli("build", root).exit_code == 0
+
+    reference = write_files(tmp_path / "reference", {"sitegen.yaml": MINIMAL_CONFIG, **pages})
+    (reference / "content/stories/first.md").write_text(story.read_text())
+    build(reference, BuildOptions(jobs=1, clean=True))
+    assert tree_digest(root / "_site") == tree_digest(reference / "_site")
+    assert (outside / "keep.txt").read_text() == "someone else's"
