@@ -259,6 +259,10 @@ class Staging:
         for file in files:
             target = self._inside(file.target)
             shown = file.path.relative_to(root).as_posix() if root and file.path.is_relative_to(root) else str(file.path)
+            if file.target == MARKER:
+                problems.append(Problem(f"a static file cannot be named {MARKER}: sitegen writes its own there",
+                                        path=shown, hint="rename or delete the file"))
+                continue
             try:
                 self._parent(target)
                 shutil.copyfile(file.path, target)

@@ -352,3 +352,10 @@ def test_a_spare_output_tampered_with_never_reaches_the_output(make_site, cli, t
     build(reference, BuildOptions(jobs=1, clean=True))
     assert tree_digest(root / "_site") == tree_digest(reference / "_site")
     assert (outside / "keep.txt").read_text() == "someone else's"
+
+
+def test_a_static_file_cannot_take_the_markers_name(make_site, cli) -> None:
+    root = make_site({**PAGES, f"static/{MARKER}": "mine"})
+    result = cli("build", root)
+    assert result.exit_code == 1
+    assert f"static/{MARKER}" in result.stderr and "rename" in result.stderr
