@@ -60,7 +60,7 @@ def check_output_folder(output: Path, root: Path) -> None:
     resolved: a symbolic link is seen as one, and refused wherever it points."""
     root = root.resolve()
     shown = _shown(output, root)
-    reason, hint = _forbidden(output, root)
+    reason, hint = _forbidden(output, root), None
     if reason is None and os.path.lexists(output):
         if output.is_symlink():
             reason = f"a symbolic link (to {os.readlink(output)}), and sitegen never replaces a folder through a link"
@@ -70,8 +70,8 @@ def check_output_folder(output: Path, root: Path) -> None:
             hint = "choose an output folder, such as _site (the default)"
         elif not _ours(output, root):
             reason = f"a folder that holds files sitegen did not make (it has no {MARKER} file from an earlier build)"
-            hint = (f"choose a new or empty folder, or move those files away; if this folder is an older "
-                    f"build of this site, delete it and build again")
+            hint = ("choose a new or empty folder, or move those files away; if this folder is an older "
+                    "build of this site, delete it and build again")
     if reason is not None:
         raise SitegenError(f"refusing to write the site into {shown}: it is {reason}",
                            hint=hint or "choose an output folder of its own, such as _site (the default)")
@@ -84,24 +84,24 @@ def _shown(output: Path, root: Path) -> str:
     return str(output)
 
 
-def _forbidden(output: Path, root: Path) -> tuple[str | None, str | None]:
-    """Why ``output`` can never be an output folder, whatever it holds, or (None, None)."""
+def _forbidden(output: Path, root: Path) -> str | None:
+    """Why ``output`` can never be an output folder, whatever it holds, or None."""
     real = output.resolve()
     home = Path.home().resolve()
     named = {root: "the site folder itself", home: "your home folder", Path(real.anchor): "the root of the file system",
              root / ".sitegen-cache": "the build cache folder"}
     for place in (output, real):
         if place in named:
-            return named[place], None
+            return named[place]
         if place in root.parents:
-            return "a folder that contains the site", None
+            return "a folder that contains the site"
         if place in home.parents:
-            return "a folder that contains your home folder", None
+            return "a folder that contains your home folder"
         for folder in _SITE_FOLDERS:
             if place == root / folder or (root / folder) in place.parents:
                 return (f"{'the' if place == root / folder else 'inside the'} {folder}/ folder of the site, "
-                        "which sitegen reads"), None
-    return None, None
+                        "which sitegen reads")
+    return None
 
 
 def _ours(output: Path, root: Path) -> bool:
@@ -111,8 +111,11 @@ def _ours(output: Path, root: Path) -> bool:
     marker = output / MARKER
     if marker.is_file() and not marker.is_symlink():
         return True
-    with os.scandir(output) as entries:
-        return next(entries, None) is None
+    try:
+        with os.scandir(output) as entries:
+            return next(entries, None) is None
+    except OSError:
+        return False  # (unreadable: refused, with the message saying which folder)
 
 
 def marker_text(files: Iterable[str]) -> bytes:
@@ -419,7 +422,10 @@ class Staging:
     def _move_in(self, rel: str) -> Stat:
         """Put the staged file ``rel`` in place in the output folder (a mount point), by a
         rename, or by a copy renamed into place where the staging folder is on another device."""
-        staged, target = self.folder / rel, self.output / rel
+        staged, target = self.folder / rel, Path(os.path.normpath(self.output / rel))
+        if not _within(self.output, target):
+            raise SitegenError(f"refusing to write /{rel}: a symbolic link in {self.output} leads out of it",
+                               hint="remove the link from the output folder")
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
@@ -554,11 +560,19 @@ def _stat(path: Path) -> Stat:
     return st.st_size, st.st_mtime_ns
 
 
+def _within(output: Path, target: Path) -> bool:
+    """Whether ``target`` is inside ``output``, also when the folders above it are followed
+    (a link planted in the output must not lead a write or a deletion out of it)."""
+    if not target.is_relative_to(output) or target == output:
+        return False
+    return target.parent.resolve().is_relative_to(output.resolve())
+
+
 def _remove_file(output: Path, rel: str) -> None:
     """Delete the output file ``rel`` (never a folder, never through a link) and the folders
     it leaves empty."""
     target = Path(os.path.normpath(output / rel))
-    if not target.is_relative_to(output) or target == output:
+    if not _within(output, target):
         return
     try:
         if target.is_dir() and not target.is_symlink():

@@ -284,6 +284,23 @@ def test_a_mount_point_that_is_not_sitegens_is_refused(tmp_path: Path, mounted: 
     assert (mounted / "database.sqlite").read_text() == "precious"
 
 
+def test_a_link_planted_in_a_mount_point_is_never_followed(tmp_path: Path, mounted: Path) -> None:
+    site = write_files(tmp_path / "hub", {"sitegen.yaml": MINIMAL_CONFIG, **PAGES})
+    build(site, BuildOptions(output=mounted, jobs=1))
+    outside = write_files(tmp_path / "outside", {"first/index.html": "someone else's page", "index.html": "theirs"})
+    shutil.rmtree(mounted / "stories")
+    (mounted / "stories").symlink_to(outside)  # the marker still lists stories/first/index.html
+    (site / "content/stories/first.md").unlink()
+    with pytest.raises(SitegenError, match="link"):
+        build(site, BuildOptions(output=mounted, jobs=1, clean=True))
+    assert tree_digest(outside) == {"first/index.html": _sha("someone else's page"), "index.html": _sha("theirs")}
+
+
+def _sha(text: str) -> str:
+    import hashlib
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 # -- Output path collisions name the files at fault ---------------------------------------------
 
 def test_a_static_file_where_a_page_needs_a_folder_names_both(make_site, cli) -> None:
