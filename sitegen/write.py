@@ -87,9 +87,13 @@ def _shown(output: Path, root: Path) -> str:
 def _forbidden(output: Path, root: Path) -> str | None:
     """Why ``output`` can never be an output folder, whatever it holds, or None."""
     real = output.resolve()
-    home = Path.home().resolve()
-    named = {root: "the site folder itself", home: "your home folder", Path(real.anchor): "the root of the file system",
+    try:
+        home = Path.home().resolve()
+    except (RuntimeError, KeyError):  # (no HOME, and no entry in the user database)
+        home = Path(real.anchor)
+    named = {root: "the site folder itself", Path(real.anchor): "the root of the file system",
              root / ".sitegen-cache": "the build cache folder"}
+    named.setdefault(home, "your home folder")
     for place in (output, real):
         if place in named:
             return named[place]
