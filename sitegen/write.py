@@ -5,8 +5,10 @@ A failed or killed build never touches the previous output: the staging folder i
 ``.<output>.sitegen-new-<pid>`` next to it, and stale ones left by a killed build are
 removed by the next build. On Linux the swap is one atomic ``renameat2(EXCHANGE)``;
 elsewhere two renames, with the old output kept until the new one is in place. An
-incremental build stages only the files it rendered, links the old output's other files
-beside them and swaps the whole, so the live output is always one build's, complete.
+incremental build stages only the files it rendered, and makes its next output from the
+output the build before it replaced (kept in the build cache): the files that differ from
+the live output's are linked again, the staged ones renamed in, and the whole swapped in.
+The live output is always one build's, complete, and no file of it is ever written into.
 
 sitegen replaces only a folder it made (``check_output_folder``): every output carries
 the marker ``.sitegen-output``, which lists its files. A mount point, which cannot be
