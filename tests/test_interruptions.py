@@ -154,16 +154,30 @@ def _new_interview(root: Path) -> None:
                                                        "tags: [t1]\n---\n## Why?\n\nBecause.\n"})
 
 
-@pytest.mark.parametrize("point,leaves", [
-    ("carried:0", "old"), ("carried:40", "old"), ("carried:999999", "old"), ("swap", "old"), ("swapped", "new"),
+def _edit_first(root: Path) -> None:
+    path = root / "content/interviews/i0.md"
+    path.write_text(path.read_text() + "One more answer.\n")
+
+
+@pytest.mark.parametrize("point,leaves,spare", [
+    ("carried:40", "old", False), ("carried:999999", "old", False), ("swap", "old", False),
+    ("carried:0", "old", True), ("carried:40", "old", True), ("swapped", "new", True),
 ])
 def test_killed_incremental_builds_leave_the_old_or_the_new_site_whole(tmp_path: Path, point: str,
-                                                                       leaves: str) -> None:
+                                                                       leaves: str, spare: bool) -> None:
+    """``spare``: an incremental build ran before, so the killed one makes its next output
+    from the output that build replaced; else from nothing."""
     root = _site(tmp_path / "site", entries=60, marker="same")
     _build(root)
+    if spare:
+        _edit_first(root)
+        _build(root)
+        assert (root / ".sitegen-cache/output-spare/index.html").is_file()
     old = tree_digest(root / "_site")
 
     reference = _site(tmp_path / "reference", entries=60, marker="same")  # the new site, built clean
+    if spare:
+        _edit_first(reference)
     _new_interview(reference)
     _build(reference)
     new = tree_digest(reference / "_site")
