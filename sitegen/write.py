@@ -206,7 +206,7 @@ class Staging:
             raise SitegenError(f"cannot create the output folder beside {output}: {exc.strerror}",
                                hint=f"check the permissions and free space of {output.parent}") from None
         self._made: set[Path] = {self.folder}
-        self._static: dict[str, Path] = {}  # each static file copied, by target: to name it in a collision
+        self._static: dict[str, str] = {}  # each static file copied, by target: to name it in a collision
         self.count = 0
 
     def _parent(self, target: Path) -> None:
@@ -256,7 +256,7 @@ class Staging:
 
     def _made_by(self, rel: str) -> str:
         source = self._static.get(rel)
-        return f"copied from {source}" if source is not None else "written by the build"
+        return f"copied from {source}" if source is not None else "a page or file the build writes"
 
     def copy_static(self, files: Iterable[StaticFile], root: Path | None = None) -> int:
         """Copy static files (later ones win over earlier ones with the same target).
@@ -279,13 +279,13 @@ class Staging:
                 clash = self._collision(file.target)
                 if clash is not None:
                     problems.append(Problem(f"cannot copy this file to /{file.target}: {clash}", path=shown,
-                                            hint="rename one of the two, or move one into another folder"))
+                                            hint=f"rename {shown}, or move it into another folder"))
                     continue
                 hint = (f"give yourself read permission, e.g. chmod u+r {shown}" if isinstance(exc, PermissionError)
                         else "check that the file can be opened, and the free space of the disk")
                 problems.append(Problem(f"cannot copy this file: {exc.strerror}", path=shown, hint=hint))
                 continue
-            self._static[file.target] = Path(shown)
+            self._static[file.target] = shown if root and file.path.is_relative_to(root) else f"the theme's {file.target}"
             copied += 1
         if problems:
             raise BuildError(problems)
