@@ -376,3 +376,28 @@ def test_a_static_file_cannot_take_the_markers_name(make_site, cli) -> None:
     result = cli("build", root)
     assert result.exit_code == 1
     assert f"static/{MARKER}" in result.stderr and "rename" in result.stderr
+
+
+def test_without_hard_links_unchanged_files_are_copied(make_site, monkeypatch: pytest.MonkeyPatch,
+                                                       tmp_path: Path) -> None:
+    """Where the file system has no hard links (another device, a FAT disk), the next output
+    is made of copies, and the build cache records them as they are."""
+    import errno
+
+    def no_links(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    pages = {**PAGES, "content/stories/second.md": "---\ntitle: Second\ndate: 2026-02-01\n---\nTwo.\n"}
+    root = make_site(pages)
+    build(root, BuildOptions(jobs=1))
+    monkeypatch.setattr(os, "link", no_links)
+    story = root / "content/stories/first.md"
+    for n in range(2):  # from nothing, then from the spare
+        story.write_text(story.read_text() + f"\nMore {n}.\n")
+        report = build(root, BuildOptions(jobs=1))
+        assert 0 < report.rendered < 10  # an incremental build
+    reference = write_files(tmp_path / "reference", {"sitegen.yaml": MINIMAL_CONFIG, **pages})
+    (reference / "content/stories/first.md").write_text(story.read_text())
+    build(reference, BuildOptions(jobs=1, clean=True))
+    assert tree_digest(root / "_site") == tree_digest(reference / "_site")
+    assert build(root, BuildOptions(jobs=1)).explanation == ()  # nothing to do: the cache knows the copies
