@@ -167,7 +167,8 @@ def remove_stale(output: Path) -> None:
     """
     if not output.parent.is_dir():
         return
-    ours = re.compile(re.escape(f".{output.name}") + f"({re.escape(_STAGING)}|{re.escape(_RETIRED)}|{re.escape(_NEXT)})[0-9]+")
+    kinds = "|".join(re.escape(kind) for kind in (_STAGING, _RETIRED, _NEXT))
+    ours = re.compile(re.escape(f".{output.name}") + f"({kinds})[0-9]+")
     for entry in output.parent.iterdir():
         match = ours.fullmatch(entry.name)
         if match is None or entry.is_symlink() or not entry.is_dir() or _owner_alive(entry.name):
@@ -192,7 +193,7 @@ class Staging:
 
     Files are only ever created in the staging folder and put in place by renaming, so a
     file of the live output is never written to: an incremental build links the old
-    output's unchanged files into the staging folder (``merge``), and those links share
+    output's unchanged files into its next output (``merge``), and those links share
     their bytes with the output they came from."""
 
     def __init__(self, output: Path) -> None:
@@ -312,14 +313,21 @@ class Staging:
         if self.in_place:
             return self._merge_in_place(staged, carry, remove)
         tree = _staging_name(self.output, _NEXT)
+        have: tuple[dict[str, int], set[str]] = ({}, set())
         try:
-            if spare is None or spare.is_symlink():
-                raise FileNotFoundError
-            os.rename(spare, tree)
-            have = _entries(tree)
-        except OSError:
-            tree.mkdir()
+            if spare is not None and spare.is_dir() and not spare.is_symlink():
+                os.rename(spare, tree)
+                have = _entries(tree)
+        except OSError:  # (another build took it, or it is damaged: start from nothing)
             have = ({}, set())
+            if not tree.is_symlink():
+                shutil.rmtree(tree, ignore_errors=True)
+        try:
+            if not have[1]:
+                tree.mkdir()
+        except OSError as exc:
+            raise SitegenError(f"cannot create the output folder beside {self.output}: {exc.strerror}",
+                               hint=f"check the permissions and free space of {self.output.parent}") from None
         try:
             return self._make_next(tree, have, carry, staged, spare)
         except BaseException:
