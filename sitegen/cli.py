@@ -142,7 +142,7 @@ def build_command(directory: Path, drafts: bool, future: bool, output: Path | No
     """Build the site in DIRECTORY (default: here) into _site/."""
     root = directory.resolve()
     if output is not None:
-        output = output.resolve()
+        output = output.absolute()  # not resolved: a link named as the output is refused, not followed
     options = BuildOptions(drafts=drafts, future=future, output=output, base_url=base_url, jobs=jobs, clean=clean)
 
     def run() -> BuildReport:
@@ -211,7 +211,7 @@ def check_command(directory: Path, no_build: bool, output_format: str, output: P
     counters and trackers, consent, feeds, sitemap. Exit status 1 on any error."""
     root = directory.resolve()
     if output is not None:
-        output = output.resolve()
+        output = output.absolute()  # not resolved: a link named as the output is refused, not followed
 
     from .check import check_output
 

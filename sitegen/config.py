@@ -58,6 +58,16 @@ KEYS: Mapping[str, str] = MappingProxyType({
 REQUIRED = ("title", "base_url")
 
 
+def output_folder(root: Path, output: str | Path) -> Path:
+    """The absolute output folder ``output`` names (relative to the site folder ``root``),
+    with the folders above it resolved but not the folder itself: a symbolic link named
+    as the output stays a link, for the build to refuse (never to replace what it points to)."""
+    path = (root / output).absolute()
+    if path.name in ("", ".."):
+        return path.resolve()
+    return path.parent.resolve() / path.name
+
+
 def load_config(root: Path, base_url: str | None = None, output: str | Path | None = None) -> Config:
     """Read and validate ``root/sitegen.yaml``; options given here override the file.
 
@@ -265,7 +275,7 @@ def _validate(root: Path, data: dict[str, Any], lines: dict[str, int]) -> Config
         timezone=timezone,
         author=author,
         theme=theme,
-        output=(root / output).resolve(),
+        output=output_folder(root, output),
         page_size=page_size,
         home_entries=home_entries,
         cname=cname,

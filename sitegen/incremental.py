@@ -3,7 +3,7 @@ only that (across processes), and record what was done for the next build.
 
 A build with a usable cache (``cache.py``) parses only new and changed content files,
 re-renders only the jobs whose inputs changed (``deps.py`` says what those are), and
-moves the new files into the existing output once every one of them was made; when no
+swaps in a next output made of the new files and links to the unchanged ones; when no
 input changed at all it reads no page and writes nothing. A build without a usable
 cache (the first, ``--clean``, a damaged cache, new settings or templates, a missing
 output folder) renders everything into a fresh folder and swaps it in. Both leave
@@ -28,7 +28,7 @@ from .errors import BuildError, Problem
 from .collect import collect
 from .model import Config, Page, Site
 from .themes import Theme
-from .write import Staging
+from .write import MARKER, Staging
 
 if TYPE_CHECKING:  # parallel.py brings markdown-it, Jinja and Babel: a build with nothing to do needs none
     from .guard import SiteGuard
@@ -578,7 +578,7 @@ class Incremental:
             results = render_jobs(renderer, jobs, todo, staging, workers, step, self.guard)
             _raise_problems(results)
             self._check(results)
-            staging.commit()
+            staging.commit(set(statics).union(*(r.outputs for r in results.values())), keep=self._spare())
         except BaseException:
             staging.discard()
             raise
@@ -609,16 +609,25 @@ class Incremental:
             files = dict(actual)
         else:
             keep = {out for record in self.new.jobs.values() for out in record.outputs}
-            keep |= {out for r in results.values() for out in r.outputs} | set(statics)
+            keep |= {out for r in results.values() for out in r.outputs} | set(statics) | {MARKER}
             stray = [path for path in actual if path not in keep]
             files = {path: stat for path, stat in actual.items() if path in keep}
         for path in stray:
             self.explain(path, "removed (no longer part of the site)")
-        moved = staging.merge(stray)
+        try:
+            moved, made = staging.merge(list(files), stray, spare=self._spare())
+        except BaseException:
+            staging.discard()
+            raise
         files.update(moved)
         self.new.files = files
-        self.new.folders = cache.touched_folders(folders, [*moved, *stray])
+        self.new.folders = made or cache.touched_folders(folders, [*moved, *stray])
         return results
+
+    def _spare(self) -> Path:
+        """Where the output a build replaces is kept, for the next incremental build to
+        make its output from (see ``Staging.merge``)."""
+        return self.store / cache.FOLDER / "output-spare"
 
     def _check(self, results: dict[int, Rendered]) -> None:
         """The privacy guard's findings in the pages rendered and the style sheets copied."""

@@ -4,16 +4,29 @@ swapped in only when every file is written.
 A failed or killed build never touches the previous output: the staging folder is
 ``.<output>.sitegen-new-<pid>`` next to it, and stale ones left by a killed build are
 removed by the next build. On Linux the swap is one atomic ``renameat2(EXCHANGE)``;
-elsewhere two renames, with the old output kept until the new one is in place.
+elsewhere two renames, with the old output kept until the new one is in place. An
+incremental build stages only the files it rendered, and makes its next output from the
+output the build before it replaced (kept in the build cache): the files that differ from
+the live output's are linked again, the staged ones renamed in, and the whole swapped in.
+The live output is always one build's, complete, and no file of it is ever written into.
+
+sitegen replaces only a folder it made (``check_output_folder``): every output carries
+the marker ``.sitegen-output``, which lists its files. A mount point, which cannot be
+renamed, is written into in place (not atomically), and only files its marker lists are
+deleted from it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
+import errno
 import functools
 import os
+import re
 import shutil
+import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -25,31 +38,106 @@ if TYPE_CHECKING:  # only a type here; render.py imports Jinja and Babel
 
 _STAGING = ".sitegen-new-"
 _RETIRED = ".sitegen-old-"
+_NEXT = ".sitegen-next-"  # an incremental build's next output, before it is swapped in
+
+
+#: The file every output carries: it says sitegen made the folder (so a later build may
+#: replace it) and lists the files of that build, one path a line, after a comment line.
+MARKER = ".sitegen-output"
+_MARKER_HEAD = "# Made by sitegen: the next build replaces this folder. The files of this build:\n"
+#: Folders of a site that sitegen reads: never an output folder, nor inside one.
+_SITE_FOLDERS = ("content", "static", "templates", "i18n", "themes", ".git", ".github")
+#: Outputs of a site that are sitegen's by name (when they are real folders): the default
+#: output, and the preview `sitegen serve` builds inside the build cache.
+_OWN_OUTPUTS = ("_site", ".sitegen-cache/serve")
 
 
 def check_output_folder(output: Path, root: Path) -> None:
-    """Refuse an output folder whose replacement would delete the user's work."""
-    output, root = output.resolve(), root.resolve()
-    forbidden = {
-        root: "the site folder itself",
-        root / "content": "the content folder",
-        root / "static": "the static folder",
-        root / "templates": "the templates folder",
-        Path.home().resolve(): "your home folder",
-        Path(output.anchor): "the root of the file system",
-    }
-    reason = forbidden.get(output)
-    if reason is None and output in root.parents:
-        reason = "a folder that contains the site"
-    if reason is None:
-        for folder in ("content", "static", "templates", "i18n", "themes", ".git"):
-            if (root / folder) in output.parents:
-                reason = f"inside {folder}/"
+    """Refuse, before any work, an output folder whose replacement could delete what
+    sitegen did not make.
+
+    sitegen replaces a folder that does not exist yet, an empty one, one an earlier build
+    marked with ``MARKER``, and the site's own ``_site`` (or the preview of ``sitegen
+    serve``) when it is a real folder. ``output`` is absolute with its last part not
+    resolved: a symbolic link is seen as one, and refused wherever it points."""
+    root = root.resolve()
+    shown = _shown(output, root)
+    reason, hint = _forbidden(output, root), None
+    if reason is None and os.path.lexists(output):
+        if output.is_symlink():
+            reason = f"a symbolic link (to {os.readlink(output)}), and sitegen never replaces a folder through a link"
+            hint = "name the real folder with --output (or 'output:' in sitegen.yaml), or remove the link"
+        elif not output.is_dir():
+            reason = "a file, not a folder"
+            hint = "choose an output folder, such as _site (the default)"
+        elif not _ours(output, root):
+            reason = f"a folder that holds files sitegen did not make (it has no {MARKER} file from an earlier build)"
+            hint = ("choose a new or empty folder, or move those files away; if this folder is an older "
+                    "build of this site, delete it and build again")
     if reason is not None:
-        raise SitegenError(
-            f"refusing to write the site into {output}: it is {reason}, and building replaces the output folder",
-            hint="choose an output folder of its own, such as _site (the default)",
-        )
+        raise SitegenError(f"refusing to write the site into {shown}: it is {reason}",
+                           hint=hint or "choose an output folder of its own, such as _site (the default)")
+
+
+def _shown(output: Path, root: Path) -> str:
+    """The output folder as a message names it: relative to the site when inside it."""
+    if output.is_relative_to(root) and output != root:
+        return output.relative_to(root).as_posix() + "/"
+    return str(output)
+
+
+def _forbidden(output: Path, root: Path) -> str | None:
+    """Why ``output`` can never be an output folder, whatever it holds, or None."""
+    real = output.resolve()
+    try:
+        home = Path.home().resolve()
+    except (RuntimeError, KeyError):  # (no HOME, and no entry in the user database)
+        home = Path(real.anchor)
+    named = {root: "the site folder itself", Path(real.anchor): "the root of the file system",
+             root / ".sitegen-cache": "the build cache folder"}
+    named.setdefault(home, "your home folder")
+    for place in (output, real):
+        if place in named:
+            return named[place]
+        if place in root.parents:
+            return "a folder that contains the site"
+        if place in home.parents:
+            return "a folder that contains your home folder"
+        for folder in _SITE_FOLDERS:
+            if place == root / folder or (root / folder) in place.parents:
+                return (f"{'the' if place == root / folder else 'inside the'} {folder}/ folder of the site, "
+                        "which sitegen reads")
+    return None
+
+
+def _ours(output: Path, root: Path) -> bool:
+    """Whether the existing real folder ``output`` is one sitegen may replace."""
+    if any(output == root / own for own in _OWN_OUTPUTS):
+        return True
+    marker = output / MARKER
+    if marker.is_file() and not marker.is_symlink():
+        return True
+    try:
+        with os.scandir(output) as entries:
+            return next(entries, None) is None
+    except OSError:
+        return False  # (unreadable: refused, with the message saying which folder)
+
+
+def marker_text(files: Iterable[str]) -> bytes:
+    """The marker of an output holding ``files`` (paths relative to it), the same for the
+    same files whichever build wrote them."""
+    listed = sorted(f for f in files if f != MARKER)
+    return (_MARKER_HEAD + "".join(f"{f}\n" for f in listed)).encode("utf-8")
+
+
+def marked_files(output: Path) -> set[str] | None:
+    """The files the marker of ``output`` lists as the last build's, or None without one."""
+    marker = output / MARKER
+    if marker.is_symlink() or not marker.is_file():
+        return None
+    lines = marker.read_text(encoding="utf-8", errors="replace").splitlines()
+    return {line for line in lines[1:] if line and not line.startswith("#")}
 
 
 def _staging_name(output: Path, prefix: str) -> Path:
@@ -73,26 +161,44 @@ def _owner_alive(name: str) -> bool:
 def remove_stale(output: Path) -> None:
     """Remove staging and retired folders left behind by builds that were killed.
 
-    A folder whose build is still running (another ``sitegen build`` or ``serve`` on
-    the same site) is left alone.
+    Only real folders named exactly as a build names them are touched (never a link,
+    whatever its name). A folder whose build is still running (another ``sitegen
+    build`` or ``serve`` on the same site) is left alone.
     """
     if not output.parent.is_dir():
         return
+    kinds = "|".join(re.escape(kind) for kind in (_STAGING, _RETIRED, _NEXT))
+    ours = re.compile(re.escape(f".{output.name}") + f"({kinds})[0-9]+")
     for entry in output.parent.iterdir():
-        if entry.name.startswith(f".{output.name}{_STAGING}") or entry.name.startswith(f".{output.name}{_RETIRED}"):
-            if _owner_alive(entry.name):
-                continue
-            if not output.exists() and entry.name.startswith(f".{output.name}{_RETIRED}"):
-                entry.rename(output)  # killed between the two renames: put the old output back
-                continue
-            shutil.rmtree(entry, ignore_errors=True)
+        match = ours.fullmatch(entry.name)
+        if match is None or entry.is_symlink() or not entry.is_dir() or _owner_alive(entry.name):
+            continue
+        if match.group(1) == _RETIRED and not os.path.lexists(output):
+            entry.rename(output)  # killed between the two renames: put the old output back
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+
+
+def is_mount_point(folder: Path) -> bool:
+    """Whether ``folder`` is a mount point (a Docker volume, say), which cannot be renamed:
+    the build then writes into it in place."""
+    return os.path.ismount(folder)
+
+
+Stat = tuple[int, int]  # size, time stamp in nanoseconds (as the build cache records them)
 
 
 class Staging:
-    """A folder the new output is written into before it replaces the old one."""
+    """A folder the new output is written into before it replaces the old one.
+
+    Files are only ever created in the staging folder and put in place by renaming, so a
+    file of the live output is never written to: an incremental build links the old
+    output's unchanged files into its next output (``merge``), and those links share
+    their bytes with the output they came from."""
 
     def __init__(self, output: Path) -> None:
         self.output = output
+        self.in_place = output.is_dir() and is_mount_point(output)
         self.folder = _staging_name(output, _STAGING)
         try:
             remove_stale(output)
@@ -101,6 +207,7 @@ class Staging:
             raise SitegenError(f"cannot create the output folder beside {output}: {exc.strerror}",
                                hint=f"check the permissions and free space of {output.parent}") from None
         self._made: set[Path] = {self.folder}
+        self._static: dict[str, str] = {}  # each static file copied, by target: to name it in a collision
         self.count = 0
 
     def _parent(self, target: Path) -> None:
@@ -124,9 +231,33 @@ class Staging:
             self._parent(target)
             target.write_bytes(file.data)
         except OSError as exc:
+            clash = self._collision(file.path)
+            if clash is not None:
+                raise SitegenError(f"cannot write /{file.path}: {clash}", path=file.source,
+                                   hint="rename the static file or folder, or give the page another 'slug:'") from None
             raise SitegenError(f"cannot write the output: {exc.strerror} ({target})", path=file.source,
                                hint=f"check the free space and the permissions of {self.output.parent}") from None
         self.count += 1
+
+    def _collision(self, rel: str) -> str | None:
+        """What already holds the place of output file ``rel`` (a file where it needs a
+        folder, or a folder where it goes), said with the files that made it; None if
+        nothing does (the trouble is elsewhere: the disk, the permissions)."""
+        parts = rel.split("/")
+        for n in range(1, len(parts)):
+            above = "/".join(parts[:n])
+            path = self.folder / above
+            if path.is_file():
+                return f"/{above} is a file already ({self._made_by(above)}), and this needs a folder of that name"
+        if (self.folder / rel).is_dir():
+            inside = next((p for p in sorted((self.folder / rel).rglob("*")) if p.is_file()), None)
+            example = inside.relative_to(self.folder).as_posix() if inside is not None else rel
+            return f"/{rel} is a folder already, holding /{example} ({self._made_by(example)})"
+        return None
+
+    def _made_by(self, rel: str) -> str:
+        source = self._static.get(rel)
+        return f"copied from {source}" if source is not None else "a page or file the build writes"
 
     def copy_static(self, files: Iterable[StaticFile], root: Path | None = None) -> int:
         """Copy static files (later ones win over earlier ones with the same target).
@@ -137,63 +268,336 @@ class Staging:
         problems = []
         for file in files:
             target = self._inside(file.target)
+            shown = file.path.relative_to(root).as_posix() if root and file.path.is_relative_to(root) else str(file.path)
+            if file.target == MARKER:
+                problems.append(Problem(f"a static file cannot be named {MARKER}: sitegen writes its own there",
+                                        path=shown, hint="rename or delete the file"))
+                continue
             try:
                 self._parent(target)
                 shutil.copyfile(file.path, target)
             except OSError as exc:
-                shown = file.path.relative_to(root).as_posix() if root and file.path.is_relative_to(root) else str(file.path)
+                clash = self._collision(file.target)
+                if clash is not None:
+                    problems.append(Problem(f"cannot copy this file to /{file.target}: {clash}", path=shown,
+                                            hint=f"rename {shown}, or move it into another folder"))
+                    continue
                 hint = (f"give yourself read permission, e.g. chmod u+r {shown}" if isinstance(exc, PermissionError)
                         else "check that the file can be opened, and the free space of the disk")
                 problems.append(Problem(f"cannot copy this file: {exc.strerror}", path=shown, hint=hint))
                 continue
+            self._static[file.target] = shown if root and file.path.is_relative_to(root) else f"the theme's {file.target}"
             copied += 1
         if problems:
             raise BuildError(problems)
         return copied
 
-    def merge(self, remove: Iterable[str] = ()) -> dict[str, tuple[int, int]]:
-        """Move the staged files into the existing output (each by one rename) and remove
-        the output files ``remove``; for incremental builds, where only a few files are
-        staged. Returns the moved files with their size and time stamp."""
-        moved: dict[str, tuple[int, int]] = {}
-        made: set[Path] = set()
-        for dirpath, _, filenames in os.walk(self.folder):
-            for name in filenames:
-                staged = Path(dirpath) / name
-                rel = staged.relative_to(self.folder).as_posix()
-                target = self.output / rel
-                if target.parent not in made:
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    made.add(target.parent)
-                st = staged.stat()
-                os.replace(staged, target)
-                moved[rel] = (st.st_size, st.st_mtime_ns)
-        for rel in remove:
-            target = self.output / rel
-            target.unlink(missing_ok=True)
-            parent = target.parent
-            while parent != self.output and parent.is_dir() and not any(parent.iterdir()):
-                parent.rmdir()
-                parent = parent.parent
+    def merge(self, carry: Iterable[str], remove: Iterable[str] = (),
+              spare: Path | None = None) -> tuple[dict[str, Stat], dict[str, int]]:
+        """Bring the output up to date with the few files staged (an incremental build).
+
+        The next output is made beside the old one: the staged files, and the old output's
+        files ``carry`` (hard links, or copies where the file system has none), and then
+        swapped in as a full build's is; a build killed at any moment leaves the old or the
+        new site, whole. The files ``remove`` are simply not carried over.
+
+        The output it replaces is kept in ``spare`` (a folder of the build cache), and the
+        next incremental build makes its next output from it: only the files that differ
+        from the live output are linked again, instead of making (and later deleting) a
+        folder for every page. Returns the files whose size or time stamp may differ from
+        the old output's, and the time stamp of every folder of the new output (for the
+        build cache). In a mount point (see ``in_place``) the staged files are moved in one
+        by one instead, and then the files ``remove`` that the last build listed in its
+        marker are deleted."""
+        staged = _files_under(self.folder)
+        if self.in_place:
+            return self._merge_in_place(staged, carry, remove)
+        tree = _staging_name(self.output, _NEXT)
+        have: tuple[dict[str, int], set[str]] = ({}, set())
+        try:
+            if spare is not None and spare.is_dir() and not spare.is_symlink():
+                os.rename(spare, tree)
+                have = _entries(tree)
+        except OSError:  # (another build took it, or it is damaged: start from nothing)
+            have = ({}, set())
+            if not tree.is_symlink():
+                shutil.rmtree(tree, ignore_errors=True)
+        try:
+            if not have[1]:
+                tree.mkdir()
+        except OSError as exc:
+            raise SitegenError(f"cannot create the output folder beside {self.output}: {exc.strerror}",
+                               hint=f"check the permissions and free space of {self.output.parent}") from None
+        try:
+            return self._make_next(tree, have, carry, staged, spare)
+        except BaseException:
+            shutil.rmtree(tree, ignore_errors=True)
+            raise
+
+    def _make_next(self, tree: Path, have: tuple[dict[str, int], set[str]], carry: Iterable[str], staged: list[str],
+                   spare: Path | None) -> tuple[dict[str, Stat], dict[str, int]]:
+        """Make ``tree`` (empty, or an earlier output: ``have``, its files' inodes and its
+        folders) hold the staged files and the live output's files ``carry``, then swap it in."""
+        staged_set = set(staged)
+        wanted = [rel for rel in carry if rel not in staged_set and rel != MARKER]
+        files, folders_had = have
+        needed: set[str] = {""}
+        for rel in (*wanted, *staged, MARKER):
+            parent = rel.rpartition("/")[0]
+            while parent not in needed:
+                needed.add(parent)
+                parent = parent.rpartition("/")[0]
+        target = {*wanted, *staged_set, MARKER}
+        for rel in sorted(staged_set & needed):  # a file staged where a carried file needs a folder
+            inside = next(f for f in wanted if f.startswith(rel + "/"))
+            raise SitegenError(f"cannot write /{inside}: /{rel} is a file now ({self._made_by(rel)}), "
+                               "and this needs a folder of that name",
+                               hint="rename the static file or folder at fault")
+        for rel in sorted(folders_had - needed):  # (a parent before what it holds)
+            if (tree / rel).is_dir() and not (tree / rel).is_symlink():
+                shutil.rmtree(tree / rel, ignore_errors=True)
+        for rel in files:
+            if rel not in target or rel in needed:
+                (tree / rel).unlink(missing_ok=True)
+        for rel in sorted(needed - folders_had):
+            try:
+                (tree / rel).mkdir()
+            except FileExistsError:
+                pass  # (made with an earlier folder)
+            except OSError as exc:
+                clash = self._collision(rel + "/x")
+                raise SitegenError(f"cannot make the folder /{rel}/: {clash or exc.strerror}",
+                                   hint=("rename the static file or folder at fault" if clash else
+                                         f"check the free space and the permissions of {self.output.parent}")) from None
+        placed: dict[str, Stat] = {}
+        kill_after = _test_kill_point("carried")
+        linked = 0
+        output, next_output = str(self.output), str(tree)  # (plain strings: this runs for every file)
+        for rel in wanted:
+            if linked == kill_after:
+                _test_kill()
+            old, new = f"{output}/{rel}", f"{next_output}/{rel}"
+            try:
+                live = os.lstat(old).st_ino
+            except FileNotFoundError:
+                continue  # deleted by hand since it was listed: the next build renders it again
+            if files.get(rel) == live and rel not in needed:
+                linked += 1
+                continue  # the same file already
+            try:
+                if rel in files:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(new)
+                try:
+                    os.link(old, new, follow_symlinks=False)
+                except OSError as exc:
+                    if exc.errno == errno.ENOENT:
+                        continue
+                    shutil.copy2(old, new, follow_symlinks=False)  # no hard links here (another device, a FAT disk)
+                    placed[rel] = _stat(Path(new))
+            except OSError as exc:
+                clash = self._collision(rel)
+                raise SitegenError(f"cannot write /{rel}: {clash or exc.strerror}",
+                                   hint=("rename the static file or folder at fault" if clash else
+                                         f"check the free space and the permissions of {self.output.parent}")) from None
+            linked += 1
+        for rel in staged:  # a rename: a new file, never bytes written into a linked one
+            try:
+                os.replace(self.folder / rel, tree / rel)
+            except OSError as exc:
+                raise SitegenError(f"cannot write /{rel}: {exc.strerror}",
+                                   hint=f"check the free space and the permissions of {self.output.parent}") from None
+            placed[rel] = _stat(tree / rel)
+        if kill_after is not None:
+            _test_kill()  # (every file in place, the marker not written yet)
+        marker = self.folder / MARKER
+        marker.write_bytes(marker_text(target))
+        os.replace(marker, tree / MARKER)
+        placed[MARKER] = _stat(tree / MARKER)
+        folders = {rel: os.stat(f"{next_output}/{rel}" if rel else next_output).st_mtime_ns for rel in needed}
         self.discard()
-        return moved
+        self.folder = tree
+        self.commit(files=(), marked=True, keep=spare)
+        return placed, folders
+
+    def _merge_in_place(self, staged: list[str], carry: Iterable[str],
+                        remove: Iterable[str]) -> tuple[dict[str, Stat], dict[str, int]]:
+        listed = marked_files(self.output)
+        placed: dict[str, Stat] = {}
+        for rel in staged:
+            placed[rel] = self._move_in(rel)
+        for rel in remove:
+            if listed is None or rel in listed:  # (only the site's own _site has no list: all of it is ours)
+                _remove_file(self.output, rel)
+        placed[MARKER] = self._replace_marker({*carry, *staged})
+        self.discard()
+        return placed, {}
+
+    def _move_in(self, rel: str) -> Stat:
+        """Put the staged file ``rel`` in place in the output folder (a mount point), by a
+        rename, or by a copy renamed into place where the staging folder is on another device."""
+        staged, target = self.folder / rel, Path(os.path.normpath(self.output / rel))
+        if not _within(self.output, target):
+            raise SitegenError(f"refusing to write /{rel}: a symbolic link in {self.output} leads out of it",
+                               hint="remove the link from the output folder")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.replace(staged, target)
+            except OSError as exc:
+                if exc.errno != errno.EXDEV:
+                    raise
+                part = target.with_name(f".{target.name}{_STAGING}{os.getpid()}")
+                shutil.copy2(staged, part)
+                os.replace(part, target)
+        except OSError as exc:
+            raise SitegenError(f"cannot write /{rel} into {self.output}: {exc.strerror}",
+                               hint=("a file and a folder of the same name: delete the folder's old build and "
+                                     "build again" if isinstance(exc, (IsADirectoryError, NotADirectoryError,
+                                                                        FileExistsError)) else
+                                     f"check the free space and the permissions of {self.output}")) from None
+        return _stat(target)
+
+    def _replace_marker(self, files: Iterable[str]) -> Stat:
+        part = self.folder / MARKER
+        part.write_bytes(marker_text(files))
+        return self._move_in(MARKER)
 
     def discard(self) -> None:
         """Remove the staging folder (after a failed build)."""
         shutil.rmtree(self.folder, ignore_errors=True)
 
-    def commit(self) -> None:
-        """Put the staging folder in place of the output, atomically where possible."""
+    def commit(self, files: Iterable[str] | None = None, marked: bool = False, keep: Path | None = None) -> None:
+        """Put the staging folder in place of the output, atomically where possible.
+
+        ``files`` are the files written (the staging folder is listed when None); the
+        marker listing them is written first, unless ``marked``. A mount point cannot be
+        replaced: the files are moved into it, and then the files its marker listed that
+        this build did not write are deleted. The output replaced is moved to ``keep``
+        (where the next incremental build starts from it), else deleted."""
+        written = _files_under(self.folder) if files is None else list(files)
+        if self.in_place:
+            listed = marked_files(self.output)
+            if listed is None:  # an empty folder, or the site's own _site from before markers: all of it
+                listed = set(_files_under(self.output))
+            for rel in written:
+                if rel != MARKER:
+                    self._move_in(rel)
+            for rel in sorted(listed - set(written)):
+                _remove_file(self.output, rel)
+            self._replace_marker(written)
+            self.discard()
+            return
+        if not marked:
+            (self.folder / MARKER).write_bytes(marker_text(written))
+        if _test_kill_point("swap") is not None:
+            _test_kill()
         if self.output.exists() and _exchange(self.folder, self.output):
-            shutil.rmtree(self.folder, ignore_errors=True)  # now holds the old output
+            if _test_kill_point("swapped") is not None:
+                _test_kill()
+            _retire(self.folder, keep)  # it holds the old output now
             return
         if self.output.exists():
             retired = _staging_name(self.output, _RETIRED)
             self.output.rename(retired)
             self.folder.rename(self.output)
-            shutil.rmtree(retired, ignore_errors=True)
+            _retire(retired, keep)
         else:
             self.folder.rename(self.output)
+
+
+def _retire(old: Path, keep: Path | None) -> None:
+    """Keep the output just replaced as ``keep``, or delete it."""
+    if keep is not None:
+        try:
+            if os.path.lexists(keep):
+                shutil.rmtree(keep)
+            os.rename(old, keep)
+            return
+        except OSError:
+            pass  # (on another device, say)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _entries(folder: Path) -> tuple[dict[str, int], set[str]]:
+    """The files under ``folder`` (anything but a folder: links too, never followed), each
+    with its inode, and its folders (itself as ""), relative to it."""
+    files: dict[str, int] = {}
+    folders: set[str] = set()
+
+    top = str(folder)
+
+    def visit(rel: str) -> None:
+        folders.add(rel)
+        prefix = f"{rel}/" if rel else ""
+        with os.scandir(f"{top}/{rel}" if rel else top) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    visit(prefix + entry.name)
+                else:
+                    files[prefix + entry.name] = entry.inode()
+
+    visit("")
+    return files, folders
+
+
+def _files_under(folder: Path) -> list[str]:
+    """Every file under ``folder`` (links included, not followed), relative to it."""
+    found = []
+    for dirpath, _, filenames in os.walk(folder):
+        for name in filenames:
+            found.append((Path(dirpath) / name).relative_to(folder).as_posix())
+    return found
+
+
+#: For tests of killed builds, and harmless elsewhere: ``SITEGEN_TEST_KILL=carried:N``
+#: makes a build kill itself (SIGKILL) after linking N files of the old output into the
+#: next one (an N larger than their number: once all are linked), ``swap`` just before the
+#: new output is put in place, ``swapped`` just after (the old one not yet removed).
+_TEST_KILL = "SITEGEN_TEST_KILL"
+
+
+def _test_kill_point(point: str) -> int | None:
+    """The count given for ``point`` in SITEGEN_TEST_KILL (0 when it has none), or None."""
+    name, _, count = os.environ.get(_TEST_KILL, "").partition(":")
+    if name != point:
+        return None
+    return int(count) if count.isdigit() else 0
+
+
+def _test_kill() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _stat(path: Path) -> Stat:
+    st = os.stat(path, follow_symlinks=False)
+    return st.st_size, st.st_mtime_ns
+
+
+def _within(output: Path, target: Path) -> bool:
+    """Whether ``target`` is inside ``output``, also when the folders above it are followed
+    (a link planted in the output must not lead a write or a deletion out of it)."""
+    if not target.is_relative_to(output) or target == output:
+        return False
+    return target.parent.resolve().is_relative_to(output.resolve())
+
+
+def _remove_file(output: Path, rel: str) -> None:
+    """Delete the output file ``rel`` (never a folder, never through a link) and the folders
+    it leaves empty."""
+    target = Path(os.path.normpath(output / rel))
+    if not _within(output, target):
+        return
+    try:
+        if target.is_dir() and not target.is_symlink():
+            return
+        target.unlink(missing_ok=True)
+    except OSError:
+        return
+    parent = target.parent
+    while parent != output and parent.is_dir() and not parent.is_symlink() and not any(parent.iterdir()):
+        parent.rmdir()
+        parent = parent.parent
 
 
 _RENAME_EXCHANGE = 2

@@ -133,3 +133,82 @@ def test_a_build_with_nothing_to_do_still_removes_what_killed_builds_left(make_s
     result = cli("build", root, "--explain")
     assert "nothing changed since the last build" in result.stdout
     assert not dead.exists()
+
+
+# -- Incremental builds ------------------------------------------------------------------------
+# An incremental build makes the next output beside the old one (the unchanged files linked,
+# the new ones rendered) and swaps it in. SITEGEN_TEST_KILL (see sitegen/write.py) makes the
+# build kill itself at a chosen moment of that: partway through linking, once every file is
+# linked, just before the swap, and just after it.
+
+def _start_killed_at(root: Path, point: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "SITEGEN_TEST_KILL": point}
+    return subprocess.Popen([sys.executable, "-m", "sitegen", "build", str(root)], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _new_interview(root: Path) -> None:
+    """The edit that once left a half-new site: a new interview, which the home page, the
+    feeds, the sitemap and the lists link to."""
+    write_files(root, {"content/interviews/zz-new.md": "---\ntitle: A new interview\ndate: 2026-06-01\n"
+                                                       "tags: [t1]\n---\n## Why?\n\nBecause.\n"})
+
+
+def _edit_first(root: Path) -> None:
+    path = root / "content/interviews/i0.md"
+    path.write_text(path.read_text() + "One more answer.\n")
+
+
+@pytest.mark.parametrize("point,leaves,spare", [
+    ("carried:40", "old", False), ("carried:999999", "old", False), ("swap", "old", False),
+    ("carried:0", "old", True), ("carried:40", "old", True), ("swapped", "new", True),
+])
+def test_killed_incremental_builds_leave_the_old_or_the_new_site_whole(tmp_path: Path, point: str,
+                                                                       leaves: str, spare: bool) -> None:
+    """``spare``: an incremental build ran before, so the killed one makes its next output
+    from the output that build replaced; else from nothing."""
+    root = _site(tmp_path / "site", entries=60, marker="same")
+    _build(root)
+    if spare:
+        _edit_first(root)
+        _build(root)
+        assert (root / ".sitegen-cache/output-spare/index.html").is_file()
+    old = tree_digest(root / "_site")
+
+    reference = _site(tmp_path / "reference", entries=60, marker="same")  # the new site, built clean
+    if spare:
+        _edit_first(reference)
+    _new_interview(reference)
+    _build(reference)
+    new = tree_digest(reference / "_site")
+    assert new != old and "interviews/zz-new/index.html" in new
+
+    _new_interview(root)
+    process = _start_killed_at(root, point)
+    _, err = process.communicate(timeout=600)
+    assert process.returncode == -signal.SIGKILL, f"the build was not killed at {point}: {err.decode()}"
+    after = tree_digest(root / "_site")
+    assert after == (old if leaves == "old" else new), f"killed at {point}: not the {leaves} site, whole"
+
+    _build(root)  # the next build ends what the killed one began, and cleans up after it
+    assert tree_digest(root / "_site") == new
+    assert not _staging(root)
+
+
+def test_an_incremental_build_replaces_files_and_never_writes_into_them(make_site, cli) -> None:
+    """The next output shares the unchanged files' bytes with the old one (hard links): a
+    changed file must be a new file, or the old output (and any other link) would change too."""
+    root = make_site({"content/pages/about.md": "---\ntitle: About\n---\nHi\n", "static/notes.txt": "notes"})
+    os.utime(root / "static/notes.txt", (time.time() - 60, time.time() - 60))  # (else copied again, to be sure)
+    assert cli("build", root).exit_code == 0
+    about, more = root / "_site/about/index.html", root / "_site/notes.txt"
+    elsewhere = root.parent / "about-before.html"
+    os.link(about, elsewhere)
+    before, more_inode = about.read_bytes(), more.stat().st_ino
+    (root / "content/pages/about.md").write_text("---\ntitle: About\n---\nHello again\n")
+    assert cli("build", root).exit_code == 0
+    assert "Hello again" in about.read_text()
+    assert elsewhere.read_bytes() == before  # written as a new file, not into the old one
+    assert more.stat().st_ino == more_inode  # an unchanged file is linked, not copied
+    result = cli("build", root, "--explain")
+    assert "nothing changed since the last build" in result.stdout  # the cache knows the new output
