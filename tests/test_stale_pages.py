@@ -30,7 +30,7 @@ from typing import Any, Iterator
 import pytest
 import yaml
 from conftest import SITES, soup, tree_digest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
@@ -347,6 +347,7 @@ class StalePages(RuleBasedStateMachine):
             previewed = _outcome(self.root, BuildOptions(output=output, jobs=1, defer_cache=True, now=self.now))
             cache.flush()
         steps = "\n  ".join(self.steps)
+        event("the hub is invalid" if isinstance(expected, tuple) else "the hub builds")
         if isinstance(expected, tuple):  # the edits made the site invalid: all three fail alike
             assert built == expected, f"sitegen build did not fail as a clean build did, after:\n  {steps}"
             assert previewed == expected, f"the preview did not fail as a clean build did, after:\n  {steps}"
@@ -387,45 +388,65 @@ def test_random_edits_leave_no_stale_page(machine: type[StalePages]) -> None:
 
 
 # -- The stale pages it found, as plain tests ------------------------------------------------
-@pytest.fixture
-def hub(tmp_path: Path) -> Path:
-    """The fixture hub, built once (with its build cache) as `sitegen build` does."""
+@dataclass
+class Builder:
+    """One way of building a hub again and again: `sitegen build` (a new process each
+    time) or a preview (one process, keeping its memory between rebuilds)."""
+
+    root: Path
+    preview: bool
+    process: Process = field(default_factory=Process)
+
+    @property
+    def output(self) -> Path:
+        """Where it builds into."""
+        return self.root / cache.FOLDER / "serve" if self.preview else self.root / "_site"
+
+    def build(self) -> None:
+        """Build (again)."""
+        with (self.process if self.preview else Process()).running():
+            build(self.root, BuildOptions(output=self.output, jobs=1, defer_cache=self.preview, now=NOW))
+            cache.flush()
+
+
+@pytest.fixture(params=["sitegen build", "preview"])
+def hub(request: pytest.FixtureRequest, tmp_path: Path) -> Builder:
+    """The fixture hub, built once (with its build cache) in one of the two ways."""
     root = tmp_path / "hub"
     shutil.copytree(HUB, root)
-    with Process().running():
-        build(root, BuildOptions(jobs=1, now=NOW))
-    return root
+    builder = Builder(root, preview=request.param == "preview")
+    builder.build()
+    return builder
 
 
-def _rebuilt_equals_clean(root: Path, tmp_path: Path) -> None:
-    with Process().running():
-        build(root, BuildOptions(jobs=1, now=NOW))
+def _rebuilt_equals_clean(hub: Builder, tmp_path: Path) -> None:
+    hub.build()
     clean = tmp_path / "clean"
-    shutil.copytree(root, clean, ignore=shutil.ignore_patterns(cache.FOLDER, "_site"))
+    shutil.rmtree(clean, ignore_errors=True)
+    shutil.copytree(hub.root, clean, ignore=shutil.ignore_patterns(cache.FOLDER, "_site"))
     with Process().running():
         build(clean, BuildOptions(output=clean / "out", jobs=1, clean=True, now=NOW))
-    assert _differences(root / "_site", tree_digest(clean / "out")) == []
+    assert _differences(hub.output, tree_digest(clean / "out")) == []
 
 
-def test_a_picture_replaced_by_a_larger_one_gets_its_new_size(hub: Path, tmp_path: Path) -> None:
-    img = soup(hub / "_site/interviews/ana/index.html").find("img", alt="A loaf")
+def test_a_picture_replaced_by_a_larger_one_gets_its_new_size(hub: Builder, tmp_path: Path) -> None:
+    img = soup(hub.output / "interviews/ana/index.html").find("img", alt="A loaf")
     assert (img["width"], img["height"]) == ("40", "30")
-    (hub / "static/images/p.png").write_bytes(png(400, 300))
+    (hub.root / "static/images/p.png").write_bytes(png(400, 300))
     _rebuilt_equals_clean(hub, tmp_path)
     for page in ("interviews/ana/index.html", "about/index.html"):
-        img = soup(hub / "_site" / page).find("img", src="/hub/images/p.png")
+        img = soup(hub.output / page).find("img", src="/hub/images/p.png")
         assert (img["width"], img["height"]) == ("400", "300"), page
 
 
-def test_captions_put_beside_a_local_video_appear(hub: Path, tmp_path: Path) -> None:
-    video = soup(hub / "_site/interviews/ana/index.html").find("video")
+def test_captions_put_beside_a_local_video_appear(hub: Builder, tmp_path: Path) -> None:
+    video = soup(hub.output / "interviews/ana/index.html").find("video")
     assert video is not None and video.find("track") is None
-    (hub / "static/video/talk.vtt").write_text("WEBVTT\n\n00:01.000 --> 00:02.000\nHello\n", encoding="utf-8")
+    (hub.root / "static/video/talk.vtt").write_text("WEBVTT\n\n00:01.000 --> 00:02.000\nHello\n", encoding="utf-8")
     _rebuilt_equals_clean(hub, tmp_path)
     for page in ("interviews/ana/index.html", "stories/first/index.html"):
-        track = soup(hub / "_site" / page).find("video").find("track")
+        track = soup(hub.output / page).find("video").find("track")
         assert track is not None and track["src"] == "/hub/video/talk.vtt", page
-    (hub / "static/video/talk.vtt").unlink()  # and gone again when the file goes
-    shutil.rmtree(tmp_path / "clean")
+    (hub.root / "static/video/talk.vtt").unlink()  # and gone again when the file goes
     _rebuilt_equals_clean(hub, tmp_path)
-    assert soup(hub / "_site/interviews/ana/index.html").find("video").find("track") is None
+    assert soup(hub.output / "interviews/ana/index.html").find("video").find("track") is None
