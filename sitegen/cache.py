@@ -74,6 +74,7 @@ class SourceRecord:
     meta_digest: bytes
     body_digest: bytes
     problems: tuple[Problem, ...]  # its warnings, shown again by builds that skip parsing
+    references: tuple[tuple[str, Stat | None], ...] = ()  # files its parse read besides it (pictures), as then
 
 
 @dataclass(slots=True)
@@ -85,6 +86,7 @@ class JobRecord:
     metas: tuple[str, ...]  # content files whose metadata it read (as sources[...] had it)
     assets: tuple[tuple[str, str], ...]  # (site path, versioned link)
     missing: tuple[tuple[str, str], ...]  # interface strings it found missing
+    files: tuple[tuple[str, bool], ...] = ()  # files it looked for (path in the site, found), e.g. captions
 
 
 @dataclass(slots=True)

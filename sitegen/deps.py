@@ -63,6 +63,7 @@ class Reads:
     bodies: set[str] = field(default_factory=set)
     assets: set[str] = field(default_factory=set)
     metas: set[str] = field(default_factory=set)
+    files: dict[str, bool] = field(default_factory=dict)  # files it looked for (by path in the site): found?
 
 
 _current: Reads | None = None
@@ -92,6 +93,13 @@ def record_asset(site_path: str) -> None:
     """Note that the current job linked the static file at ``site_path``."""
     if _current is not None:
         _current.assets.add(site_path)
+
+
+def record_file(rel: str, found: bool) -> None:
+    """Note that the current job looked for the file ``rel`` (a path in the site folder,
+    such as ``static/video/talk.vtt``) and whether it was there: its output depends on it."""
+    if _current is not None:
+        _current.files[rel] = found
 
 
 def record_metas(sources: Iterable[str]) -> None:

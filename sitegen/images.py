@@ -12,10 +12,22 @@ from __future__ import annotations
 import re
 import struct
 from pathlib import Path
+from urllib.parse import unquote
 
 _SVG_ROOT = re.compile(rb"<svg\b[^>]*>", re.S)
 _SVG_ATTR = re.compile(rb"""\s(width|height|viewBox)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _SVG_LENGTH = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(px)?\s*$")
+
+
+def static_image_file(src: str, static_dir: Path) -> Path | None:
+    """The file under ``static_dir`` whose size an image ``src`` of a page's Markdown is
+    given (a path on the site such as ``/images/loaf.jpg``), or None for an external or
+    relative ``src`` and one that leads out of ``static_dir``. The file need not exist."""
+    if not src.startswith("/") or src.startswith("//"):
+        return None
+    rel = unquote(src.split("?", 1)[0].split("#", 1)[0]).lstrip("/")
+    target = (static_dir / rel).resolve()
+    return target if target.is_relative_to(static_dir.resolve()) else None
 
 
 def image_size(path: Path) -> tuple[int, int] | None:

@@ -138,6 +138,8 @@ class Incremental:
                 # Saved again, or just before the last build: unchanged if its bytes are.
                 if _file_digest(source) != record.content:
                     return None
+            if record.references and not _unchanged(record.references):
+                return None  # a picture it shows was replaced
         statics = cache.static_map(static_files)
         added = set(statics) - set(old.files)
         if added:
@@ -179,7 +181,9 @@ class Incremental:
             rel = source.rel
             record, parsed = old_records.get(rel), old_pages.get(rel)
             stat = source.stat or cache.stat_of(source.path)
-            if record is not None and parsed is not None and stat is not None and record.kind == source.kind:
+            if record is not None and record.references and not _unchanged(record.references):
+                self.explain(source.rel, "parsed again (a picture it shows changed, came or went)")
+            elif record is not None and parsed is not None and stat is not None and record.kind == source.kind:
                 if record.stat == stat:
                     results[i] = parsed
                     new_sources[rel] = record
@@ -189,7 +193,7 @@ class Incremental:
                     results[i] = parsed
                     self.new.sources[source.rel] = SourceRecord(
                         source.kind, cache.trusted_stat(source.path) or stat, digest,
-                        record.meta_digest, record.body_digest, record.problems)
+                        record.meta_digest, record.body_digest, record.problems, record.references)
                     self.changed = True  # a new time stamp to remember
                     continue
                 self.explain(source.rel, "parsed again (its text changed)")
@@ -205,15 +209,16 @@ class Incremental:
         from .parallel import parse_sources
         self.writer = self._writer()
         fresh = [sources[i] for i in todo]
-        for i, (parsed, content) in zip(todo, parse_sources(fresh, self.config, workers,
-                                                            lambda j, parsed: self._keep(fresh[j].rel, parsed))):
+        for i, (parsed, content, references) in zip(todo, parse_sources(fresh, self.config, workers,
+                                                                        lambda j, parsed: self._keep(fresh[j].rel,
+                                                                                                     parsed))):
             results[i] = parsed
             source = sources[i]
             self.dirty_shards.add(cache.shard_of(source.rel))
             stat = cache.trusted_stat(source.path)
             if parsed.page is not None and stat is not None:
                 self.new.sources[source.rel] = SourceRecord(source.kind, stat, content, parsed.meta_digest,
-                                                            parsed.body_digest, parsed.problems)
+                                                            parsed.body_digest, parsed.problems, references)
         for rel in set(old_records) - set(self.new.sources):  # deleted, or broken now
             self.dirty_shards.add(cache.shard_of(rel))
         if not self.reuse_shards:
@@ -483,6 +488,14 @@ class Incremental:
                 found = links[asset] = renderer.asset(asset)
             return found
 
+        there: dict[str, bool] = {}  # whether each file a job looked for is there, asked once
+
+        def is_file(rel: str) -> bool:
+            found = there.get(rel)
+            if found is None:
+                found = there[rel] = (self.root / rel).is_file()
+            return found
+
         old_jobs, old_files, kept = self.old.jobs, self.old.files, self.new.jobs
         check_files = not self.trust_output  # else the output is as the last build left it
         # A job of the last build read each page's metadata as that build had it (a job it
@@ -506,6 +519,9 @@ class Incremental:
             for asset, known in record.assets:
                 if link(asset) != known:
                     return f"rendered again (static file {asset} changed)"
+            for rel, found in record.files:
+                if found != is_file(rel):
+                    return f"rendered again ({rel} {'is gone' if found else 'is there now'})"
             if check_files:
                 for out in record.outputs:
                     if actual.get(out) != old_files.get(out):
@@ -526,6 +542,9 @@ class Incremental:
             for asset, known in memo.links.items():
                 if link(asset) != known:
                     suspects.update(memo.assets[asset])
+            for rel, found in memo.found.items():
+                if is_file(rel) != found:
+                    suspects.update(memo.looked_for[rel])
             kept.update(old_jobs)
             if suspects:
                 for i, (name, _) in enumerate(jobs):
@@ -655,6 +674,7 @@ class Incremental:
                 metas=tuple(known.get(rel, rel) for rel in r.metas if rel in known),
                 assets=tuple((a, self.renderer.asset(a)) for a in r.assets),
                 missing=r.missing,
+                files=r.files,
             )
         records = self.new.jobs
         memo = self.readers
@@ -712,6 +732,8 @@ class Incremental:
                         memo.metas[rel].discard(name)
                     for asset, _ in before.assets:
                         memo.assets[asset].discard(name)
+                    for rel, _ in before.files:
+                        memo.looked_for[rel].discard(name)
                 if before is None or set(before.outputs) != set(record.outputs):
                     moved = True
             if moved:  # (rare: a job wrote other files than last time)
@@ -734,6 +756,9 @@ class Incremental:
                 if found is None:
                     found = assets[asset] = set()
                 found.add(name)
+            for rel, there in record.files:
+                memo.looked_for.setdefault(rel, set()).add(name)
+                memo.found[rel] = there  # (every job kept or run looked with the same result)
         memo.links = {asset: self.renderer.asset(asset) for asset in assets}
         memo.html, memo.files, memo.with_missing = html, files, with_missing
         _readers = memo
@@ -799,6 +824,8 @@ class _Readers:
     metas: dict[str, set[str]]  # source -> jobs that read its metadata
     assets: dict[str, set[str]]  # static file -> jobs that link it with a version
     links: dict[str, str]  # static file -> its versioned link
+    looked_for: dict[str, set[str]] = field(default_factory=dict)  # file -> jobs that looked for it
+    found: dict[str, bool] = field(default_factory=dict)  # file looked for -> whether it was there
     outputs: set[str] = field(default_factory=set)  # the files its jobs write
     html: int = 0  # HTML files its jobs write
     files: int = 0  # files its jobs write
@@ -839,6 +866,15 @@ def _keeps_places(site: Site, changed: dict[str, Page]) -> bool:
     return True
 #: The fields of a page that can change while its metadata digest stays the same.
 _BODY_SLOTS = tuple(Page.__dict__[name] for name in (*deps.BODY_FIELDS, "headings"))
+
+
+def _unchanged(references: tuple[tuple[str, cache.Stat | None], ...]) -> bool:
+    """Whether the files a parse read besides its source are as it read them (a file
+    changed within the time-stamp tick of that parse never is)."""
+    for path, stat in references:
+        if cache.stat_of(Path(path)) != stat or (stat is not None and stat[1] == -1):
+            return False
+    return True
 
 
 def _file_digest(source: Source) -> bytes:

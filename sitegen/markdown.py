@@ -17,7 +17,6 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
@@ -25,7 +24,7 @@ from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.footnote.index import footnote_tail
 
-from .images import image_size
+from .images import image_size, static_image_file
 from .model import Heading
 from .safety import raw_html_problems
 from .slugs import unique_slug
@@ -164,11 +163,8 @@ def _site_rule(state: StateCore) -> None:
 
 def _set_image_size(image: Token, src: str, static_dir: Path | None) -> None:
     """Width and height from the file, so the page does not jump as the image loads."""
-    if static_dir is None or not src.startswith("/") or src.startswith("//"):
-        return
-    rel = unquote(src.split("?", 1)[0].split("#", 1)[0]).lstrip("/")
-    target = (static_dir / rel).resolve()
-    if not target.is_relative_to(static_dir.resolve()):
+    target = static_image_file(src, static_dir) if static_dir is not None else None
+    if target is None:
         return
     size = image_size(target)
     if size is not None:

@@ -117,9 +117,14 @@ def _drain() -> list[list[Any]]:
 
 # -- Parsing -------------------------------------------------------------------------
 
-def _parse_chunk(chunk: range) -> list[tuple[int, Parsed, bytes]]:
-    from .cache import content_digest
+#: The files a page's parse read besides its source, each with its stat then (None: missing).
+References = tuple[tuple[str, tuple[int, int] | None], ...]
+
+
+def _parse_chunk(chunk: range) -> list[tuple[int, Parsed, bytes, References]]:
+    from .cache import content_digest, trusted_stat
     from .parse import parse_source
+    from .references import sized_pictures
 
     md = _state.get("md")
     if md is None:
@@ -127,6 +132,7 @@ def _parse_chunk(chunk: range) -> list[tuple[int, Parsed, bytes]]:
         md = _state["md"] = make_markdown()
     sources: Sequence[Source] = _state["sources"]
     config: Config = _state["config"]
+    static_dir = config.root / "static"
     done = []
     for i in chunk:
         source = sources[i]
@@ -137,29 +143,33 @@ def _parse_chunk(chunk: range) -> list[tuple[int, Parsed, bytes]]:
         page, problems = parse_source(source, config, md, raw)
         digest = content_digest(raw) if raw is not None else b""
         if page is None:
-            done.append((i, Parsed(None, tuple(problems)), digest))
+            done.append((i, Parsed(None, tuple(problems)), digest, ()))
         else:
             meta, body = page_digests(page)
-            done.append((i, Parsed(TrackedPage.of(page), tuple(problems), meta, body), digest))
+            # Stated just after the parse read them: a picture replaced since is never taken
+            # for the one read (and one replaced within the time-stamp tick never matches).
+            references = tuple((str(path), trusted_stat(path)) for path in sized_pictures(page, static_dir))
+            done.append((i, Parsed(TrackedPage.of(page), tuple(problems), meta, body), digest, references))
     return done
 
 
 def parse_sources(sources: Sequence[Source], config: Config, jobs: int,
-                  keep: Callable[[int, Parsed], Parsed] | None = None) -> list[tuple[Parsed, bytes]]:
+                  keep: Callable[[int, Parsed], Parsed] | None = None) -> list[tuple[Parsed, bytes, References]]:
     """Parse ``sources`` with up to ``jobs`` processes; results in the order of ``sources``:
     each parse result, with the digest of the bytes it was parsed from (empty when the file
-    cannot be read). ``keep`` sees each result as it arrives and returns what to keep of it."""
+    cannot be read) and the other files the parse read (the pictures whose size it gave),
+    each with its stat. ``keep`` sees each result as it arrives and returns what to keep of it."""
     if not sources:
         return []
     from .markdown import make_markdown
     from .parse import parse_source  # noqa: F401 - loaded once here, not in each worker
 
-    results: list[tuple[Parsed, bytes] | None] = [None] * len(sources)
+    results: list[tuple[Parsed, bytes, References] | None] = [None] * len(sources)
     _state.update(sources=sources, config=config, md=make_markdown())
     try:
         for done in _map(_parse_chunk, len(sources), _workers(jobs, len(sources))):
-            for i, parsed, digest in done:
-                results[i] = (parsed if keep is None else keep(i, parsed), digest)
+            for i, parsed, digest, references in done:
+                results[i] = (parsed if keep is None else keep(i, parsed), digest, references)
     finally:
         _state.clear()
     return results  # type: ignore[return-value]
@@ -175,6 +185,7 @@ class Rendered:
     bodies: tuple[str, ...] = ()  # sources whose body it read
     metas: tuple[str, ...] = ()  # sources whose metadata it read
     assets: tuple[str, ...] = ()  # static files it linked with a version
+    files: tuple[tuple[str, bool], ...] = ()  # files it looked for (path in the site), and whether found
     missing: tuple[tuple[str, str], ...] = ()  # interface strings it found missing
     problems: tuple[Problem, ...] = ()
     findings: tuple[tuple[str, list[Finding], str | None], ...] = ()  # the privacy guard's, per HTML file
@@ -213,7 +224,8 @@ def _render_chunk(chunk: range) -> list[tuple[int, Rendered]]:
             continue
         missing = tuple(renderer.catalogs.missing)[known:]
         done.append((index, Rendered(tuple(written), tuple(sorted(reads.bodies)), tuple(sorted(reads.metas)),
-                                     tuple(sorted(reads.assets)), missing, findings=tuple(findings))))
+                                     tuple(sorted(reads.assets)), tuple(sorted(reads.files.items())), missing,
+                                     findings=tuple(findings))))
     return done
 
 

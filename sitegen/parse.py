@@ -397,7 +397,9 @@ def parse_source(source: Source, config: Config, md: MarkdownIt,
     if any(p.severity == "error" for p in f.problems):
         return None, f.problems
     if transcript and video:
-        body_html = link_timestamps(body_html, make_video(video, config.urls, config.root))
+        # (Without the site folder: a timestamp's link does not depend on captions, and a
+        # file looked for here would be an input of the parse.)
+        body_html = link_timestamps(body_html, make_video(video, config.urls))
     page = Page(
         kind=source.kind,
         source=source.rel,

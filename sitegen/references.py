@@ -10,12 +10,22 @@ see a broken picture. External images (``https://``) are not checked here.
 from __future__ import annotations
 
 import posixpath
+from pathlib import Path
 from typing import Iterable
 from urllib.parse import unquote, urlsplit
 
 from .discover import StaticFile
 from .errors import Problem
+from .images import static_image_file
 from .model import Page, Site
+
+
+def sized_pictures(page: Page, static_dir: Path) -> tuple[Path, ...]:
+    """The files whose size parsing ``page`` read, found or not: its Markdown images
+    with a path on the site (see ``markdown._set_image_size``). They are inputs of its
+    parse, as much as its own text."""
+    found = (static_image_file(src, static_dir) for src, _ in page.images)
+    return tuple(dict.fromkeys(path for path in found if path is not None))
 
 
 def _target(src: str, page: Page) -> str | None:

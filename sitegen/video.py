@@ -21,6 +21,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Iterable, Literal
 from urllib.parse import parse_qs, quote, urlsplit
 
+from .deps import record_file
 from .guard import normalize_origin
 from .urls import Urls
 
@@ -95,9 +96,19 @@ def vimeo_id(url: str) -> str | None:
     return numbers[-1] if numbers else None
 
 
+def captions_file(value: str) -> str | None:
+    """Where the captions of a local video ``value`` (``/video/talk.mp4``) are looked
+    for: the ``.vtt`` beside it, as a path in the site folder (``static/video/talk.vtt``);
+    None for a video that is not a file of the site."""
+    if value.startswith("/") and not value.startswith("//") and value.lower().endswith(_VIDEO_FILES):
+        return "static/" + PurePosixPath(value).with_suffix(".vtt").as_posix().lstrip("/")
+    return None
+
+
 def make_video(value: str, urls: Urls, root: Path | None = None, poster: str | None = None) -> Video:
     """The :class:`Video` for a ``video:`` value. ``root`` is the site folder (to find a
-    ``.vtt`` beside a local file); ``poster`` a site path or URL of a poster image."""
+    ``.vtt`` beside a local file: the render job that looks records whether it found
+    one, see ``deps.record_file``); ``poster`` a site path or URL of a poster image."""
     poster_link = urls.link(poster) if poster else ""
     found = youtube_id(value)
     if found:
@@ -107,11 +118,14 @@ def make_video(value: str, urls: Urls, root: Path | None = None, poster: str | N
     if found:
         return Video("vimeo", f"https://vimeo.com/{found}", id=found,
                      embed=f"{VIMEO_PLAYER}/video/{found}?autoplay=1&dnt=1", poster=poster_link)
-    if value.startswith("/") and not value.startswith("//") and value.lower().endswith(_VIDEO_FILES):
+    vtt = captions_file(value)
+    if vtt is not None:
         captions = ""
-        vtt = PurePosixPath(value).with_suffix(".vtt").as_posix()
-        if root is not None and (root / "static" / vtt.lstrip("/")).is_file():
-            captions = urls.link(quote(vtt))
+        if root is not None:
+            found = (root / vtt).is_file()
+            record_file(vtt, found)
+            if found:
+                captions = urls.link(quote(vtt.removeprefix("static")))
         return Video("file", urls.link(quote(value)), captions=captions, poster=poster_link)
     return Video("link", urls.link(value), poster=poster_link)
 
