@@ -16,15 +16,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from .cache import key_problems
-from .collect import collect
+from .collect import collect_pages
 from .config import load_config
 from .contact import form_warnings
 from .discover import Source, StaticFile, discover_content, discover_static, shadowed_static
 from .errors import BuildError, Problem
 from .i18n import load_catalogs
 from .incremental import Incremental
-from .membership import with_membership_page
-from .model import Config, Page, Site
+from .model import Page, Site
 from .parallel import default_jobs
 from .pin import pin_warnings
 from .references import missing_images
@@ -126,7 +125,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     errors = [p for p in problems if p.severity == "error"]
     if errors:  # report every broken file at once, before rendering anything
         try:  # URL collisions among the pages that did parse belong in the same report
-            collect(pages, config, drafts=options.drafts, future=options.future, now=now)
+            collect_pages(pages, config, drafts=options.drafts, future=options.future, now=now)
         except BuildError as exc:
             errors += exc.problems
         raise BuildError(errors)
@@ -135,13 +134,11 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     from .guard import SiteGuard
     from .render import Renderer
 
-    site = work.collect(pages, options.drafts, options.future, now)
-    # After collect, so a membership.md left out as a draft still gets a /membership/ page.
-    site, membership_warnings = with_membership_page(
-        site, _membership_title(theme.i18n_dirs, config) if config.membership else "")
-    problems += membership_warnings
+    catalogs = load_catalogs(theme.i18n_dirs + (config.root / "i18n",), config.root)
+    site, made_warnings = work.collect(pages, options.drafts, options.future, now, catalogs)
+    problems += made_warnings
     problems += missing_images(site, static_files)
-    renderer = Renderer(site, theme, work.compiled_templates())
+    renderer = Renderer(site, theme, catalogs, work.compiled_templates())
     # The guard reads the rendered output (content, raw HTML and every template alike), so
     # it runs after rendering; a counter or tracker must never reach the output, so it runs
     # before anything is moved into place, and reports every page's findings at once.
@@ -187,12 +184,6 @@ def _made_files(site: Site, jobs: Mapping[str, Any]) -> dict[str, str]:
     """Every file the build wrote, and what made it: a content file, or sitegen."""
     sources = {output_file(page.url): page.source for page in (*site.entries, *site.pages)}
     return {out: sources.get(out, "sitegen") for record in jobs.values() for out in record.outputs}
-
-
-def _membership_title(i18n_dirs: tuple[Path, ...], config: Config) -> str:
-    """The title of a membership page the creator did not write, in the site's language."""
-    catalogs = load_catalogs(i18n_dirs + (config.root / "i18n",), config.root)
-    return catalogs.get(config.language, "membership_title")
 
 
 def _missing_strings(renderer: Renderer) -> list[Problem]:

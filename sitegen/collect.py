@@ -5,6 +5,8 @@ entries newest first, groups tags, and refuses two sources that would be served 
 the same URL, also when they differ only in letter case or Unicode normalisation.
 It links translations (pages sharing a ``translation_key``) and, for a multilingual
 site, splits the site into one edition per language (see :class:`~sitegen.model.Site`).
+Last it adds the pages sitegen makes from the settings: a contact page in each edition
+that has none, and the ``/membership/`` page. The renderer receives a finished site.
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ import dataclasses
 import unicodedata
 from datetime import datetime
 from types import MappingProxyType
+from typing import Mapping
 
 from .errors import BuildError, Problem
+from .i18n import Catalogs
+from .membership import SLUG as MEMBERSHIP_SLUG, TEMPLATE as MEMBERSHIP_TEMPLATE
 from .model import Config, Page, Person, Site, Tag
 from .slugs import slugify
 from .people import collect_people, consent_word, decide_consent, governed_person, group_questions, relate
-from .urls import PEOPLE_PATH, QUESTIONS_PATH, entry_path, language_root, section_path
+from .urls import CONTACT_PATH, PEOPLE_PATH, QUESTIONS_PATH, entry_path, language_root, section_path
 
 #: Site paths the generator itself writes, which no page may take.
 GENERATED = MappingProxyType({
@@ -36,9 +41,23 @@ def _url_key(site_path: str) -> str:
     return unicodedata.normalize("NFC", site_path).casefold()
 
 
-def collect(pages: list[Page], config: Config, *, drafts: bool, future: bool, now: datetime) -> Site:
-    """Build the Site from parsed pages. ``now`` is aware; entries dated after it are
-    left out unless ``future``. Raises :class:`BuildError` on URL collisions."""
+#: The source of a page sitegen makes from the settings (a contact or membership page).
+MADE = "sitegen.yaml"
+
+
+def collect(pages: list[Page], config: Config, *, drafts: bool, future: bool, now: datetime,
+            strings: Catalogs) -> tuple[Site, list[Problem]]:
+    """The collect stage: the finished Site from parsed pages (:func:`collect_pages`),
+    with the pages sitegen makes (:func:`with_made_pages`, titled from ``strings``),
+    and the warnings about them. Raises :class:`BuildError` on URL collisions."""
+    return with_made_pages(collect_pages(pages, config, drafts=drafts, future=future, now=now), strings)
+
+
+def collect_pages(pages: list[Page], config: Config, *, drafts: bool, future: bool, now: datetime) -> Site:
+    """The Site of the parsed pages, without the pages sitegen makes. ``now`` is aware;
+    entries dated after it are left out unless ``future``. Raises :class:`BuildError`
+    on URL collisions. (What the build cache keeps between builds of ``sitegen serve``:
+    it depends on the pages and the settings only.)"""
     published: list[Page] = []
     left_out_future: list[Page] = []
     left_out_drafts = 0
@@ -235,3 +254,99 @@ def _group_tags(entries: list[Page], root: str = "") -> tuple[Tag, ...]:
             members.setdefault(slug, []).append(entry)
     tags = [Tag(name=names[slug], slug=slug, entries=tuple(pages), root=root) for slug, pages in members.items()]
     return tuple(sorted(tags, key=lambda t: t.name.casefold()))
+
+
+# -- The pages sitegen makes ---------------------------------------------------------------
+
+def with_made_pages(site: Site, strings: Catalogs) -> tuple[Site, list[Problem]]:
+    """``site`` with its membership page (:func:`with_membership_page`) and its contact
+    pages (:func:`with_contact_pages`), titled in each edition's language from
+    ``strings``; and the warnings about them."""
+    config = site.config
+    title = strings.get(config.language, "membership_title") if config.membership else ""
+    site, warnings = with_membership_page(site, title)
+    return with_contact_pages(site, strings), warnings
+
+
+def with_membership_page(site: Site, title: str) -> tuple[Site, list[Problem]]:
+    """The site with its membership pages rendered by ``membership.html``.
+
+    With ``membership:`` configured, every page whose slug is ``membership`` (in any
+    language), and every translation of one, gets the membership template unless it
+    names its own. When nothing is published at ``/membership/``, a page titled
+    ``title``, in the site's language and with no text of its own, is added there. Without ``membership:``, a page named
+    membership stays a plain page, with a warning.
+    """
+    config = site.config
+    written = [p for p in site.pages if p.slug == MEMBERSHIP_SLUG]
+    if config.membership is None:
+        return site, [Problem("this page is built as a plain page: sitegen.yaml has no 'membership:' settings",
+                              path=p.source, severity="warning",
+                              hint="add membership: (goal and tiers) to sitegen.yaml to show tiers and the arithmetic")
+                      for p in written]
+    versions = {v.url: v for p in written for v in (p, *site.versions(p))}  # and its translations
+    replaced = {u: dataclasses.replace(p, template=MEMBERSHIP_TEMPLATE) for u, p in versions.items() if p.template is None}
+    made = None
+    url = entry_path("page", MEMBERSHIP_SLUG)
+    if not any(p.url == url for p in site.pages):
+        made = Page(kind="page", source=MADE, slug=MEMBERSHIP_SLUG, title=title, body_html="",
+                    lang=config.language, template=MEMBERSHIP_TEMPLATE, url=url)
+    site = _with_membership_pages(site, replaced, made, own=True)
+    editions = {lang: _with_membership_pages(ed, replaced, made, own=lang == config.language)
+                for lang, ed in site.by_language.items()}
+    return dataclasses.replace(site, by_language=editions), []
+
+
+def _with_membership_pages(site: Site, replaced: Mapping[str, Page], made: Page | None, own: bool) -> Site:
+    """``site`` (or an edition) with pages ``replaced`` by URL and ``made`` added: to its
+    pages when ``own`` (the edition of the page's language), else to its fallbacks."""
+    pages = [replaced.get(p.url, p) for p in site.pages]
+    fallback = [replaced.get(p.url, p) for p in site.fallback_pages]
+    if made is not None:
+        (pages if own else fallback).append(made)
+    pages.sort(key=lambda p: p.title.casefold())
+    return dataclasses.replace(site, pages=tuple(pages), fallback_pages=tuple(fallback))
+
+
+def with_contact_pages(site: Site, strings: Catalogs) -> Site:
+    """The site with a contact page in each language edition that has none of its own
+    (``contact/``, ``es/contact/``...): made from the settings when the creator can be
+    reached, and a fallback where only the site's language has a
+    ``content/pages/contact.md``: the edition's own page (its language's title, channels
+    and form) showing that file's text (the renderer marks it with the language it is
+    written in)."""
+    config = site.config
+    made: dict[str, Page] = {}
+    for code, ed in (site.by_language or {config.language: site}).items():
+        found = ed.page("contact")
+        title = strings.get(code, "contact_title")
+        if found is None and config.contact.reachable:
+            made[code] = Page(kind="page", source=MADE, slug="contact", lang=code, body_html="",
+                              title=title, url=ed.root + CONTACT_PATH)
+        elif found is not None and site.by_language and found.lang != code:  # (a page of fallback_pages)
+            made[code] = _fallback(found, code, ed.root + CONTACT_PATH, title)
+    if not made:
+        return site
+
+    def with_pages(pages: tuple[Page, ...], extra: list[Page]) -> tuple[Page, ...]:
+        return tuple(sorted((*pages, *extra), key=lambda p: p.title.casefold()))
+
+    editions = {code: dataclasses.replace(ed, pages=with_pages(ed.pages, [made[code]] if code in made else []))
+                for code, ed in site.by_language.items()}
+    return dataclasses.replace(site, pages=with_pages(site.pages, list(made.values())), by_language=editions)
+
+
+_PAGE_SLOTS = tuple(Page.__dict__[f.name] for f in dataclasses.fields(Page))
+_FALLBACK_SET = MappingProxyType({name: Page.__dict__[name] for name in ("lang", "url", "title", "summary", "translation_key")})
+
+
+def _fallback(page: Page, lang: str, url: str, title: str) -> Page:
+    """``page`` published again at ``url`` as the ``lang`` edition's page, titled
+    ``title`` (its text stays in its own language). Copied slot by slot, so a page of the
+    build cache keeps recording what its jobs read of it (its body is not read here)."""
+    copy = object.__new__(type(page))
+    for slot in _PAGE_SLOTS:
+        slot.__set__(copy, slot.__get__(page, Page))
+    for name, value in (("lang", lang), ("url", url), ("title", title), ("summary", ""), ("translation_key", None)):
+        _FALLBACK_SET[name].__set__(copy, value)
+    return copy

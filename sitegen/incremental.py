@@ -25,13 +25,14 @@ from .cache import CacheData, CacheError, JobRecord, SourceRecord, Summary
 from .deps import Parsed, Reads, combine, reading
 from .discover import Source, StaticFile
 from .errors import BuildError, Problem
-from .collect import collect
+from .collect import collect_pages, with_made_pages
 from .model import Config, Page, Site
 from .themes import Theme
 from .write import MARKER, Staging
 
 if TYPE_CHECKING:  # parallel.py brings markdown-it, Jinja and Babel: a build with nothing to do needs none
     from .guard import SiteGuard
+    from .i18n import Catalogs
     from .parallel import Rendered
     from .render import Job, Renderer
 
@@ -318,9 +319,12 @@ class Incremental:
             page, _ = parse_source(Source(kind, self.root / rel, rel), self.config, make_markdown())  # type: ignore[arg-type]
             return page.body_html if page is not None else ""
 
-    def collect(self, pages: list[Page], drafts: bool, future: bool, now: datetime) -> Site:
+    def collect(self, pages: list[Page], drafts: bool, future: bool, now: datetime,
+                strings: Catalogs) -> tuple[Site, list[Problem]]:
         """The collected site (see ``collect.py``), recording which page bodies collecting
-        reads: they become inputs of every page.
+        reads: they become inputs of every page. The pages sitegen makes are added to the
+        kept site on every build (so what they depend on, the interface strings, need
+        not be part of what decides whether it is kept).
 
         Collecting depends only on the pages' metadata, on which entries are in the
         future, on the settings and on the bodies it read; when none of those changed
@@ -350,12 +354,12 @@ class Incremental:
             self.collect_reads.bodies.update(rel for rel, _ in memo.reads)
         else:
             with reading(self.collect_reads):
-                site = collect(pages, self.config, drafts=drafts, future=future, now=now)
+                site = collect_pages(pages, self.config, drafts=drafts, future=future, now=now)
             reads = tuple((rel, self._body(rel)) for rel in sorted(self.collect_reads.bodies))
             memo = _Collected(key, site, reads, (*site.entries, *site.pages, *site.left_out_future),
                               originals={p.source: p for p in pages})
         _collected = self.collected = memo
-        return site
+        return with_made_pages(site, strings)
 
     def _patch_display(self, memo: _Collected, key: tuple[object, ...]) -> bool:
         """Bring ``memo``'s site up to date in place when the pages parsed again changed

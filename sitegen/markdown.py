@@ -174,4 +174,5 @@ def _set_image_size(image: Token, src: str, static_dir: Path | None) -> None:
 
 def render_markdown(md: MarkdownIt, text: str, env: dict[str, Any]) -> str:
     """Render ``text`` to HTML, filling ``env`` with what the plugins learned."""
-    return md.render(text, env)
+    html: str = md.render(text, env)
+    return html

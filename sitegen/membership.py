@@ -1,10 +1,10 @@
-"""Membership: the ``membership:`` settings, the true-fans arithmetic and its page.
+"""Membership: the ``membership:`` settings and the true-fans arithmetic.
 
-Part of the settings stage (``config.py`` calls :func:`parse_membership`, so every
-mistake names its key, e.g. ``membership.tiers[1].price``, and its line) and of the
-collect stage (:func:`with_membership_page` gives the site its ``/membership/`` page).
-The renderer exposes :func:`template_globals` to the theme; prices are
-formatted by ``l10n.py``.
+Part of the settings stage: ``config.py`` calls :func:`parse_membership`, so every
+mistake names its key, e.g. ``membership.tiers[1].price``, and its line. The values
+here know nothing of pages or sites (``model.py`` holds them in ``Config``): the
+collect stage makes the ``/membership/`` page (``collect.py``), the renderer gives the
+theme the tiers and their JSON-LD (``render.py``); prices are formatted by ``l10n.py``.
 
 Money is :class:`~decimal.Decimal`; the arithmetic is exact (``Fraction``) and rounds
 up only at the end, to whole people. A provider's fee is rounded to the currency's
@@ -16,22 +16,17 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import json
 import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Literal, Mapping, Protocol
+from typing import Any, Literal, Mapping, Protocol
 
 from babel.numbers import get_currency_precision, is_currency
-from markupsafe import Markup
 
-from .errors import Problem, did_you_mean, shown
+from .errors import did_you_mean, shown
 from .slugs import slugify
-from .urls import entry_path, split_url
-
-if TYPE_CHECKING:
-    from .model import Config, Page, Site
+from .urls import split_url
 
 Interval = Literal["month", "year", "once"]
 Period = Literal["month", "year"]
@@ -587,87 +582,3 @@ def _mix(value: Any, draft: Membership, raw_names: set[str], report: Report) -> 
         report("membership.mix", f"must add up to 100 (it adds up to {total})", hint)
         return ()
     return tuple(shares)
-
-
-# -- The page and the theme ---------------------------------------------------------------
-
-def with_membership_page(site: "Site", title: str) -> tuple["Site", list[Problem]]:
-    """The site with its membership pages rendered by ``membership.html``.
-
-    With ``membership:`` configured, every page whose slug is ``membership`` (in any
-    language), and every translation of one, gets the membership template unless it
-    names its own. When nothing is published at ``/membership/``, a page titled
-    ``title``, in the site's language and with no text of its own, is added there. Without ``membership:``, a page named
-    membership stays a plain page, with a warning.
-    """
-    config = site.config
-    written = [p for p in site.pages if p.slug == SLUG]
-    if config.membership is None:
-        return site, [Problem("this page is built as a plain page: sitegen.yaml has no 'membership:' settings",
-                              path=p.source, severity="warning",
-                              hint="add membership: (goal and tiers) to sitegen.yaml to show tiers and the arithmetic")
-                      for p in written]
-    versions = {v.url: v for p in written for v in (p, *site.versions(p))}  # and its translations
-    replaced = {u: dataclasses.replace(p, template=TEMPLATE) for u, p in versions.items() if p.template is None}
-    made = None
-    url = entry_path("page", SLUG)
-    if not any(p.url == url for p in site.pages):
-        from .model import Page  # model imports this module (Config.membership)
-
-        made = Page(kind="page", source="sitegen.yaml", slug=SLUG, title=title, body_html="",
-                    lang=config.language, template=TEMPLATE, url=url)
-    site = _with_pages(site, replaced, made, own=True)
-    editions = {lang: _with_pages(ed, replaced, made, own=lang == config.language)
-                for lang, ed in site.by_language.items()}
-    return dataclasses.replace(site, by_language=editions), []
-
-
-def _with_pages(site: "Site", replaced: Mapping[str, "Page"], made: "Page | None", own: bool) -> "Site":
-    """``site`` (or an edition) with pages ``replaced`` by URL and ``made`` added: to its
-    pages when ``own`` (the edition of the page's language), else to its fallbacks."""
-    pages = [replaced.get(p.url, p) for p in site.pages]
-    fallback = [replaced.get(p.url, p) for p in site.fallback_pages]
-    if made is not None:
-        (pages if own else fallback).append(made)
-    pages.sort(key=lambda p: p.title.casefold())
-    return dataclasses.replace(site, pages=tuple(pages), fallback_pages=tuple(fallback))
-
-
-def json_ld(membership: Membership, config: "Config", page: "Page") -> Markup:
-    """The tiers as schema.org JSON-LD: a Service whose offers are the tiers, ready to
-    go inside ``<script type="application/ld+json">``."""
-    urls = config.urls
-    offers = []
-    for tier in membership.tiers:
-        price = str(tier.price.quantize(minor_unit(tier.currency)))
-        offer: dict[str, Any] = {"@type": "Offer", "name": tier.name, "price": price,
-                                 "priceCurrency": tier.currency, "url": tier.join_url}
-        if tier.description:
-            offer["description"] = tier.description
-        if tier.interval != "once":
-            offer["priceSpecification"] = {
-                "@type": "UnitPriceSpecification", "price": price, "priceCurrency": tier.currency,
-                "billingDuration": "P1M" if tier.interval == "month" else "P1Y",
-                "unitCode": "MON" if tier.interval == "month" else "ANN",
-            }
-        offers.append(offer)
-    provider: dict[str, Any] = ({"@type": "Person", "name": config.author.name} if config.author
-                                else {"@type": "Organization", "name": config.title})
-    if config.author and config.author.url:
-        provider["url"] = config.author.url
-    data = {"@context": "https://schema.org", "@type": "Service", "name": f"{page.title} · {config.title}",
-            "url": urls.absolute(page.url), "provider": provider, "offers": offers}
-    text = json.dumps(data, ensure_ascii=False, indent=1)
-    # "<" never appears raw, so no value can close the script element early.
-    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
-
-
-def template_globals(config: "Config") -> dict[str, Any]:
-    """What the theme can use anywhere: ``membership`` (or ``None``), its JSON-LD and
-    its page's site path. Prices and counts are formatted by l10n.py's globals
-    (``format_price``, ``format_number``)."""
-    return {
-        "membership": config.membership,
-        "membership_json_ld": lambda page: json_ld(config.membership, config, page) if config.membership else Markup(""),
-        "membership_url": entry_path("page", SLUG),
-    }

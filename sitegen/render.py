@@ -8,7 +8,6 @@ yields :class:`OutputFile` values and ``write.py`` stores them.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import math
@@ -24,19 +23,20 @@ from typing import Any, Callable, Iterable, Iterator
 import jinja2
 from markupsafe import Markup
 
+from .collect import MADE
 from .compiled import CompiledTemplates
 from .errors import BuildError, Problem, SitegenError
-from .i18n import FALLBACK, Catalogs, load_catalogs
+from .i18n import FALLBACK, Catalogs
 from .l10n import format_date, format_number, format_price, language_name, text_direction
-from .membership import template_globals as membership_globals
-from .model import Heading, Page, Person, QuestionGroup, Site
+from .membership import SLUG as MEMBERSHIP_SLUG, Membership, minor_unit
+from .model import Config, Heading, Page, Person, QuestionGroup, Site
 from .contact import Channel
 from .deps import record_metas
 from .people import introduction_pairs, question_key, split_answers
 from .themes import Theme, undecodable_template
 from .slugs import slugify
-from .urls import (CONTACT_PATH, PEOPLE_PATH, QUESTIONS_PATH, Urls, mailto, output_file, page_number_path,
-                   section_path, tag_path)
+from .urls import (PEOPLE_PATH, QUESTIONS_PATH, Urls, entry_path, mailto, output_file, page_number_path,
+                   section_path)
 from .video import page_policy, page_video
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -152,16 +152,17 @@ def _template_location(filename: str | None, root: Path) -> str:
 class Renderer:
     """Renders pages of one site through one theme."""
 
-    def __init__(self, site: Site, theme: Theme, compiled: Path | None = None) -> None:
-        """``compiled``: a folder where compiled templates are kept between builds."""
+    def __init__(self, site: Site, theme: Theme, catalogs: Catalogs, compiled: Path | None = None) -> None:
+        """``site``: as collected (with the pages sitegen makes); ``catalogs``: the
+        interface strings (:func:`~sitegen.i18n.load_catalogs`); ``compiled``: a folder
+        where compiled templates are kept between builds."""
         self.compiled = compiled
         self.site = site
         self.config = site.config
         self.urls: Urls = site.config.urls
         self.theme = theme
-        self.catalogs: Catalogs = load_catalogs(theme.i18n_dirs + (self.config.root / "i18n",), self.config.root)
-        self._body_langs: dict[str, str] = {}  # site path of a fallback page -> the language of its text
-        self.site = site = self._with_contact_page(site)
+        self.catalogs = catalogs
+        self._body_langs = _text_languages(site)
         self._shared_questions = {group.key: group for group in site.questions}
         self.env = self._make_env()
         self._asset_versions: dict[str, str] = {}
@@ -214,35 +215,9 @@ class Renderer:
             introductions=lambda page: introduction_pairs(page, self.site.related.get(page.url, ())),
             shared_question=lambda heading: self._shared_questions.get(question_key(heading.text)),
         )
-        env.globals.update(membership_globals(self.config))
+        env.globals.update(_membership_globals(self.config))
         env.filters["tag_slug"] = slugify
         return env
-
-    def _with_contact_page(self, site: Site) -> Site:
-        """The site with a contact page in each language edition that has none of its own
-        (``contact/``, ``es/contact/``...): made from the settings when the creator can be
-        reached, and a fallback where only the site's language has a
-        ``content/pages/contact.md``: the edition's own page (its language's title, channels
-        and form) showing that file's text, marked with the language it is written in."""
-        made: dict[str, Page] = {}
-        for code, ed in (site.by_language or {self.config.language: site}).items():
-            found = ed.page("contact")
-            title = self.catalogs.get(code, "contact_title")
-            if found is None and self.config.contact.reachable:
-                made[code] = Page(kind="page", source="sitegen.yaml", slug="contact", lang=code, body_html="",
-                                  title=title, url=ed.root + CONTACT_PATH)
-            elif found is not None and site.by_language and found.lang != code:  # (a page of fallback_pages)
-                made[code] = _fallback(found, code, ed.root + CONTACT_PATH, title)
-                self._body_langs[made[code].url] = found.lang
-        if not made:
-            return site
-
-        def with_pages(pages: tuple[Page, ...], extra: list[Page]) -> tuple[Page, ...]:
-            return tuple(sorted((*pages, *extra), key=lambda p: p.title.casefold()))
-
-        editions = {code: dataclasses.replace(ed, pages=with_pages(ed.pages, [made[code]] if code in made else []))
-                    for code, ed in site.by_language.items()}
-        return dataclasses.replace(site, pages=with_pages(site.pages, list(made.values())), by_language=editions)
 
     def ask_target(self, person: Person | None) -> Channel | None:
         """Where an "ask about this" message goes: the person's e-mail or WhatsApp when they
@@ -529,7 +504,10 @@ class Renderer:
     def _edition_jobs(self, ed: Site) -> Iterator[Job]:
         """The generated pages and feeds of one edition (the whole site, or one language)."""
         title = self.config.title
-        text = lambda key, **values: self.catalogs.get(ed.lang, key, **values)  # noqa: E731
+
+        def text(key: str, **values: Any) -> str:
+            return self.catalogs.get(ed.lang, key, **values)
+
         yield output_file(ed.root), lambda: [self.render_home(ed)]
         for kind, entries in (("interview", ed.interviews), ("story", ed.stories)):
             yield from self.list_jobs("list.html", section_path(kind, ed.root), entries, text(f"section_{kind}"),
@@ -561,7 +539,10 @@ class Renderer:
         """An Atom feed of the newest entries, full content, absolute URLs."""
         edition = edition or self.site
         ET.register_namespace("", ATOM_NS)
-        q = lambda tag: f"{{{ATOM_NS}}}{tag}"  # noqa: E731
+
+        def q(tag: str) -> str:
+            return f"{{{ATOM_NS}}}{tag}"
+
         feed = ET.Element(q("feed"), {XML_LANG: edition.lang})
         ET.SubElement(feed, q("title")).text = title
         if self.config.description:
@@ -692,22 +673,6 @@ def _lang_attr(context: Any, written_in: str) -> Markup:
     return Markup(' lang="%s"') % written_in
 
 
-_PAGE_SLOTS = tuple(Page.__dict__[f.name] for f in dataclasses.fields(Page))
-_FALLBACK_SET = MappingProxyType({name: Page.__dict__[name] for name in ("lang", "url", "title", "summary", "translation_key")})
-
-
-def _fallback(page: Page, lang: str, url: str, title: str) -> Page:
-    """``page`` published again at ``url`` as the ``lang`` edition's page, titled
-    ``title`` (its text stays in its own language). Copied slot by slot, so a page of the
-    build cache keeps recording what its jobs read of it (its body is not read here)."""
-    copy = object.__new__(type(page))
-    for slot in _PAGE_SLOTS:
-        slot.__set__(copy, slot.__get__(page, Page))
-    for name, value in (("lang", lang), ("url", url), ("title", title), ("summary", ""), ("translation_key", None)):
-        _FALLBACK_SET[name].__set__(copy, value)
-    return copy
-
-
 def _changed(page: Page) -> datetime:
     return page.updated or page.date or _EPOCH
 
@@ -715,3 +680,55 @@ def _changed(page: Page) -> datetime:
 def _rfc3339(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
+
+def _text_languages(site: Site) -> dict[str, str]:
+    """Site path -> the language its text is written in, for each page of a multilingual
+    site published again in another language's edition (a fallback contact page: see
+    :func:`~sitegen.collect.with_contact_pages`). A content file's page appears in the
+    edition of its own language; found in another edition too, it is such a copy."""
+    if not site.by_language:
+        return {}
+    home = site.edition(site.config.language)
+    own = {p.source: p.lang for p in home.pages if p.source != MADE}
+    return {p.url: own[p.source] for ed in site.by_language.values() if ed is not home
+            for p in ed.pages if p.source in own and p.lang != own[p.source]}
+
+
+def _json_ld(membership: Membership, config: Config, page: Page) -> Markup:
+    """The tiers as schema.org JSON-LD: a Service whose offers are the tiers, ready to
+    go inside ``<script type="application/ld+json">``."""
+    urls = config.urls
+    offers = []
+    for tier in membership.tiers:
+        price = str(tier.price.quantize(minor_unit(tier.currency)))
+        offer: dict[str, Any] = {"@type": "Offer", "name": tier.name, "price": price,
+                                 "priceCurrency": tier.currency, "url": tier.join_url}
+        if tier.description:
+            offer["description"] = tier.description
+        if tier.interval != "once":
+            offer["priceSpecification"] = {
+                "@type": "UnitPriceSpecification", "price": price, "priceCurrency": tier.currency,
+                "billingDuration": "P1M" if tier.interval == "month" else "P1Y",
+                "unitCode": "MON" if tier.interval == "month" else "ANN",
+            }
+        offers.append(offer)
+    provider: dict[str, Any] = ({"@type": "Person", "name": config.author.name} if config.author
+                                else {"@type": "Organization", "name": config.title})
+    if config.author and config.author.url:
+        provider["url"] = config.author.url
+    data = {"@context": "https://schema.org", "@type": "Service", "name": f"{page.title} · {config.title}",
+            "url": urls.absolute(page.url), "provider": provider, "offers": offers}
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    # "<" never appears raw, so no value can close the script element early.
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def _membership_globals(config: Config) -> dict[str, Any]:
+    """What the theme can use anywhere: ``membership`` (or ``None``), its JSON-LD and
+    its page's site path. Prices and counts are formatted by l10n.py's globals
+    (``format_price``, ``format_number``)."""
+    return {
+        "membership": config.membership,
+        "membership_json_ld": lambda page: _json_ld(config.membership, config, page) if config.membership else Markup(""),
+        "membership_url": entry_path("page", MEMBERSHIP_SLUG),
+    }

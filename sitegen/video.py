@@ -122,9 +122,9 @@ def make_video(value: str, urls: Urls, root: Path | None = None, poster: str | N
     if vtt is not None:
         captions = ""
         if root is not None:
-            found = (root / vtt).is_file()
-            record_file(vtt, found)
-            if found:
+            exists = (root / vtt).is_file()
+            record_file(vtt, exists)
+            if exists:
                 captions = urls.link(quote(vtt.removeprefix("static")))
         return Video("file", urls.link(quote(value)), captions=captions, poster=poster_link)
     return Video("link", urls.link(value), poster=poster_link)

@@ -144,8 +144,10 @@ TEMPLATES = {
         '<article class="card hub-card"><a href="{{ url(entry.url) }}">{{ entry.title }}</a></article>\n',),
 }
 STRINGS = {
-    "i18n/en.yaml": ({"latest": "Newest"}, {"latest": "Latest of all", "section_interview": "Conversations"}, {}),
-    "i18n/es.yaml": ({"latest": "Lo último"}, {}),
+    "i18n/en.yaml": ({"latest": "Newest"}, {"latest": "Latest of all", "section_interview": "Conversations"}, {},
+                     # the titles of the contact and membership pages that collect makes
+                     {"contact_title": "Write to us", "membership_title": "Join us"}),
+    "i18n/es.yaml": ({"latest": "Lo último"}, {}, {"contact_title": "Escríbenos"}),
 }
 SETTINGS: dict[str, tuple[Any, ...]] = {
     "title": ("Stateful Hub", "Another Hub"),

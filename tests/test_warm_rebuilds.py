@@ -38,12 +38,12 @@ def hub(make_site: Callable[..., Path]) -> Path:
 def collects(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts the times the site is collected from scratch."""
     calls: list[int] = []
-    real = incremental.collect
+    real = incremental.collect_pages
 
     def counted(*args: object, **kwargs: object) -> object:
         calls.append(1)
         return real(*args, **kwargs)  # type: ignore[arg-type]
-    monkeypatch.setattr(incremental, "collect", counted)
+    monkeypatch.setattr(incremental, "collect_pages", counted)
     monkeypatch.setattr(incremental, "_collected", None)
     return calls
 
