@@ -189,11 +189,12 @@ TAG_TOKEN = re.compile(r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<![^>]*>|<\?[^>]*>|<(/?)
 _ATTR = re.compile(r"([^\s\"'>/=]+)(?:\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+)))?")
 _RAW_TEXT = frozenset({"script", "style", "textarea", "title"})
 _VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
-         "track", "wbr", "keygen"})
+                   "track", "wbr", "keygen"})
 _SKIP_TEXT = frozenset({"pre", "code", "kbd", "samp", "head", "script", "style", "template", "svg", "math"})
 _CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)|@import\s+(['"])([^'"]+)\3""", re.I | re.A)
-_LOADING_RELS = frozenset({"stylesheet", "preload", "icon", "shortcut", "apple-touch-icon", "apple-touch-icon-precomposed",
-                 "mask-icon", "modulepreload", "prefetch", "preconnect", "dns-prefetch", "manifest", "prerender"})
+_LOADING_RELS = frozenset({"stylesheet", "preload", "icon", "shortcut", "apple-touch-icon",
+                           "apple-touch-icon-precomposed", "mask-icon", "modulepreload", "prefetch", "preconnect",
+                           "dns-prefetch", "manifest", "prerender"})
 #: The attributes whose URL a browser loads with the page, by element (SVG's by their
 #: lower-cased names, as the tokenizer gives them; ``xlink:href`` is SVG 1's ``href``).
 _LOAD_ATTRS: Mapping[str, tuple[str, ...]] = MappingProxyType({
@@ -612,9 +613,9 @@ class Guard:
 _LONG = _SHORT * 2
 
 _INLINE = frozenset({"a", "abbr", "b", "bdi", "bdo", "cite", "data", "dfn", "em", "i", "mark", "q", "s", "small",
-           "span", "strong", "sub", "sup", "time", "u", "var"})
+                     "span", "strong", "sub", "sup", "time", "u", "var"})
 _PROSE = frozenset({"p", "li", "blockquote", "dd", "dt", "figcaption", "td", "th", "h1", "h2", "h3", "h4", "h5",
-          "h6", "caption", "summary", "label"})
+                    "h6", "caption", "summary", "label"})
 
 
 def _close(stack: list[_OpenElement], findings: list[Finding], counters: dict[str, bool]) -> int:

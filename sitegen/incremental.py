@@ -96,7 +96,8 @@ class Incremental:
         # `sitegen serve` builds into its own folder inside the cache folder, which nobody
         # edits: when this process made it (and wrote the index since), it is not listed
         # again file by file before each rebuild.
-        self.trust_output = self.old is not None and self.store != self.root and cache.in_memory(self.store, self.old, warm)
+        self.trust_output = (self.old is not None and self.store != self.root
+                             and cache.in_memory(self.store, self.old, warm))
 
     def compiled_templates(self) -> Path | None:
         """The folder for this sitegen's compiled templates (those of other versions are
@@ -528,7 +529,8 @@ class Incremental:
                         return "rendered again (its output file was changed or deleted by hand)"
             return None
 
-        memo, self.warm.readers = self.warm.readers, None  # taken: put back by _outcome once this build's jobs are known
+        # Taken: put back by _outcome once this build's jobs are known.
+        memo, self.warm.readers = self.warm.readers, None
         todo = []
         if (memo is not None and memo.jobs is old_jobs and same_structure and self.trust_output
                 and old_jobs.keys() == {name for name, _ in jobs}):

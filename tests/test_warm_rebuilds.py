@@ -136,7 +136,8 @@ def test_a_title_that_moves_an_entry_among_those_of_its_day_collects_again(
     assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path, now=NOW)
 
 
-def test_a_failed_build_leaves_no_collected_site_behind(hub: Path, tmp_path: Path, collects: list[int], warm: Warm) -> None:
+def test_a_failed_build_leaves_no_collected_site_behind(hub: Path, tmp_path: Path, collects: list[int],
+                                                        warm: Warm) -> None:
     build(hub, BuildOptions(jobs=1, now=NOW), warm=warm)
     broken = (hub / "templates/partials/entry_card.html")
     broken.parent.mkdir(parents=True, exist_ok=True)
