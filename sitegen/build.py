@@ -29,6 +29,7 @@ from .pin import pin_warnings
 from .references import missing_images
 from .themes import load_theme
 from .urls import output_file
+from .warm import Warm
 from .write import check_output_folder, remove_stale
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ class BuildOptions:
     now: datetime | None = None  # for tests: the moment that decides what is "future"
     jobs: int = 0  # processes for parsing and rendering; 0: one per processor, 1: none
     clean: bool = False  # ignore the build cache and redo everything
-    defer_cache: bool = False  # write the build cache only at cache.flush() (sitegen serve: after the reload)
+    defer_cache: bool = False  # write the build cache only at warm.flush() (sitegen serve: after the reload)
     # The content files, as discover_content() would list them, when the caller knows them
     # already (sitegen serve, after an edit of files it had listed): discovery is skipped.
     sources: tuple[Source, ...] | None = None
@@ -70,21 +71,24 @@ class BuildReport:
     explanation: tuple[str, ...] = ()  # why each file was parsed, rendered, copied or removed
 
 
-def build(root: Path, options: BuildOptions = BuildOptions(), progress: Progress | None = None) -> BuildReport:
+def build(root: Path, options: BuildOptions = BuildOptions(), progress: Progress | None = None,
+          warm: Warm | None = None) -> BuildReport:
     """Build the site in ``root``. Raises ``SitegenError``/``BuildError`` with every
-    problem found; the previous output is then left exactly as it was."""
+    problem found; the previous output is then left exactly as it was. ``warm``: what a
+    process that builds again and again (``sitegen serve``) keeps from one build for the
+    next (see ``warm.py``); without it, the build starts from the cache on disk."""
     # A build makes few reference cycles but holds tens of thousands of pages: the cycle
     # collector walking them again and again cost a third of collect() at 10,000 pages.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _build(root, options, progress)
+        return _build(root, options, progress, warm)
     finally:
         if enabled:
             gc.enable()
 
 
-def _build(root: Path, options: BuildOptions, progress: Progress | None) -> BuildReport:
+def _build(root: Path, options: BuildOptions, progress: Progress | None, warm: Warm | None) -> BuildReport:
     started = time.perf_counter()
     config = load_config(root, base_url=options.base_url, output=options.output)
     check_output_folder(config.output, config.root)
@@ -97,7 +101,10 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
 
     workers = options.jobs or default_jobs()
     # The cache decides what is redone; --clean (or a damaged cache) redoes everything.
-    work = Incremental(config, theme, (options.drafts, options.future), clean=options.clean,
+    # A cache write put off (defer_cache) is made by the caller's next warm.flush().
+    deferred = options.defer_cache and warm is not None
+    warm = warm if warm is not None else Warm()
+    work = Incremental(config, theme, (options.drafts, options.future), clean=options.clean, warm=warm,
                        again=options.defer_cache)
 
     problems: list[Problem]
@@ -142,7 +149,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     # The guard reads the rendered output (content, raw HTML and every template alike), so
     # it runs after rendering; a counter or tracker must never reach the output, so it runs
     # before anything is moved into place, and reports every page's findings at once.
-    guard = SiteGuard(config, theme)
+    guard = SiteGuard(config, theme, warm)
     outcome = work.write(site, renderer, static_files, workers, guard, progress)
     problems += shadowed_static(static_files, config.root / "static", config.root,
                                 _made_files(site, work.new.jobs))
@@ -151,7 +158,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     renderer.catalogs.missing.clear()  # the strings every page found missing, in page order
     renderer.catalogs.missing.update(dict.fromkeys(outcome.missing))
     warnings += _missing_strings(renderer)
-    work.save(tuple(warnings), defer=options.defer_cache)
+    work.save(tuple(warnings), defer=deferred)
     return BuildReport(
         output=config.output,
         pages=outcome.html_pages,

@@ -43,7 +43,7 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterable
+from typing import Any, BinaryIO, Iterable
 
 from . import __version__
 from .deps import Parsed, flat_reducer, without_body
@@ -51,6 +51,7 @@ from .discover import StaticFile
 from .errors import Problem
 from .model import Page
 from .themes import Theme
+from .warm import Warm
 
 FOLDER = ".sitegen-cache"
 #: Bump when the records below (or the files' layout) change shape.
@@ -468,12 +469,12 @@ class CacheError(Exception):
     """The cache cannot be used (the message says why); the build then redoes everything."""
 
 
-def load(root: Path, code: bytes) -> tuple[CacheData | None, str]:
+def load(root: Path, code: bytes, warm: Warm) -> tuple[CacheData | None, str]:
     """The cache's index for the site in ``root`` if it is whole and was made by this
-    code; otherwise None and why it cannot be used."""
-    flush()
+    code; otherwise None and why it cannot be used. ``warm``: what this process kept."""
+    warm.flush()
     path = cache_file(root)
-    kept = _index_read.get(str(path))
+    kept = warm.index.get(str(path))
     if kept is not None and kept[0] == _identity(path) and kept[1].code == code:
         return kept[1], ""  # `sitegen serve`: written by this process's last build (never changed in memory)
     try:
@@ -487,17 +488,17 @@ def load(root: Path, code: bytes) -> tuple[CacheData | None, str]:
     return data, ""
 
 
-def load_shard(root: Path, shard: int, token: bytes) -> dict[str, Parsed]:
+def load_shard(root: Path, shard: int, token: bytes, warm: Warm) -> dict[str, Parsed]:
     """The parsed pages of one shard, checked against the index's token. Their
     ``body_html`` is None: :func:`read_body` reads one when it is needed."""
     path = _shard_file(root, shard)
-    kept = _shards_read.get(str(path))
+    kept = warm.shards.get(str(path))
     if kept is not None and kept[0] == token and kept[1] == _identity(path):
         return kept[2]  # `sitegen serve`: read (or written) by this process's last build
     value = _read(path, path.name)
     if not (isinstance(value, tuple) and len(value) == 2 and value[0] == token and isinstance(value[1], dict)):
         raise CacheError("the build cache is damaged")
-    _shards_read[str(path)] = (token, _identity(path), value[1])
+    warm.shards[str(path)] = (token, _identity(path), value[1])
     return value[1]
 
 
@@ -516,20 +517,11 @@ def jobs_of(data: CacheData) -> dict[str, JobRecord]:
     return data.jobs
 
 
-def in_memory(root: Path, data: CacheData) -> bool:
+def in_memory(root: Path, data: CacheData, warm: Warm) -> bool:
     """Whether ``data`` is the index this process wrote last for the site in ``root``,
     and its file is unchanged since (so the output it lists was made by this process)."""
-    kept = _index_read.get(str(cache_file(root)))
+    kept = warm.index.get(str(cache_file(root)))
     return kept is not None and kept[1] is data and kept[0] == _identity(cache_file(root))
-
-
-#: The index this process wrote last, by file: file identity and index. Builds treat the
-#: index they load as read-only, so a long-running `sitegen serve` need not read it again.
-_index_read: dict[str, tuple[tuple[int, int, int], CacheData]] = {}
-
-#: The shards this process read or wrote last, by file: token, file identity, pages. A
-#: long-running `sitegen serve` then reads none again while their files are unchanged.
-_shards_read: dict[str, tuple[bytes, tuple[int, int, int], dict[str, Parsed]]] = {}
 
 
 def _identity(path: Path) -> tuple[int, int, int]:
@@ -632,10 +624,10 @@ class StashWriter:
         return stashes
 
 
-def remove_stale_stashes(root: Path) -> None:
+def remove_stale_stashes(root: Path, warm: Warm) -> None:
     """Remove the temporary bodies files of builds that failed or were killed (this
     process's earlier builds, or processes that no longer run)."""
-    flush()  # this process's own, put off, are still to be put in place
+    warm.flush()  # this process's own, put off, are still to be put in place
     for path in (root / FOLDER).glob(".bodies-*.tmp"):
         try:
             pid = int(path.name.split(".")[-2])
@@ -659,32 +651,20 @@ def make_folder(root: Path) -> Path:
     return folder
 
 
-def save(root: Path, data: CacheData, stashes: dict[int, Stash], defer: bool = False) -> None:
+def save(root: Path, data: CacheData, stashes: dict[int, Stash], warm: Warm, defer: bool = False) -> None:
     """Put the bodies files of the shards stashed in place and write their pages (with
-    new tokens), then the index that names them. With ``defer``, only when ``flush``
-    is called (by the caller, or by the next build of this process, which calls it
-    first): `sitegen serve` has the browser reload before the cache is written."""
+    new tokens), then the index that names them; ``warm`` keeps what was written. With
+    ``defer``, only when ``warm.flush`` is called (by the caller, or by the next build
+    with ``warm``, which calls it first): `sitegen serve` has the browser reload before
+    the cache is written."""
     if defer:
-        _pending.append(lambda: _save(root, data, stashes))
+        warm.pending.append(lambda: _save(root, data, stashes, warm))
         return
-    flush()
-    _save(root, data, stashes)
+    warm.flush()
+    _save(root, data, stashes, warm)
 
 
-def flush() -> None:
-    """Write the caches whose writing was put off (see ``save``). A cache that cannot be
-    written is left as it was: the next build redoes more, and says why."""
-    while _pending:
-        try:
-            _pending.pop(0)()
-        except OSError:
-            pass
-
-
-_pending: list[Callable[[], None]] = []
-
-
-def _save(root: Path, data: CacheData, stashes: dict[int, Stash]) -> None:
+def _save(root: Path, data: CacheData, stashes: dict[int, Stash], warm: Warm) -> None:
     try:
         cache_key()
     except CacheKeyError:  # no cache without a key (the build warned, see key_problems)
@@ -696,14 +676,14 @@ def _save(root: Path, data: CacheData, stashes: dict[int, Stash]) -> None:
         os.replace(stashed.temporary, bodies_file(root, shard))
         path = _shard_file(root, shard)
         _write(path, path.name, (stashed.token, stashed.pages))
-        _shards_read[str(path)] = (stashed.token, _identity(path), stashed.pages)
+        warm.shards[str(path)] = (stashed.token, _identity(path), stashed.pages)
         data.shards[shard] = stashed.token
     path = cache_file(root)
-    _index_read.pop(str(path), None)
+    warm.index.pop(str(path), None)
     # The jobs (the largest part) are pickled apart: a build with nothing to do never reads them.
     jobs = seal(_JOBS, pickle.dumps(jobs_of(data), protocol=5))
     _write(path, INDEX, dataclasses.replace(data, jobs={}, jobs_pickle=jobs))
-    _index_read[str(path)] = (_identity(path), data)
+    warm.index[str(path)] = (_identity(path), data)
 
 
 def content_digest(data: bytes) -> bytes:

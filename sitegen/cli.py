@@ -450,9 +450,6 @@ def program() -> NoReturn:
         if isinstance(exc.code, str):
             print(exc.code, file=sys.stderr)
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    cache = sys.modules.get("sitegen.cache")
-    if cache is not None:
-        cache.flush()  # a cache write put off (sitegen serve) and not yet made
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

@@ -19,11 +19,11 @@ every page of every build, and only needs tags, attributes and short texts.
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Iterable, Literal, Mapping
 
 from .errors import Problem
@@ -32,6 +32,7 @@ from .urls import split_url
 if TYPE_CHECKING:
     from .model import Config
     from .themes import Theme
+    from .warm import Warm
 
 FindingKind = Literal["counter", "tracker", "origin", "malformed"]
 CONFIG_HINT_KEY = "privacy.allow_origins"
@@ -93,34 +94,34 @@ _ASCII_DIGIT = re.compile(r"[0-9]")  # \d on ASCII text: the same, without a Uni
 _SHORT = 60
 
 
-def is_counter_text(text: str) -> bool:
+def is_counter_text(text: str, memo: dict[str, bool] | None = None) -> bool:
     """True when ``text`` (an element's whole visible text, or an attribute value) is
-    a display of a count rather than words about one."""
+    a display of a count rather than words about one. ``memo`` keeps the answers by text
+    (a :class:`Guard` keeps one: a page's chrome, such as dates, "3 min read" and page
+    numbers, repeats on every page; the answer is a function of the text alone)."""
     if len(text) > _SHORT * 2:
         return False
-    known = _COUNTER_MEMO.get(text)
+    known = memo.get(text) if memo is not None else None
     if known is None:
         if not (_ASCII_DIGIT.search(text) if text.isascii() else _HAS_DIGIT.search(text)):
             known = False
         else:
             cleaned = _EDGE_JUNK.sub("", _SPACES.sub(" ", text)).strip()
             known = bool(cleaned) and len(cleaned) <= _SHORT and _COUNTER_SHAPES.match(cleaned) is not None
-        if len(_COUNTER_MEMO) >= _MEMO_SIZE:
-            _COUNTER_MEMO.clear()
-        _COUNTER_MEMO[text] = known
+        if memo is not None:
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            memo[text] = known
     return known
 
 
-#: Answers of :func:`is_counter_text` by text: a page's chrome (dates, "3 min read",
-#: page numbers) repeats on every page. A pure function of the text, so safe to share.
-_COUNTER_MEMO: dict[str, bool] = {}
 _MEMO_SIZE = 4_000  # per memo and process: 50,000 cost ~70 MB of peak memory at 10,000 pages
 _MEMO_KEY = 2_000  # longer texts and attributes are judged every time, never kept
 
 
 # -- Known widgets and services --------------------------------------------------------
 #: Hosts (or host suffixes) of analytics and advertising, by family.
-TRACKER_HOSTS: Mapping[str, str] = {
+TRACKER_HOSTS: Mapping[str, str] = MappingProxyType({
     "google-analytics.com": "Google Analytics", "analytics.google.com": "Google Analytics",
     "googletagmanager.com": "Google Tag Manager / gtag", "doubleclick.net": "Google advertising",
     "googlesyndication.com": "Google advertising", "googleadservices.com": "Google advertising",
@@ -141,7 +142,7 @@ TRACKER_HOSTS: Mapping[str, str] = {
     "criteo.com": "Criteo", "criteo.net": "Criteo", "adroll.com": "AdRoll", "goatcounter.com": "GoatCounter",
     "gc.zgo.at": "GoatCounter", "getclicky.com": "Clicky", "mouseflow.com": "Mouseflow",
     "newrelic.com": "New Relic browser agent", "nr-data.net": "New Relic browser agent",
-}
+})
 #: Tracker scripts by file name, wherever they are hosted (self-hosting is still tracking).
 _TRACKER_FILES = re.compile(
     r"(?:^|/)(?:matomo|piwik|plausible(?:\.[\w-]+)*|fbevents|analytics|ga|gtag|umami|fathom|"
@@ -157,7 +158,7 @@ _TRACKER_CODE = re.compile(
     r"goatcounter|_gauges|clicky_site_ids|statcounter|sc_project")
 
 #: Hit counters and widgets that show counts: refused even from an allowed origin.
-COUNTER_HOSTS: Mapping[str, str] = {
+COUNTER_HOSTS: Mapping[str, str] = MappingProxyType({
     "hitwebcounter.com": "a hit counter", "hits.seeyoufarm.com": "a hit counter",
     "visitor-badge.laobi.icu": "a visitor counter", "komarev.com": "a profile view counter",
     "freecounterstat.com": "a hit counter", "websiteout.net": "a hit counter", "whos.amung.us": "a visitor counter",
@@ -168,7 +169,7 @@ COUNTER_HOSTS: Mapping[str, str] = {
     "buttons.github.io": "GitHub buttons", "platform.linkedin.com": "LinkedIn share buttons",
     "addthis.com": "AddThis share buttons", "sharethis.com": "ShareThis share buttons",
     "addtoany.com": "AddToAny share buttons", "assets.pinterest.com": "Pinterest buttons",
-}
+})
 _COUNTER_PATHS = re.compile(
     r"facebook\.com/plugins/(?:like|share_button|follow|page)|facebook\.com/.*/sdk\.js|"
     r"img\.shields\.io/.*(?:follow|subscriber|views|stars|watchers|likes|visits|downloads)|"
@@ -186,22 +187,23 @@ _COUNT_CLASS_HINT = re.compile(
 # -- Tokenizer ----------------------------------------------------------------------
 TAG_TOKEN = re.compile(r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<![^>]*>|<\?[^>]*>|<(/?)([a-zA-Z][\w:-]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>", re.S)
 _ATTR = re.compile(r"([^\s\"'>/=]+)(?:\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+)))?")
-_RAW_TEXT = {"script", "style", "textarea", "title"}
-_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
-         "track", "wbr", "keygen"}
-_SKIP_TEXT = {"pre", "code", "kbd", "samp", "head", "script", "style", "template", "svg", "math"}
+_RAW_TEXT = frozenset({"script", "style", "textarea", "title"})
+_VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+                   "track", "wbr", "keygen"})
+_SKIP_TEXT = frozenset({"pre", "code", "kbd", "samp", "head", "script", "style", "template", "svg", "math"})
 _CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)|@import\s+(['"])([^'"]+)\3""", re.I | re.A)
-_LOADING_RELS = {"stylesheet", "preload", "icon", "shortcut", "apple-touch-icon", "apple-touch-icon-precomposed",
-                 "mask-icon", "modulepreload", "prefetch", "preconnect", "dns-prefetch", "manifest", "prerender"}
+_LOADING_RELS = frozenset({"stylesheet", "preload", "icon", "shortcut", "apple-touch-icon",
+                           "apple-touch-icon-precomposed", "mask-icon", "modulepreload", "prefetch", "preconnect",
+                           "dns-prefetch", "manifest", "prerender"})
 #: The attributes whose URL a browser loads with the page, by element (SVG's by their
 #: lower-cased names, as the tokenizer gives them; ``xlink:href`` is SVG 1's ``href``).
-_LOAD_ATTRS: Mapping[str, tuple[str, ...]] = {
+_LOAD_ATTRS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "script": ("src", "href", "xlink:href"), "iframe": ("src",), "frame": ("src",), "img": ("src", "srcset"),
     "image": ("href", "xlink:href"), "use": ("href", "xlink:href"), "feimage": ("href", "xlink:href"),
     "video": ("src", "poster"), "audio": ("src",), "source": ("src", "srcset"), "track": ("src",),
     "embed": ("src",), "object": ("data",), "input": ("src",), "base": ("href",),
     "body": ("background",), "table": ("background",), "td": ("background",), "th": ("background",),
-}
+})
 # CSS: an escape (a hex code point and one optional space after it, or any other
 # character as itself; an escaped newline is a line continuation) ...
 _CSS_ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{1,6})(?:\r\n|[ \t\n\r\f])?|(\r\n|[\s\S]))")
@@ -248,10 +250,10 @@ def parse_attrs(raw: str) -> dict[str, str]:
 
 #: The attributes the guard reads on any tag (and every ``data-*``), and on some tags.
 _WATCHED = frozenset({"style", "ping", "aria-label", "title", "alt", "aria-description", "class"})
-_WATCHED_ON: Mapping[str, frozenset[str]] = {
+_WATCHED_ON: Mapping[str, frozenset[str]] = MappingProxyType({
     **{name: _WATCHED | set(loads) for name, loads in _LOAD_ATTRS.items()},
     "iframe": _WATCHED | {"src", "srcdoc"}, "link": _WATCHED | {"href", "rel", "imagesrcset"},
-    "meta": _WATCHED | {"http-equiv", "content"}}
+    "meta": _WATCHED | {"http-equiv", "content"}})
 
 
 def _watched_attrs(raw: str, watched: frozenset[str]) -> dict[str, str]:
@@ -326,6 +328,8 @@ class Guard:
         self._leaves: dict[tuple[str, bool, str], _LeafEffect] = {}
         self._verdicts: dict[tuple[str, ...], tuple[tuple[Finding, ...], bool]] = {}  # (findings, count_class)
         self._tags: dict[str, _TagInfo] = {}
+        self._counters: dict[str, bool] = {}  # is_counter_text's answers, by text
+        self._templates: dict[str, tuple[tuple[int, str], ...]] = {}  # scan_template's findings, by text
 
     # -- URLs ---------------------------------------------------------------------
     def check_url(self, url: str, what: str, findings: list[Finding]) -> None:
@@ -383,6 +387,7 @@ class Guard:
         stack = [top]
         skip = 0  # depth inside elements whose text is not prose (pre, code, head...)
         tags = self._tags
+        counters = self._counters
         close = _close
         may_count = _DIGIT_OR_ENTITY.search
         ascii_may_count = _ASCII_DIGIT_OR_ENTITY.search  # the same on ASCII text, many times faster
@@ -401,11 +406,11 @@ class Guard:
                 top.text = text if len(text) <= _LONG else None
             if end_name is not None:  # an end tag closes everything opened after its start tag
                 if end_name != top.name:
-                    skip -= _end_tag(stack, end_name, findings)
+                    skip -= _end_tag(stack, end_name, findings, counters)
                     top = stack[-1]
                     continue
                 if top.reported or top.pending or top.dirty:
-                    skip -= close(stack, findings)
+                    skip -= close(stack, findings, counters)
                 else:  # what _close does with text that cannot be a count: pass it on
                     stack.pop()
                     skip -= top.skip
@@ -444,7 +449,7 @@ class Guard:
                         text = top.text + (" " if inner.isspace() else inner)
                         top.text = text if len(text) <= _LONG else None
                         top.dirty = True
-                    skip -= _end_tag(stack, name, findings)
+                    skip -= _end_tag(stack, name, findings, counters)
                     top = stack[-1]
             elif inner is None:  # a start tag
                 top = _OpenElement(name, kind, count_class)
@@ -485,7 +490,7 @@ class Guard:
             text = top.text + (" " if tail.isspace() else tail)
             top.text = text if len(text) <= _LONG else None
         while len(stack) > 1:
-            skip -= close(stack, findings)
+            skip -= close(stack, findings, counters)
         findings.extend(Finding("counter", "a displayed count", p) for p in stack[0].pending or ())
         return findings
 
@@ -497,7 +502,7 @@ class Guard:
         kept = (" " if inner.isspace() else inner) if len(inner) <= _LONG else None
         parent = _OpenElement("#", 0)
         found: list[Finding] = []
-        _close([parent, _OpenElement(name, 0, count_class, text=kept, dirty=True)], found)
+        _close([parent, _OpenElement(name, 0, count_class, text=kept, dirty=True)], found, self._counters)
         effect = (tuple(found), tuple(parent.pending or ()), parent.reported, parent.text)
         if len(inner) <= _MEMO_KEY:
             if len(self._leaves) >= _MEMO_SIZE:
@@ -556,7 +561,7 @@ class Guard:
                     findings.append(Finding("counter", f"a count in the {attr} attribute of <{name}>",
                                             f'{attr}="{value}"'))
             elif attr in ("aria-label", "title", "alt", "aria-description") and _HAS_DIGIT.search(value):
-                if is_counter_text(value):
+                if is_counter_text(value, self._counters):
                     findings.append(Finding("counter", f"a count in the {attr} of <{name}>", value))
             elif attr == "class":
                 for token in value.split():
@@ -584,6 +589,16 @@ class Guard:
         elif name == "iframe" and "srcdoc" in attrs:
             self.check_srcdoc(attrs["srcdoc"], findings)
 
+    def template_findings(self, text: str) -> tuple[tuple[int, str], ...]:
+        """:func:`scan_template` of a template's ``text``, remembered by text (a guard kept
+        between rebuilds by `sitegen serve` sees the same templates again)."""
+        found = self._templates.get(text)
+        if found is None:
+            if len(self._templates) >= 256:
+                self._templates.clear()
+            found = self._templates[text] = tuple(scan_template(text))
+        return found
+
     def check_srcdoc(self, page: str, findings: list[Finding]) -> None:
         """Scan the page an ``<iframe srcdoc>`` holds as the page it is."""
         if page.lower().count("srcdoc") >= _SRCDOC_DEPTH:  # (a page in a page in a page...)
@@ -597,13 +612,13 @@ class Guard:
 #: Longer texts are prose, never counter displays (and never kept).
 _LONG = _SHORT * 2
 
-_INLINE = {"a", "abbr", "b", "bdi", "bdo", "cite", "data", "dfn", "em", "i", "mark", "q", "s", "small",
-           "span", "strong", "sub", "sup", "time", "u", "var"}
-_PROSE = {"p", "li", "blockquote", "dd", "dt", "figcaption", "td", "th", "h1", "h2", "h3", "h4", "h5",
-          "h6", "caption", "summary", "label"}
+_INLINE = frozenset({"a", "abbr", "b", "bdi", "bdo", "cite", "data", "dfn", "em", "i", "mark", "q", "s", "small",
+                     "span", "strong", "sub", "sup", "time", "u", "var"})
+_PROSE = frozenset({"p", "li", "blockquote", "dd", "dt", "figcaption", "td", "th", "h1", "h2", "h3", "h4", "h5",
+                    "h6", "caption", "summary", "label"})
 
 
-def _close(stack: list[_OpenElement], findings: list[Finding]) -> int:
+def _close(stack: list[_OpenElement], findings: list[Finding], counters: dict[str, bool]) -> int:
     """Close the innermost element: judge its text, pass the text to its parent.
     Returns the element's skip (1 when its text is not prose).
 
@@ -622,7 +637,7 @@ def _close(stack: list[_OpenElement], findings: list[Finding]) -> int:
     if text and (_ASCII_DIGIT.search(text) if text.isascii() else _HAS_DIGIT.search(text)):
         # (no digit, no count: the spaces and edges taken off hold none)
         shown = _SPACES.sub(" ", text).strip()
-        hit = is_counter_text(shown) or (count_class and _is_bare_number(shown))
+        hit = is_counter_text(shown, counters) or (count_class and _is_bare_number(shown))
     if hit:
         if name in _INLINE and not count_class:
             if parent.pending is None:
@@ -654,7 +669,7 @@ def _close(stack: list[_OpenElement], findings: list[Finding]) -> int:
     return skip
 
 
-def _end_tag(stack: list[_OpenElement], name: str, findings: list[Finding]) -> int:
+def _end_tag(stack: list[_OpenElement], name: str, findings: list[Finding], counters: dict[str, bool]) -> int:
     """An end tag: close every element opened after its start tag, if one is open.
     Returns the change of skip depth."""
     name = name.lower()
@@ -662,7 +677,7 @@ def _end_tag(stack: list[_OpenElement], name: str, findings: list[Finding]) -> i
         if stack[depth].name == name:
             skip = 0
             while len(stack) > depth:
-                skip += _close(stack, findings)
+                skip += _close(stack, findings, counters)
             return skip
     return 0
 
@@ -707,8 +722,8 @@ _ASCII_DIGIT_OR_ENTITY = re.compile(r"[0-9&]")
 # What a tag name means to the scan: raw text (never parsed), void (never opened),
 # skip (its text is not prose: the frame's skip is this value, 1), or 0 (any other).
 _K_SKIP, _K_RAW, _K_VOID = 1, 2, 3
-_KINDS: dict[str, int] = {**{n: _K_SKIP for n in _SKIP_TEXT}, **{n: _K_VOID for n in _VOID},
-                          **{n: _K_RAW for n in _RAW_TEXT}}
+_KINDS: Mapping[str, int] = MappingProxyType({**{n: _K_SKIP for n in _SKIP_TEXT}, **{n: _K_VOID for n in _VOID},
+                          **{n: _K_RAW for n in _RAW_TEXT}})
 _BARE_NUMBER = re.compile(rf"^{_NUM}$", re.I)
 
 
@@ -785,15 +800,17 @@ class SiteGuard:
     """The guard over one build: scans each output file, then reports every finding
     once, located in the content file or template it most likely came from."""
 
-    def __init__(self, config: "Config", theme: "Theme") -> None:
-        global _last_guard
+    def __init__(self, config: "Config", theme: "Theme", warm: Warm | None = None) -> None:
         allow = config.privacy.get("allow_origins") or ()
-        # A guard's answers depend only on the origins, and it remembers the theme's tags:
-        # `sitegen serve` keeps one between rebuilds.
+        # A guard's answers depend only on the origins, and it remembers what it judged:
+        # `sitegen serve` keeps one between rebuilds, in its warm state, for those origins.
         key = (config.urls.origin, tuple(allow))
-        if _last_guard is None or _last_guard[0] != key:
-            _last_guard = (key, Guard(config.urls.origin, allow))
-        self.guard = _last_guard[1]
+        if warm is not None and warm.guard is not None and warm.guard[0] == key:
+            self.guard = warm.guard[1]
+        else:
+            self.guard = Guard(config.urls.origin, allow)
+            if warm is not None:
+                warm.guard = (key, self.guard)
         self.root = config.root
         self.templates: list[tuple[str, Path]] = []
         for folder in theme.template_dirs:
@@ -806,7 +823,7 @@ class SiteGuard:
     def _scan_templates(self) -> list[Problem]:
         problems = []
         for rel, path in self.templates:
-            for line, snippet in _scanned_template(path.read_text(encoding="utf-8", errors="replace")):
+            for line, snippet in self.guard.template_findings(path.read_text(encoding="utf-8", errors="replace")):
                 problems.append(Problem(
                     f"a template renders a count next to a follower/like/view word: {snippet!r}",
                     path=rel, line=line,
@@ -865,15 +882,6 @@ class SiteGuard:
             pages = self._found[(finding.kind, finding.evidence, path, line)]
             problems.append(finding_problem(finding, pages[0], path, line, len(pages) - 1))
         return problems
-
-
-_last_guard: tuple[tuple[str, tuple[str, ...]], Guard] | None = None
-
-
-@functools.lru_cache(maxsize=256)
-def _scanned_template(text: str) -> tuple[tuple[int, str], ...]:
-    """:func:`scan_template`, remembered by text (`sitegen serve` rebuilds with the same templates)."""
-    return tuple(scan_template(text))
 
 
 def _shown_path(path: Path, root: Path) -> str:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # parallel.py brings markdown-it, Jinja and Babel: a build wi
     from .i18n import Catalogs
     from .parallel import Rendered
     from .render import Job, Renderer
+    from .warm import Warm
 
 
 @dataclass(slots=True)
@@ -51,8 +52,9 @@ class Incremental:
     """One build's use of the cache: created at the start, saved at the end."""
 
     def __init__(self, config: Config, theme: Theme, options: tuple[object, ...], clean: bool,
-                 again: bool = False) -> None:
+                 warm: Warm, again: bool = False) -> None:
         self.config = config
+        self.warm = warm  # what this process kept from its last build (see warm.py)
         self.again = again  # whether this process builds again soon (sitegen serve): keep what helps it
         self.root = config.root
         self.store = cache.store_for(config.root, config.output)  # where this build's cache lives
@@ -61,7 +63,7 @@ class Incremental:
         if clean:
             self.old, self.why_full = None, "--clean"
         else:
-            self.old, self.why_full = cache.load(self.store, code)
+            self.old, self.why_full = cache.load(self.store, code, warm)
         # Paths inside the site are kept relative to it: a hub cloned or copied elsewhere
         # (each deploy's fresh checkout) keeps its cache.
         self.new = CacheData(code=code, output=cache.portable(config.output, self.root))
@@ -95,7 +97,8 @@ class Incremental:
         # `sitegen serve` builds into its own folder inside the cache folder, which nobody
         # edits: when this process made it (and wrote the index since), it is not listed
         # again file by file before each rebuild.
-        self.trust_output = self.old is not None and self.store != self.root and cache.in_memory(self.store, self.old)
+        self.trust_output = (self.old is not None and self.store != self.root
+                             and cache.in_memory(self.store, self.old, warm))
 
     def compiled_templates(self) -> Path | None:
         """The folder for this sitegen's compiled templates (those of other versions are
@@ -231,7 +234,7 @@ class Incremental:
 
     def _writer(self) -> cache.StashWriter | None:
         try:
-            cache.remove_stale_stashes(self.store)
+            cache.remove_stale_stashes(self.store, self.warm)
         except OSError as exc:
             self._cannot_write(exc)
             return None
@@ -285,7 +288,7 @@ class Incremental:
         pages: dict[str, Parsed] = {}
         try:
             for shard, token in self.old.shards.items():
-                found = cache.load_shard(self.store, shard, token)
+                found = cache.load_shard(self.store, shard, token, self.warm)
                 if not cache.bodies_intact(self.store, shard, token, found):
                     continue  # its pages are parsed again, and the shard written anew
                 pages.update(found)
@@ -331,7 +334,6 @@ class Incremental:
         since this process's last build (`sitegen serve`, after an edit of a page's
         text), its site is used again, with each page's body fields (text, word count,
         heading lines) brought up to date."""
-        global _collected
         parsed = self.parsed
         dates = [_DATE.__get__(p) for p in pages]  # (its slot: the parent reads for no job)
         # The site's folders too: the parse context is the same for a copy of the site elsewhere,
@@ -339,7 +341,7 @@ class Incremental:
         key = ((self.new.parse_context, str(self.config.root), str(self.config.output)), drafts, future,
                [(p.source, parsed[p.source].meta_digest) for p in pages],
                [p.source for p, date in zip(pages, dates) if date is not None and date > now])
-        memo, _collected = _collected, None  # taken: a build that fails leaves none behind
+        memo, self.warm.collected = self.warm.collected, None  # taken: a build that fails leaves none behind
         patched = memo is not None and memo.key != key and self._patch_display(memo, key)
         if memo is not None and (patched or memo.key == key) and all(self._body(rel) == d for rel, d in memo.reads):
             site = memo.site
@@ -358,7 +360,7 @@ class Incremental:
             reads = tuple((rel, self._body(rel)) for rel in sorted(self.collect_reads.bodies))
             memo = _Collected(key, site, reads, (*site.entries, *site.pages, *site.left_out_future),
                               originals={p.source: p for p in pages})
-        _collected = self.collected = memo
+        self.warm.collected = self.collected = memo
         return with_made_pages(site, strings)
 
     def _patch_display(self, memo: _Collected, key: tuple[object, ...]) -> bool:
@@ -476,7 +478,6 @@ class Incremental:
 
     def _stale_jobs(self, jobs: list[Job], renderer: Renderer, actual: dict[str, cache.Stat]) -> list[int]:
         """Positions of the jobs that must run, each explained; records the others as kept."""
-        global _readers
         if self.full:
             for name, _ in jobs:
                 self.explain(name, f"rendered ({self.why_full})")
@@ -532,7 +533,8 @@ class Incremental:
                         return "rendered again (its output file was changed or deleted by hand)"
             return None
 
-        memo, _readers = _readers, None  # taken: put back by _outcome once this build's jobs are known
+        # Taken: put back by _outcome once this build's jobs are known.
+        memo, self.warm.readers = self.warm.readers, None
         todo = []
         if (memo is not None and memo.jobs is old_jobs and same_structure and self.trust_output
                 and old_jobs.keys() == {name for name, _ in jobs}):
@@ -716,7 +718,6 @@ class Incremental:
     def _remember_readers(self, jobs: list[Job], todo: list[int], html: int, files: int, with_missing: set[str]) -> None:
         """Keep which jobs read each page body and static file, for the next build of this
         process (see _stale_jobs): the last build's, brought up to date for the jobs run now."""
-        global _readers
         records = self.new.jobs
         memo = self.readers
         if memo is None:
@@ -765,7 +766,7 @@ class Incremental:
                 memo.found[rel] = there  # (every job kept or run looked with the same result)
         memo.links = {asset: self.renderer.asset(asset) for asset in assets}
         memo.html, memo.files, memo.with_missing = html, files, with_missing
-        _readers = memo
+        self.warm.readers = memo
 
     def save(self, warnings: tuple[Problem, ...], defer: bool = False) -> None:
         """Remember this build, and the ``warnings`` it reported, for the next one (unless
@@ -779,7 +780,7 @@ class Incremental:
                                    or self.new.sources.keys() != self.old.sources.keys()):
             return
         try:
-            cache.save(self.store, self.new, self.stashes, defer)
+            cache.save(self.store, self.new, self.stashes, self.warm, defer)
         except OSError as exc:  # the output is made; the next build just redoes more
             self.explain(cache.FOLDER, f"the build cache cannot be written ({exc.strerror})")
 
@@ -813,9 +814,6 @@ class _Collected:
         return self._by_source
 
 
-_collected: _Collected | None = None
-
-
 @dataclass(slots=True)
 class _Readers:
     """The render jobs of one index (this process's last build) by what they read: a
@@ -836,7 +834,6 @@ class _Readers:
     with_missing: set[str] = field(default_factory=set)  # jobs that found interface strings missing
 
 
-_readers: _Readers | None = None
 _DATE = Page.__dict__["date"]
 #: Front matter that collecting does not read (but ``title``, which orders lists: see
 #: _keeps_places): a page whose edit changed only these is patched into the site.

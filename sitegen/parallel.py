@@ -16,6 +16,7 @@ import gc
 import multiprocessing
 import os
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, TypeVar
 
@@ -25,6 +26,8 @@ from .errors import Problem, SitegenError
 from .model import Config
 
 if TYPE_CHECKING:  # parse.py and render.py load markdown-it, Jinja and Babel: imported when used
+    from markdown_it import MarkdownIt
+
     from .guard import Finding, SiteGuard
     from .render import Job, Renderer
     from .write import Staging
@@ -54,10 +57,6 @@ def _chunks(count: int, workers: int) -> list[range]:
     return [range(start, min(count, start + size)) for start in range(0, count, size)]
 
 
-# What forked workers inherit: set in the parent just before the pool starts.
-_state: dict[str, Any] = {}
-
-
 def _map(function: Callable[[range], list[T]], count: int, workers: int) -> Iterator[list[T]]:
     """``function`` over chunks of ``range(count)``, in worker processes when ``workers`` > 1;
     results come in the order chunks finish."""
@@ -65,14 +64,7 @@ def _map(function: Callable[[range], list[T]], count: int, workers: int) -> Iter
         for chunk in _chunks(count, 1):
             yield function(chunk)
         return
-    # Objects that exist now are only read by the workers: keep the garbage collector from
-    # walking (and so copying) them in every worker.
-    gc.freeze()
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            yield from pool.imap_unordered(function, _chunks(count, workers))
-    finally:
-        gc.unfreeze()
+    yield from _forked(function, _chunks(count, workers), workers, share=False)
 
 
 def _share(function: Callable[[range], list[T]], count: int, workers: int) -> Iterator[list[T]]:
@@ -83,23 +75,65 @@ def _share(function: Callable[[range], list[T]], count: int, workers: int) -> It
     if workers <= 1:
         yield from _map(function, count, 1)
         return
+    yield from _forked(function, _chunks(count, workers), workers - 1, share=True)
+
+
+def _forked(function: Callable[[range], list[T]], chunks: list[range], processes: int,
+            share: bool) -> Iterator[list[T]]:
+    """``function`` over ``chunks`` in ``processes`` forked workers (and this process too,
+    with ``share``). The work reaches each worker as the arguments of its fork: a forked
+    process starts with them in memory, nothing is pickled, and no module holds them."""
     context = multiprocessing.get_context("fork")
-    _state.update(share_next=context.Value("i", 0), share_chunks=_chunks(count, workers), share_function=function)
+    taken = context.Value("i", 0)
+    results = context.SimpleQueue()
+    # Objects that exist now are only read by the workers: keep the garbage collector from
+    # walking (and so copying) them in every worker.
     gc.freeze()
+    workers = [context.Process(target=_work, args=(function, chunks, taken, results, not share), daemon=True)
+               for _ in range(processes)]
+    finished = 0
     try:
-        with context.Pool(workers - 1) as pool:
-            others = [pool.apply_async(_drain) for _ in range(workers - 1)]
-            for chunk in _taken():
+        for worker in workers:
+            worker.start()
+        if share:
+            for chunk in _taken(taken, chunks):
                 yield function(chunk)
-            for other in others:
-                yield from other.get()
+        while finished < processes:
+            kind, value = results.get()
+            if kind == "done":
+                finished += 1
+            elif kind == "error":
+                raise value
+            else:
+                yield from value
     finally:
+        for worker in workers:
+            if finished < processes and worker.is_alive():
+                worker.terminate()  # this process stopped early (an error): theirs is not needed
+            worker.join()
+        results.close()
         gc.unfreeze()
 
 
-def _taken() -> Iterator[range]:
-    """The chunks no process has taken yet, one at a time."""
-    taken, chunks = _state["share_next"], _state["share_chunks"]
+def _work(function: Callable[[range], list[T]], chunks: list[range], taken: Any, results: Any, each: bool) -> None:
+    """In a worker: run ``function`` over the chunks no process has taken, and send back
+    the results, each as it is made or (``each`` False) all at the end, then "done"."""
+    try:
+        if each:
+            for chunk in _taken(taken, chunks):
+                results.put(("chunks", [function(chunk)]))
+        else:
+            results.put(("chunks", [function(chunk) for chunk in _taken(taken, chunks)]))
+        results.put(("done", None))
+    except BaseException as exc:  # noqa: BLE001 - raised again in the parent, which waits for this worker
+        try:
+            results.put(("error", exc))
+        except Exception:  # noqa: BLE001 - an exception that cannot be pickled
+            results.put(("error", RuntimeError(f"a worker process failed: {exc!r}")))
+
+
+def _taken(taken: Any, chunks: list[range]) -> Iterator[range]:
+    """The chunks no process has taken yet, one at a time (``taken``: a shared counter)."""
     while True:
         with taken.get_lock():
             index = taken.value
@@ -109,29 +143,18 @@ def _taken() -> Iterator[range]:
         yield chunks[index]
 
 
-def _drain() -> list[list[Any]]:
-    """In a worker: run the shared function over chunks until none is left."""
-    function = _state["share_function"]
-    return [function(chunk) for chunk in _taken()]
-
-
 # -- Parsing -------------------------------------------------------------------------
 
 #: The files a page's parse read besides its source, each with its stat then (None: missing).
 References = tuple[tuple[str, tuple[int, int] | None], ...]
 
 
-def _parse_chunk(chunk: range) -> list[tuple[int, Parsed, bytes, References]]:
+def _parse_chunk(sources: Sequence[Source], config: Config, md: MarkdownIt,
+                 chunk: range) -> list[tuple[int, Parsed, bytes, References]]:
     from .cache import content_digest, trusted_stat
     from .parse import parse_source
     from .references import sized_pictures
 
-    md = _state.get("md")
-    if md is None:
-        from .markdown import make_markdown
-        md = _state["md"] = make_markdown()
-    sources: Sequence[Source] = _state["sources"]
-    config: Config = _state["config"]
     static_dir = config.root / "static"
     done = []
     for i in chunk:
@@ -165,13 +188,10 @@ def parse_sources(sources: Sequence[Source], config: Config, jobs: int,
     from .parse import parse_source  # noqa: F401 - loaded once here, not in each worker
 
     results: list[tuple[Parsed, bytes, References] | None] = [None] * len(sources)
-    _state.update(sources=sources, config=config, md=make_markdown())
-    try:
-        for done in _map(_parse_chunk, len(sources), _workers(jobs, len(sources))):
-            for i, parsed, digest, references in done:
-                results[i] = (parsed if keep is None else keep(i, parsed), digest, references)
-    finally:
-        _state.clear()
+    work = partial(_parse_chunk, sources, config, make_markdown())
+    for done in _map(work, len(sources), _workers(jobs, len(sources))):
+        for i, parsed, digest, references in done:
+            results[i] = (parsed if keep is None else keep(i, parsed), digest, references)
     return results  # type: ignore[return-value]
 
 
@@ -191,14 +211,10 @@ class Rendered:
     findings: tuple[tuple[str, list[Finding], str | None], ...] = ()  # the privacy guard's, per HTML file
 
 
-def _render_chunk(chunk: range) -> list[tuple[int, Rendered]]:
+def _render_chunk(renderer: Renderer, jobs: Sequence[Job], todo: Sequence[int], staging: Staging,
+                  guard: SiteGuard | None, chunk: range) -> list[tuple[int, Rendered]]:
     from .safety import protect_external_links
 
-    renderer: Renderer = _state["renderer"]
-    jobs: Sequence[Job] = _state["jobs"]
-    todo: Sequence[int] = _state["todo"]
-    staging: Staging = _state["staging"]
-    guard: SiteGuard | None = _state.get("guard")
     base_url = renderer.config.urls.base_url
     done = []
     for position in chunk:
@@ -246,13 +262,10 @@ def render_jobs(renderer: Renderer, jobs: Sequence[Job], todo: Sequence[int], st
         linked.records = True  # type: ignore[attr-defined]
         renderer.env.globals["asset"] = linked
     results: dict[int, Rendered] = {}
-    _state.update(renderer=renderer, jobs=jobs, todo=todo, staging=staging, guard=guard)
-    try:
-        for done in _share(_render_chunk, len(todo), _workers(workers, len(todo))):
-            for index, rendered in done:
-                results[index] = rendered
-            if progress is not None:
-                progress(len(done))
-    finally:
-        _state.clear()
+    work = partial(_render_chunk, renderer, jobs, todo, staging, guard)
+    for done in _share(work, len(todo), _workers(workers, len(todo))):
+        for index, rendered in done:
+            results[index] = rendered
+        if progress is not None:
+            progress(len(done))
     return results

@@ -52,13 +52,13 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
-from . import cache
 from .build import BuildOptions, BuildReport, build
 from .config import CONFIG_FILE, load_config
 from .discover import Source, discover_content
 from .errors import Problem, SitegenError
 from .themes import load_theme
 from .urls import Urls
+from .warm import Warm
 
 #: The preview's output folder, inside the site folder.
 PREVIEW_DIR = ".sitegen-cache/serve"
@@ -453,6 +453,8 @@ class PreviewServer:
         self.on_rebuild = on_rebuild
         self.on_notice = on_notice
         self.output = self.root / PREVIEW_DIR
+        # What the preview keeps from one build for the next (see warm.py): only its builds use it.
+        self.warm = Warm()
         self.state = _State(self.output)
         self.debouncer = Debouncer(quiet=options.quiet)
         self.stop_event = threading.Event()
@@ -518,7 +520,7 @@ class PreviewServer:
             self.observer.join(timeout=5)
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=30)  # let a build that is under way finish its swap
-        cache.flush()
+        self.warm.flush()
         if self.httpd is not None:
             if self._serving.is_set():  # called from another thread while run() serves
                 self.httpd.shutdown()
@@ -537,7 +539,7 @@ class PreviewServer:
             sources = self._content_sources(changed)
             options = BuildOptions(drafts=self.options.drafts, future=self.options.future, output=self.output,
                                    base_url=self.origin + base_path, defer_cache=True, sources=sources)
-            report = build(self.root, options)
+            report = build(self.root, options, warm=self.warm)
         except SitegenError as exc:
             outcome = Rebuilt(report=None, problems=exc.problems, changed=changed)
         except Exception:  # noqa: BLE001 - a bug in sitegen: shown in the browser and the terminal, and serving goes on
@@ -547,7 +549,7 @@ class PreviewServer:
         # The output is in place before the version changes, so a tab never reloads into a stale page.
         self.state.publish(base_path, outcome.problems, outcome.crash)
         self.on_rebuild(outcome)
-        cache.flush()  # the build cache is written once the tabs were told to reload
+        self.warm.flush()  # the build cache is written once the tabs were told to reload
 
     def _content_sources(self, changed: tuple[str, ...]) -> tuple[Source, ...] | None:
         """The content files for the next build, as ``discover_content`` would list them now.

@@ -23,6 +23,7 @@ from conftest import INTERVIEW, tree_digest
 
 from sitegen import cache
 from sitegen.build import BuildOptions, BuildReport, build
+from sitegen.warm import Warm
 
 
 @pytest.fixture(autouse=True)
@@ -114,7 +115,7 @@ def assert_ignored_and_rebuilt(site: Path, marker: Path, report: BuildReport, tm
     assert not marker.exists(), "the planted file ran"
     assert tree_digest(site / "_site") == clean_digest(site, tmp_path)
     assert not marker.exists()
-    assert cache.load(site, cache.code_digest())[0] is not None, "the cache was written again, whole"
+    assert cache.load(site, cache.code_digest(), Warm())[0] is not None, "the cache was written again, whole"
 
 
 @pytest.mark.parametrize("how", FORGERIES)
@@ -156,8 +157,7 @@ def test_a_shard_cannot_stand_in_for_another(hub: Path, tmp_path: Path) -> None:
 def test_planted_job_records_never_run(hub: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
     """The packed job records are checked on their own, even inside a whole index."""
     marker = tmp_path / "ran-jobs"
-    monkeypatch.setattr(cache, "_index_read", {})  # read from the file, not from this process's memory
-    data, _ = cache.load(hub, cache.code_digest())
+    data, _ = cache.load(hub, cache.code_digest(), Warm())  # read from the file, as a new process
     assert data is not None and data.jobs_pickle
     planted = forge(how, "jobs", evil_pickle(marker), data.jobs_pickle, tmp_path, monkeypatch)
     path = cache.cache_file(hub)
@@ -211,8 +211,6 @@ def _sealed_here(role: str, path: Path) -> bool:
 def test_a_cache_made_with_another_key_is_rebuilt(hub: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Another user's cache (or this user's, after the key was deleted) is not trusted."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "another-home"))
-    monkeypatch.setattr(cache, "_index_read", {})  # as another process: nothing kept in memory
-    monkeypatch.setattr(cache, "_shards_read", {})
     edit(hub)
     report = build(hub, BuildOptions(jobs=1))
     assert report.rendered > 10

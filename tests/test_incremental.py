@@ -15,6 +15,7 @@ from conftest import INTERVIEW, REPO, soup, tree_digest
 from sitegen import cache
 from sitegen.build import BuildOptions, build
 from sitegen.errors import SitegenError
+from sitegen.warm import Warm
 
 DEFAULT_TEMPLATES = REPO / "themes" / "default" / "templates"
 _spec = importlib.util.spec_from_file_location("benchmark_corpus", REPO / "benchmarks" / "corpus.py")
@@ -143,7 +144,7 @@ def test_a_damaged_cache_is_rebuilt_not_trusted(hub: Path, tmp_path: Path, damag
     report = build(hub, BuildOptions())
     assert report.rendered > 10  # everything, not what the damaged cache said
     assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
-    assert cache.load(hub, cache.code_digest())[0] is not None  # written again, whole
+    assert cache.load(hub, cache.code_digest(), Warm())[0] is not None  # written again, whole
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "flipped byte", "other format", "missing"])

@@ -15,9 +15,10 @@ import pytest
 from conftest import EXAMPLE_SITE, soup, tree_digest
 from test_incremental import _edit, clean_digest, write_corpus
 
-from sitegen import cache, deps, incremental
+from sitegen import cache, deps
 from sitegen.build import BuildOptions, build
 from sitegen.model import Page, Site
+from sitegen.warm import Warm
 
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
 INTERVIEWS = "content/interviews"
@@ -94,25 +95,21 @@ def test_a_metadata_edit_equals_a_clean_build(example: Path, tmp_path: Path, edi
     assert report.rendered > 0 and report.explanation
 
 
-def test_metadata_edits_one_after_another_in_a_preview_equal_clean_builds(example: Path, tmp_path: Path,
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_metadata_edits_one_after_another_in_a_preview_equal_clean_builds(example: Path, tmp_path: Path) -> None:
     """One process building again and again (`sitegen serve`) keeps which jobs read each
     page's metadata: every edit above, in turn, leaves a clean build's output."""
-    monkeypatch.setattr(incremental, "_readers", None)
-    monkeypatch.setattr(incremental, "_collected", None)
+    warm = Warm()  # the preview's, kept between its rebuilds
     preview = example / cache.FOLDER / "serve"
     options = BuildOptions(output=preview, jobs=1, defer_cache=True, now=NOW)
-    build(example, options)
-    cache.flush()
+    build(example, options, warm=warm)
+    warm.flush()
     for n, (path, old, new) in enumerate(EDITS.values()):
         _edit(example / path, old, new)
-        report = build(example, options)
-        cache.flush()
+        report = build(example, options, warm=warm)
+        warm.flush()
         copy = tmp_path / f"clean{n}"
         shutil.copytree(example, copy, ignore=shutil.ignore_patterns(cache.FOLDER))
-        kept = incremental._collected, incremental._readers  # the preview's, as if in its own process
         clean = build(copy, BuildOptions(output=copy / "out", jobs=1, clean=True, now=NOW))
-        incremental._collected, incremental._readers = kept
         assert tree_digest(preview) == tree_digest(copy / "out"), f"after: {path}: {old!r} -> {new!r}"
         assert (report.pages, report.files) == (clean.pages, clean.files)
 

@@ -55,13 +55,8 @@ PURE_MEMOS: dict[str, str] = {
 #: Modules that still keep state, and why; each is expected to fail (strictly: once it is
 #: fixed, its entry must go).
 KNOWN_STATE: dict[str, str] = {
-    "cache": "what `sitegen serve` keeps warm between rebuilds (_index_read, _shards_read, the "
-             "deferred writes in _pending) belongs in one object serve creates and hands to build",
     "deps": "the read tracer (_current) and body_loader are module globals that incremental.py sets per build",
-    "guard": "_COUNTER_MEMO and _scanned_template remember what pages and templates said; "
-             "_last_guard keeps the compiled guard between builds",
-    "incremental": "_collected and _readers keep the last build's collected site and readers for serve",
-    "parallel": "_state hands the work to forked workers through a module global",
+    "incremental": "it sets deps.body_loader for each build (see deps)",
     "urls": "_PERCENT_WORDS keeps the percent-encoded words of pages' text across builds (a bounded "
             "memo that cannot go stale, but state: it belongs to one build's renderer)",
 }

@@ -20,11 +20,9 @@ import os
 import shutil
 import struct
 import zlib
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from types import ModuleType
 from typing import Any, Iterator
 
 import pytest
@@ -34,9 +32,10 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from sitegen import cache, deps, guard, incremental
+from sitegen import cache
 from sitegen.build import BuildOptions, build
 from sitegen.errors import SitegenError
+from sitegen.warm import Warm
 
 HUB = SITES / "stateful"
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
@@ -54,35 +53,12 @@ def png(width: int, height: int) -> bytes:
 
 
 # -- One process's memory ----------------------------------------------------------------
-#: What a process keeps between builds (module by module): each build below runs with the
-#: memory of the process it stands for, so a `sitegen build` starts with none, and the
-#: preview with what its last rebuild left.
-_PROCESS_STATE: tuple[tuple[ModuleType, str, type], ...] = (
-    (incremental, "_collected", type(None)), (incremental, "_readers", type(None)),
-    (cache, "_index_read", dict), (cache, "_shards_read", dict), (cache, "_bodies_ends", dict),
-    (cache, "_pending", list), (guard, "_last_guard", type(None)), (deps, "body_loader", type(None)),
-)
-
-
 @dataclass
 class Process:
-    """The module-level memory of one sitegen process, swapped in while it builds."""
+    """One sitegen process: what it keeps between its builds. A `sitegen build` starts
+    with nothing; the preview hands its warm state to each rebuild, as `sitegen serve` does."""
 
-    memory: dict[tuple[str, str], Any] = field(default_factory=dict)
-
-    @contextmanager
-    def running(self) -> Iterator[None]:
-        """Run the ``with`` block as this process: with its memory, kept for next time."""
-        present = [(module, name, empty) for module, name, empty in _PROCESS_STATE if hasattr(module, name)]
-        outside = {(m.__name__, n): getattr(m, n) for m, n, _ in present}
-        for module, name, empty in present:
-            setattr(module, name, self.memory.get((module.__name__, name), empty()))
-        try:
-            yield
-        finally:
-            for module, name, _ in present:
-                self.memory[(module.__name__, name)] = getattr(module, name)
-                setattr(module, name, outside[(module.__name__, name)])
+    warm: Warm = field(default_factory=Warm)
 
 
 # -- What can be edited -------------------------------------------------------------------
@@ -340,14 +316,14 @@ class StalePages(RuleBasedStateMachine):
         clean = self.root.parent / f"{self.root.name}-clean"
         shutil.rmtree(clean, ignore_errors=True)
         shutil.copytree(self.root, clean, ignore=shutil.ignore_patterns(cache.FOLDER, "_site"))
-        with Process().running():
-            expected = _outcome(clean, BuildOptions(output=clean / "out", jobs=1, clean=True, now=self.now))
-        with Process().running():  # `sitegen build`: a new process, with the build cache
-            built = _outcome(self.root, BuildOptions(jobs=1, now=self.now))
-        with self.preview.running():  # `sitegen serve`: one process, rebuilding
-            output = self.root / cache.FOLDER / "serve"
-            previewed = _outcome(self.root, BuildOptions(output=output, jobs=1, defer_cache=True, now=self.now))
-            cache.flush()
+        expected = _outcome(clean, BuildOptions(output=clean / "out", jobs=1, clean=True, now=self.now), Process())
+        # `sitegen build`: a new process, with the build cache
+        built = _outcome(self.root, BuildOptions(jobs=1, now=self.now), Process())
+        # `sitegen serve`: one process, rebuilding
+        output = self.root / cache.FOLDER / "serve"
+        previewed = _outcome(self.root, BuildOptions(output=output, jobs=1, defer_cache=True, now=self.now),
+                             self.preview)
+        self.preview.warm.flush()
         steps = "\n  ".join(self.steps)
         event("the hub is invalid" if isinstance(expected, tuple) else "the hub builds")
         if isinstance(expected, tuple):  # the edits made the site invalid: all three fail alike
@@ -358,10 +334,10 @@ class StalePages(RuleBasedStateMachine):
         assert _differences(output, expected) == [], f"the preview is stale after:\n  {steps}"
 
 
-def _outcome(root: Path, options: BuildOptions) -> dict[str, str] | tuple[str, ...]:
-    """The files a build made (by hash), or the problems it failed with."""
+def _outcome(root: Path, options: BuildOptions, process: Process) -> dict[str, str] | tuple[str, ...]:
+    """The files a build by ``process`` made (by hash), or the problems it failed with."""
     try:
-        report = build(root, options)
+        report = build(root, options, warm=process.warm)
     except SitegenError as exc:
         return tuple(sorted(f"{p.path}:{p.line}: {p.message}" for p in exc.problems))
     return tree_digest(report.output)
@@ -406,9 +382,9 @@ class Builder:
 
     def build(self) -> None:
         """Build (again)."""
-        with (self.process if self.preview else Process()).running():
-            build(self.root, BuildOptions(output=self.output, jobs=1, defer_cache=self.preview, now=NOW))
-            cache.flush()
+        process = self.process if self.preview else Process()
+        build(self.root, BuildOptions(output=self.output, jobs=1, defer_cache=self.preview, now=NOW), warm=process.warm)
+        process.warm.flush()
 
 
 @pytest.fixture(params=["sitegen build", "preview"])
@@ -426,8 +402,7 @@ def _rebuilt_equals_clean(hub: Builder, tmp_path: Path) -> None:
     clean = tmp_path / "clean"
     shutil.rmtree(clean, ignore_errors=True)
     shutil.copytree(hub.root, clean, ignore=shutil.ignore_patterns(cache.FOLDER, "_site"))
-    with Process().running():
-        build(clean, BuildOptions(output=clean / "out", jobs=1, clean=True, now=NOW))
+    build(clean, BuildOptions(output=clean / "out", jobs=1, clean=True, now=NOW))
     assert _differences(hub.output, tree_digest(clean / "out")) == []
 
 

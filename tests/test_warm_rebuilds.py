@@ -16,6 +16,7 @@ from test_incremental import _edit, clean_digest
 from sitegen import cache, incremental
 from sitegen.build import BuildOptions, build
 from sitegen.errors import SitegenError
+from sitegen.warm import Warm
 
 LONG_ANSWER = " ".join(["Flour, water, salt and time."] * 150)  # enough words to read for a few minutes
 
@@ -44,43 +45,49 @@ def collects(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         calls.append(1)
         return real(*args, **kwargs)  # type: ignore[arg-type]
     monkeypatch.setattr(incremental, "collect_pages", counted)
-    monkeypatch.setattr(incremental, "_collected", None)
     return calls
+
+
+@pytest.fixture
+def warm() -> Warm:
+    """What one process building again and again (`sitegen serve`) keeps between builds."""
+    return Warm()
 
 
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
 
 
 def test_text_edits_reuse_the_collected_site_and_equal_a_clean_build(hub: Path, tmp_path: Path,
-                                                                     collects: list[int]) -> None:
-    build(hub, BuildOptions(jobs=1, now=NOW))
+                                                                     collects: list[int], warm: Warm) -> None:
+    build(hub, BuildOptions(jobs=1, now=NOW), warm=warm)
     assert len(collects) == 1
     header = soup(hub / "_site/interviews/ana/index.html").find("main").find("header")
     minutes_before = header.get_text(" ", strip=True)
 
     # The text grows (more words: a longer reading time) and the headings move down.
     _edit(hub / "content/interviews/ana.md", "Intro.", "Intro.\n\nA new paragraph.\n\n" + LONG_ANSWER)
-    report = build(hub, BuildOptions(jobs=1, now=NOW))
+    report = build(hub, BuildOptions(jobs=1, now=NOW), warm=warm)
     assert len(collects) == 1, "only the text changed: the site is not collected again"
     assert 0 < report.rendered < 15
     assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path, "clean1", now=NOW)
     header = soup(hub / "_site/interviews/ana/index.html").find("main").find("header")
     assert header.get_text(" ", strip=True) != minutes_before  # the new reading time is shown
 
-    # The clean build above (counted too) collected another site: this one is collected again, once.
+    # The clean build above (counted too) collected another site, with its own warm state:
+    # this process's collected site is still the one to use.
     _edit(hub / "content/interviews/bea.md", "More bread.", "More clay.")
-    build(hub, BuildOptions(jobs=1, now=NOW))
+    build(hub, BuildOptions(jobs=1, now=NOW), warm=warm)
     _edit(hub / "content/interviews/bea.md", "More clay.", "More glaze.")
-    build(hub, BuildOptions(jobs=1, now=NOW))
-    assert len(collects) == 3
+    build(hub, BuildOptions(jobs=1, now=NOW), warm=warm)
+    assert len(collects) == 2
     assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path, "clean2", now=NOW)
 
 
 @pytest.mark.parametrize("change", ["front matter", "new file", "deleted file", "entry now due"])
 def test_anything_but_text_collects_the_site_again(hub: Path, tmp_path: Path, collects: list[int],
-                                                   change: str) -> None:
+                                                   change: str, warm: Warm) -> None:
     now = NOW
-    build(hub, BuildOptions(jobs=1, now=now))
+    build(hub, BuildOptions(jobs=1, now=now), warm=warm)
     if change == "front matter":
         _edit(hub / "content/stories/first.md", "tags: [food]", "tags: [food, harvest]")
     elif change == "new file":
@@ -89,7 +96,7 @@ def test_anything_but_text_collects_the_site_again(hub: Path, tmp_path: Path, co
         (hub / "content/interviews/bea.md").unlink()
     else:
         now = datetime(2026, 12, 25, tzinfo=timezone.utc)  # "Later" is dated the 24th
-    build(hub, BuildOptions(jobs=1, now=now))
+    build(hub, BuildOptions(jobs=1, now=now), warm=warm)
     assert len(collects) == 2
     assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path, now=now)
 
@@ -103,114 +110,114 @@ def test_anything_but_text_collects_the_site_again(hub: Path, tmp_path: Path, co
     (("content/stories/first.md", "tags: [food]", "tags: [food, harvest]"), True),
 ])
 def test_front_matter_that_no_list_depends_on_is_patched_into_the_collected_site(
-        hub: Path, tmp_path: Path, collects: list[int], edit: tuple[str, str, str], collected_again: bool) -> None:
+        hub: Path, tmp_path: Path, collects: list[int], edit: tuple[str, str, str], collected_again: bool,
+        warm: Warm) -> None:
     """In a preview, an edit of a title that keeps the page's place in every list, or of
     a summary or image, updates the collected site in place; anything collecting reads
     collects again. Either way the output is a clean build's."""
-    build(hub, BuildOptions(jobs=1, now=NOW))
+    build(hub, BuildOptions(jobs=1, now=NOW), warm=warm)
     path, old, new = edit
     _edit(hub / path, old, new)
-    build(hub, BuildOptions(jobs=1, now=NOW))
+    build(hub, BuildOptions(jobs=1, now=NOW), warm=warm)
     assert len(collects) == (2 if collected_again else 1)
     assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path, now=NOW)
 
 
 def test_a_title_that_moves_an_entry_among_those_of_its_day_collects_again(
-        hub: Path, tmp_path: Path, collects: list[int]) -> None:
+        hub: Path, tmp_path: Path, collects: list[int], warm: Warm) -> None:
     _edit(hub / "content/interviews/bea.md", "2026-09-01", "2026-10-02")  # ana's day; "Baking" < "Pottery"
-    build(hub, BuildOptions(jobs=1, now=NOW))
+    build(hub, BuildOptions(jobs=1, now=NOW), warm=warm)
     first = [a.get_text(strip=True) for a in soup(hub / "_site/interviews/index.html").select("main h2 a, main h3 a")]
     _edit(hub / "content/interviews/bea.md", "title: Pottery by post", "title: A pottery by post")
-    build(hub, BuildOptions(jobs=1, now=NOW))
+    build(hub, BuildOptions(jobs=1, now=NOW), warm=warm)
     assert len(collects) == 2, "the order of the day's entries changed: collected again"
     after = [a.get_text(strip=True) for a in soup(hub / "_site/interviews/index.html").select("main h2 a, main h3 a")]
     assert after != first and after[0] == "Baking bread as a co-op" and first[0] == "Pottery by post"
     assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path, now=NOW)
 
 
-def test_a_failed_build_leaves_no_collected_site_behind(hub: Path, tmp_path: Path, collects: list[int]) -> None:
-    build(hub, BuildOptions(jobs=1, now=NOW))
+def test_a_failed_build_leaves_no_collected_site_behind(hub: Path, tmp_path: Path, collects: list[int],
+                                                        warm: Warm) -> None:
+    build(hub, BuildOptions(jobs=1, now=NOW), warm=warm)
     broken = (hub / "templates/partials/entry_card.html")
     broken.parent.mkdir(parents=True, exist_ok=True)
     broken.write_text("{% if %}\n")
     _edit(hub / "content/interviews/ana.md", "More bread.", "More rye.")
     with pytest.raises(SitegenError):
-        build(hub, BuildOptions(jobs=1, now=NOW))
-    assert incremental._collected is not None  # collecting itself went well; rendering failed
+        build(hub, BuildOptions(jobs=1, now=NOW), warm=warm)
+    assert warm.collected is not None  # collecting itself went well; rendering failed
     broken.unlink()
     _edit(hub / "content/interviews/ana.md", "More rye.", "More spelt.")
-    build(hub, BuildOptions(jobs=1, now=NOW))
+    build(hub, BuildOptions(jobs=1, now=NOW), warm=warm)
     assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path, now=NOW)
 
 
-def test_a_collect_error_forgets_the_collected_site(hub: Path, collects: list[int]) -> None:
-    build(hub, BuildOptions(jobs=1, now=NOW))
+def test_a_collect_error_forgets_the_collected_site(hub: Path, collects: list[int], warm: Warm) -> None:
+    build(hub, BuildOptions(jobs=1, now=NOW), warm=warm)
     (hub / "content/pages/about-too.md").write_text("---\ntitle: About too\nslug: about\n---\nTwice.\n")
     with pytest.raises(SitegenError):
-        build(hub, BuildOptions(jobs=1, now=NOW))
-    assert incremental._collected is None
+        build(hub, BuildOptions(jobs=1, now=NOW), warm=warm)
+    assert warm.collected is None
 
 
-def test_put_off_cache_writes_happen_before_the_next_build(hub: Path, tmp_path: Path) -> None:
+def test_put_off_cache_writes_happen_before_the_next_build(hub: Path, tmp_path: Path, warm: Warm) -> None:
     """`sitegen serve` has the browser reload before it writes the build cache."""
     preview = hub / cache.FOLDER / "serve"
     options = BuildOptions(output=preview, base_url="http://127.0.0.1:8000/", jobs=1, defer_cache=True, now=NOW)
-    build(hub, options)
+    build(hub, options, warm=warm)
     index = cache.cache_file(cache.store_for(hub, preview))
     assert not index.exists(), "written only when flushed"
-    cache.flush()
+    warm.flush()
     assert index.exists()
     written = index.stat().st_mtime_ns
 
     _edit(hub / "content/interviews/ana.md", "More bread.", "More barley.")
-    report = build(hub, options)
+    report = build(hub, options, warm=warm)
     assert 0 < report.rendered < 15
     assert index.stat().st_mtime_ns == written
     _edit(hub / "content/interviews/ana.md", "More barley.", "More oats.")
-    report = build(hub, options)  # writes the last build's cache first, then builds on it
+    report = build(hub, options, warm=warm)  # writes the last build's cache first, then builds on it
     assert 0 < report.rendered < 15
     assert index.stat().st_mtime_ns != written
-    cache.flush()
+    warm.flush()
 
     # A new process (nothing in memory) finds a whole cache: it renders only what changed.
-    cache._index_read.clear()
-    cache._shards_read.clear()
+    warm = Warm()
     _edit(hub / "content/interviews/ana.md", "More oats.", "More millet.")
-    report = build(hub, options)
-    cache.flush()
+    report = build(hub, options, warm=warm)
+    warm.flush()
     assert 0 < report.rendered < 15
     assert "More millet." in soup(preview / "interviews/ana/index.html").find("main").get_text()
 
 
-def test_preview_output_is_listed_again_only_by_a_new_process(hub: Path) -> None:
+def test_preview_output_is_listed_again_only_by_a_new_process(hub: Path, warm: Warm) -> None:
     """The preview's own folder (inside .sitegen-cache/) is trusted between rebuilds of the
     process that made it; a published build's output is always checked file by file."""
     preview = hub / cache.FOLDER / "serve"
     options = BuildOptions(output=preview, jobs=1, now=NOW)
-    build(hub, options)
-    build(hub, BuildOptions(jobs=1, now=NOW))
+    build(hub, options, warm=warm)
+    build(hub, BuildOptions(jobs=1, now=NOW), warm=warm)
     ana = hub / "content/interviews/ana.md"
     for output, options in ((hub / "_site", BuildOptions(jobs=1, now=NOW)), (preview, options)):
         page = output / "about/index.html"
         page.write_text("changed by hand")
         _edit(ana, "More bread", "More bread!")  # a text edit: the about page is not rendered for it
-        report = build(hub, options)
+        report = build(hub, options, warm=warm)
         assert 0 < report.rendered < 15
         repaired = page.read_text() != "changed by hand"
         assert repaired == (output == hub / "_site")
 
-    cache._index_read.clear()  # as a new `sitegen serve` would start
+    warm = Warm()  # as a new `sitegen serve` would start
     _edit(ana, "More bread", "More bread!")
-    build(hub, options)
+    build(hub, options, warm=warm)
     assert "About this hub." in soup(preview / "about/index.html").find("main").get_text()
 
 
 def test_preview_rebuilds_look_up_the_jobs_that_read_what_changed(hub: Path, tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                  monkeypatch: pytest.MonkeyPatch, warm: Warm) -> None:
     """Between rebuilds of one process, the jobs that read each page and static file are
     kept: a text edit renders only the jobs that read that page, a new style sheet every
     page that links it, and the output and its counts are a clean build's."""
-    monkeypatch.setattr(incremental, "_readers", None)
     looked_up: list[bool] = []
     remember = incremental.Incremental._remember_readers
 
@@ -224,13 +231,13 @@ def test_preview_rebuilds_look_up_the_jobs_that_read_what_changed(hub: Path, tmp
     css = hub / "static/assets/sitegen.css"
     css.parent.mkdir(parents=True)
     css.write_text("body { color: #222 }\n")
-    build(hub, options)
-    cache.flush()
+    build(hub, options, warm=warm)
+    warm.flush()
 
     def edit_and_build(path: Path, old: str, new: str) -> object:
         _edit(path, old, new)
-        report = build(hub, options)
-        cache.flush()
+        report = build(hub, options, warm=warm)
+        warm.flush()
         copy = tmp_path / f"clean{len(looked_up)}"
         shutil.copytree(hub, copy, ignore=shutil.ignore_patterns(cache.FOLDER))
         clean = build(copy, BuildOptions(output=copy / "out", jobs=1, clean=True, now=NOW))

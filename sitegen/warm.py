@@ -1,0 +1,54 @@
+"""What a process that builds again and again keeps between its builds.
+
+``sitegen serve`` creates one :class:`Warm` and hands it to every ``build`` it runs; a
+plain ``sitegen build`` starts from a fresh one and drops it at the end. Nothing in it
+is trusted blindly: each piece is used again only after the check written beside it
+(and in ``docs/architecture.md``, "What a preview keeps warm") says it still holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from .cache import CacheData
+    from .deps import Parsed
+    from .guard import Guard
+    from .incremental import _Collected, _Readers
+
+#: A cache file's identity: inode, size and time stamp in nanoseconds.
+Identity = tuple[int, int, int]
+
+
+@dataclass(slots=True, eq=False)
+class Warm:
+    """The state one process keeps from a build for the next (see the module's docstring)."""
+
+    #: The build cache index this process wrote last, by file: its file's identity then,
+    #: and the index (never changed in memory after it was written). Used again only
+    #: while the file has that identity and the index was made by the same code.
+    index: dict[str, tuple[Identity, CacheData]] = field(default_factory=dict)
+    #: The shards of parsed pages read or written last, by file: token, identity, pages.
+    #: Used again only for the token the index names and while the file is unchanged.
+    shards: dict[str, tuple[bytes, Identity, dict[str, Parsed]]] = field(default_factory=dict)
+    #: Cache writes put off until the browser was told to reload (see ``flush``).
+    pending: list[Callable[[], None]] = field(default_factory=list)
+    #: The last build's collected site; used again only for the same settings, the same
+    #: pages' metadata, the same entries in the future and the same bodies collect read.
+    collected: _Collected | None = None
+    #: The last build's render jobs by what they read; used only when they are the jobs
+    #: of the index loaded, with the same skeleton, into an output this process made.
+    readers: _Readers | None = None
+    #: The privacy guard of the last build, with the origins it was made for (its memos
+    #: are answers that depend on nothing but the text they were asked about).
+    guard: tuple[tuple[str, tuple[str, ...]], Guard] | None = None
+
+    def flush(self) -> None:
+        """Make the cache writes put off (``build`` with ``defer_cache``). A cache that
+        cannot be written is left as it was: the next build redoes more, and says why."""
+        while self.pending:
+            try:
+                self.pending.pop(0)()
+            except OSError:
+                pass
