@@ -326,7 +326,7 @@ class Guard:
         self.allowed = {o for o in (normalize_origin(a) for a in allow_origins) if o}
         # What the scan remembers (see _leaf_effect, _tag_info); answers depend only on the key.
         self._leaves: dict[tuple[str, bool, str], _LeafEffect] = {}
-        self._verdicts: dict[tuple[str, ...], tuple[tuple[Finding, ...], bool]] = {}  # (findings, count_class)
+        self._verdicts: dict[tuple[object, ...], tuple[tuple[Finding, ...], bool]] = {}  # (findings, count_class)
         self._tags: dict[str, _TagInfo] = {}
         self._counters: dict[str, bool] = {}  # is_counter_text's answers, by text
         self._templates: dict[str, tuple[tuple[int, str], ...]] = {}  # scan_template's findings, by text
@@ -526,14 +526,14 @@ class Guard:
                     or "title" in lowered or "alt" in lowered or "aria-" in lowered or "ping" in lowered):
                 attrs = _watched_attrs(raw, watched)
             # else no attribute it holds is one the guard reads (their names, lowered, would show)
-        judged = (lname, *attrs.items())  # all _tag reads: many tags differ only in an href it ignores
+        judged: tuple[object, ...] = (lname, *attrs.items())  # all _tag reads: many tags differ only in an href it ignores
         verdict = self._verdicts.get(judged)
         if verdict is None:
             found: list[Finding] = []
             if attrs:
                 self._tag(lname, attrs, found)
             css_class = attrs.get("class")
-            verdict = (tuple(found), bool(css_class) and bool(_COUNT_CLASS_HINT.search(css_class)))
+            verdict = (tuple(found), bool(css_class and _COUNT_CLASS_HINT.search(css_class)))
             if sum(map(len, attrs.values())) <= _MEMO_KEY:
                 if len(self._verdicts) >= _MEMO_SIZE:
                     self._verdicts.clear()
@@ -632,13 +632,14 @@ def _close(stack: list[_OpenElement], findings: list[Finding], counters: dict[st
         return skip
     name, kept, count_class, pending = element.name, element.text, element.count_class, element.pending
     text = (unescape(kept) if "&" in kept else kept) if kept else ""
-    shown = None
+    shown: str | None = None
     hit = False
     if text and (_ASCII_DIGIT.search(text) if text.isascii() else _HAS_DIGIT.search(text)):
         # (no digit, no count: the spaces and edges taken off hold none)
         shown = _SPACES.sub(" ", text).strip()
         hit = is_counter_text(shown, counters) or (count_class and _is_bare_number(shown))
     if hit:
+        assert shown is not None  # (a hit is judged on the text shown)
         if name in _INLINE and not count_class:
             if parent.pending is None:
                 parent.pending = [shown]

@@ -254,8 +254,10 @@ class Incremental:
         do not start with them (a body is read back where it is used)."""
         if parsed.page is None or self.writer is None:
             return parsed
+        text = deps.body_of(parsed.page) if body is None else body
+        assert text is not None  # (a page just parsed holds its body)
         try:
-            stored, where, token = self.writer.add(rel, parsed, deps.body_of(parsed.page) if body is None else body)
+            stored, where, token = self.writer.add(rel, parsed, text)
         except OSError as exc:
             self._cannot_write(exc)
             return parsed

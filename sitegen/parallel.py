@@ -26,6 +26,7 @@ from .errors import Problem, SitegenError
 from .model import Config
 
 if TYPE_CHECKING:  # parse.py and render.py load markdown-it, Jinja and Babel: imported when used
+    from .cache import Stat
     from markdown_it import MarkdownIt
 
     from .guard import Finding, SiteGuard
@@ -156,7 +157,7 @@ def _parse_chunk(sources: Sequence[Source], config: Config, md: MarkdownIt,
     from .references import sized_pictures
 
     static_dir = config.root / "static"
-    done = []
+    done: list[tuple[int, Parsed, bytes, tuple[tuple[str, Stat | None], ...]]] = []
     for i in chunk:
         source = sources[i]
         try:

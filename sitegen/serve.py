@@ -45,7 +45,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from stat import S_ISDIR, S_ISREG
 from types import MappingProxyType
-from typing import Any, BinaryIO, Callable
+from typing import Any, BinaryIO, Callable, cast
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
@@ -842,7 +842,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _respond(self, head: bool) -> None:
         hosts = self.headers.get_all("Host") or []
-        port = self.server.server_address[1]
+        port = cast(ThreadingHTTPServer, self.server).server_port
         if len(hosts) != 1 or not host_allowed(hosts[0], port, self.preview.options.host, _machine_names()):
             return self._send(HTTPStatus.MISDIRECTED_REQUEST,
                               f"Refused: this preview answers only at http://127.0.0.1:{port}/ "
