@@ -19,7 +19,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 from urllib.parse import quote, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -353,7 +354,8 @@ def _check_page(site: _Site, rel: str, source: str | None, guard: SiteGuard,
         short = site_path[len(site.urls.base_path) - 1:] if site_path.startswith(site.urls.base_path) else site_path
         if status == "escapes":
             path, line = where(url)
-            yield Finding(rel, "escapes-base", f"<{tag}> {url} points outside the site's base path {site.urls.base_path}",
+            yield Finding(rel, "escapes-base",
+                          f"<{tag}> {url} points outside the site's base path {site.urls.base_path}",
                           path=path, line=line,
                           hint=f"in Markdown, write site links from the site root (/about/) and sitegen adds "
                           f"{site.urls.base_path}; in raw HTML and templates, start them with {site.urls.base_path} "
@@ -407,7 +409,8 @@ def _check_feeds(site: _Site) -> Iterator[Finding]:
                 root = ET.parse(path).getroot()
             except ET.ParseError as exc:
                 yield Finding(rel, "feed", f"the feed is not well-formed XML: {exc}",
-                              hint="a template or raw HTML produced invalid XML; rebuild with the default theme to compare")
+                              hint="a template or raw HTML produced invalid XML; "
+                                   "rebuild with the default theme to compare")
                 continue
             if root.tag not in ("{http://www.w3.org/2005/Atom}feed", "rss"):
                 yield Finding(rel, "feed", f"not an Atom or RSS feed (root element {root.tag})")
@@ -419,7 +422,8 @@ def _check_feeds(site: _Site) -> Iterator[Finding]:
                 continue
             if not (isinstance(data, dict) and str(data.get("version", "")).startswith("https://jsonfeed.org/version/")
                     and isinstance(data.get("items"), list)):
-                yield Finding(rel, "feed", "not a JSON Feed: it needs a 'version' of https://jsonfeed.org/version/1.1 and 'items'")
+                yield Finding(rel, "feed",
+                              "not a JSON Feed: it needs a 'version' of https://jsonfeed.org/version/1.1 and 'items'")
 
 
 def _check_sitemap(site: _Site, html_pages: list[str]) -> Iterator[Finding]:

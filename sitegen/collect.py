@@ -15,7 +15,7 @@ import dataclasses
 import unicodedata
 from datetime import datetime
 from types import MappingProxyType
-from typing import Mapping
+from collections.abc import Mapping
 
 from .errors import BuildError, Problem
 from .i18n import Catalogs
@@ -167,9 +167,11 @@ def _check_collisions(pages: list[Page], roots: list[str]) -> None:
             problems.append(Problem(
                 f"this file and {other.source} would both be published at /{page.url}",
                 path=page.source, line=_url_line(page),
-                hint="rename one of the files (URLs ignore letter case and accents' encoding), or set a different 'slug:'",
+                hint="rename one of the files (URLs ignore letter case and accents' encoding), "
+                     "or set a different 'slug:'",
             ))
-        elif key in owners or any(key.startswith((f"{root}tags/", f"{root}people/", f"{root}questions/")) for root in roots):
+        elif key in owners or any(key.startswith((f"{root}tags/", f"{root}people/", f"{root}questions/"))
+                                  for root in roots):
             problems.append(Problem(
                 f"this page's URL /{page.url} is taken by {owners.get(key, 'generated pages')}",
                 path=page.source, line=_url_line(page),
@@ -285,7 +287,8 @@ def with_membership_page(site: Site, title: str) -> tuple[Site, list[Problem]]:
                               hint="add membership: (goal and tiers) to sitegen.yaml to show tiers and the arithmetic")
                       for p in written]
     versions = {v.url: v for p in written for v in (p, *site.versions(p))}  # and its translations
-    replaced = {u: dataclasses.replace(p, template=MEMBERSHIP_TEMPLATE) for u, p in versions.items() if p.template is None}
+    replaced = {u: dataclasses.replace(p, template=MEMBERSHIP_TEMPLATE)
+                for u, p in versions.items() if p.template is None}
     made = None
     url = entry_path("page", MEMBERSHIP_SLUG)
     if not any(p.url == url for p in site.pages):
@@ -337,7 +340,8 @@ def with_contact_pages(site: Site, strings: Catalogs) -> Site:
 
 
 _PAGE_SLOTS = tuple(Page.__dict__[f.name] for f in dataclasses.fields(Page))
-_FALLBACK_SET = MappingProxyType({name: Page.__dict__[name] for name in ("lang", "url", "title", "summary", "translation_key")})
+_FALLBACK_SET = MappingProxyType({name: Page.__dict__[name]
+                                  for name in ("lang", "url", "title", "summary", "translation_key")})
 
 
 def _fallback(page: Page, lang: str, url: str, title: str) -> Page:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .contact import EMAIL_RE, parse_contact
@@ -47,7 +48,8 @@ KEYS: Mapping[str, str] = MappingProxyType({
     "home_entries": "entries shown on the home page",
     "cname": "a custom domain for GitHub Pages (writes CNAME)",
     "menu": "the navigation: a list of label/url",
-    "contact": "how readers reach the creator: email, signal, whatsapp, telegram, matrix, fediverse, phone, links, form",
+    "contact": "how readers reach the creator: email, signal, whatsapp, telegram, matrix, fediverse, phone, "
+               "links, form",
     "connections": "related entries and introductions: related (a number), introductions (true/false)",
     "webmention": "the https URL of your Webmention endpoint (optional)",
     "membership": "membership tiers and goal",
@@ -117,7 +119,8 @@ class _Checker:
             self.problems.append(Problem(f"--{key.replace('_', '-')}: {message}", hint=hint))
             return
         self.problems.append(Problem(f"'{key}' {message}", path=CONFIG_FILE, line=line or None,
-                                     hint=hint or f"the README's 'Settings' table says what '{key.split('.')[0]}' takes"))
+                                     hint=hint
+                                     or f"the README's 'Settings' table says what '{key.split('.')[0]}' takes"))
 
     def line(self, key: str) -> int | None:
         """The line of ``key``, or of its nearest parent when the key itself is missing."""
@@ -413,6 +416,7 @@ def _connections(c: _Checker, value: dict[str, Any]) -> Connections:
         related = 3
     introductions = value.get("introductions", False)
     if not isinstance(introductions, bool):
-        c.error("connections.introductions", f"must be true or false (got {introductions!r})", hint="introductions: true")
+        c.error("connections.introductions", f"must be true or false (got {introductions!r})",
+                hint="introductions: true")
         introductions = False
     return Connections(related=related, introductions=introductions)

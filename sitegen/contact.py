@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any
+from collections.abc import Callable, Mapping
 
 from .errors import Problem
 from .urls import mailto, percent_encode, split_url
@@ -157,7 +158,8 @@ def channel(kind: str, value: Any) -> Channel | str:
         if text.startswith(("https://signal.me/", "https://signal.group/")):
             return Channel(kind, text, text)
         number = _phone(text)
-        return Channel(kind, text, f"https://signal.me/#p/{number}") if number else f"must be {CHANNELS[kind]} (got {text!r})"
+        return (Channel(kind, text, f"https://signal.me/#p/{number}") if number
+                else f"must be {CHANNELS[kind]} (got {text!r})")
     if kind in ("whatsapp", "phone"):
         number = _phone(text)
         if not number:
@@ -165,9 +167,11 @@ def channel(kind: str, value: Any) -> Channel | str:
         return Channel(kind, text, f"https://wa.me/{number[1:]}" if kind == "whatsapp" else f"tel:{number}")
     if kind == "telegram":
         name = text.removeprefix("@").removeprefix("https://t.me/")
-        return Channel(kind, "@" + name, f"https://t.me/{name}") if _TELEGRAM_RE.match(name) else f"must be {CHANNELS[kind]} (got {text!r})"
+        return (Channel(kind, "@" + name, f"https://t.me/{name}") if _TELEGRAM_RE.match(name)
+                else f"must be {CHANNELS[kind]} (got {text!r})")
     if kind == "matrix":
-        return Channel(kind, text, f"https://matrix.to/#/{text}") if _MATRIX_RE.match(text) else f"must be {CHANNELS[kind]} (got {text!r})"
+        return (Channel(kind, text, f"https://matrix.to/#/{text}") if _MATRIX_RE.match(text)
+                else f"must be {CHANNELS[kind]} (got {text!r})")
     # fediverse / mastodon
     if _https(text):
         return Channel(kind, text, text)
@@ -213,7 +217,8 @@ def _labelled_links(raw: Any, report: Report) -> list[Channel]:
     found = []
     for item in raw:
         if not (isinstance(item, dict) and isinstance(item.get("label"), str) and isinstance(item.get("url"), str)):
-            report("contact.links", f"entries need a 'label' and a 'url' (got {item!r})", "e.g. - {label: Office hours, url: https://example.org/hours}")
+            report("contact.links", f"entries need a 'label' and a 'url' (got {item!r})",
+                   "e.g. - {label: Office hours, url: https://example.org/hours}")
             continue
         if not _https(item["url"]) and not item["url"].startswith("http://"):
             report("contact.links", f"url must be an http(s) URL (got {item['url']!r})", None)
@@ -244,10 +249,12 @@ def _form(raw: Any, report: Report) -> ContactForm | None:
         method = "post"
     honeypot = raw.get("honeypot", "_gotcha")
     if not isinstance(honeypot, str) or not honeypot.strip():
-        problems("contact.form.honeypot", "must be the field name your service treats as spam", "Formspree uses _gotcha")
+        problems("contact.form.honeypot", "must be the field name your service treats as spam",
+                 "Formspree uses _gotcha")
         honeypot = "_gotcha"
     thanks = raw.get("thanks")
-    if thanks is not None and (not isinstance(thanks, str) or not (_https(thanks) or (thanks.startswith("/") and not thanks.startswith("//")))):
+    if thanks is not None and (not isinstance(thanks, str)
+                               or not (_https(thanks) or (thanks.startswith("/") and not thanks.startswith("//")))):
         problems("contact.form.thanks", f"must be a site path like /thanks/ or an https URL (got {thanks!r})", None)
         thanks = None
     thanks_field = raw.get("thanks_field", "_next")
@@ -258,7 +265,8 @@ def _form(raw: Any, report: Report) -> ContactForm | None:
     if problems.count or not isinstance(action, str):
         return None
     if honeypot in {f.name for f in fields}:
-        report("contact.form.honeypot", f"is also the name of a field of the form ({honeypot!r})", "choose a name no real field uses")
+        report("contact.form.honeypot", f"is also the name of a field of the form ({honeypot!r})",
+               "choose a name no real field uses")
         return None
     return ContactForm(action=action.strip(), method=method.lower(), fields=fields, honeypot=honeypot.strip(),
                        thanks=thanks, thanks_field=thanks_field)
@@ -287,7 +295,8 @@ def _fields(raw: Any, report: Report) -> tuple[FormField, ...]:
         if isinstance(item, str):
             item = {"name": item}
         if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"].strip():
-            report("contact.form.fields", f"entries must be a word ({', '.join(KNOWN_FIELDS)}) or a mapping with a name (got {item!r})",
+            report("contact.form.fields",
+                   f"entries must be a word ({', '.join(KNOWN_FIELDS)}) or a mapping with a name (got {item!r})",
                    "e.g. - {name: city, label: Your city, type: text, required: false}")
             continue
         name = item["name"].strip()
@@ -299,12 +308,14 @@ def _fields(raw: Any, report: Report) -> tuple[FormField, ...]:
         known = KNOWN_FIELDS.get(name)
         label = item.get("label")
         if known is None and not isinstance(label, str):
-            report("contact.form.fields", f"has a field {name!r} without a 'label' (only {', '.join(KNOWN_FIELDS)} have one built in)",
+            report("contact.form.fields",
+                   f"has a field {name!r} without a 'label' (only {', '.join(KNOWN_FIELDS)} have one built in)",
                    f"e.g. - {{name: {name}, label: ...}}")
             continue
         ftype = item.get("type", known[0] if known else "text")
         if ftype not in FIELD_TYPES:
-            report("contact.form.fields", f"has a field {name!r} of type {ftype!r}; use one of {', '.join(FIELD_TYPES)}", None)
+            report("contact.form.fields",
+                   f"has a field {name!r} of type {ftype!r}; use one of {', '.join(FIELD_TYPES)}", None)
             continue
         required = item.get("required", known[1] if known else False)
         if not isinstance(required, bool):
@@ -312,7 +323,8 @@ def _fields(raw: Any, report: Report) -> tuple[FormField, ...]:
             continue
         autocomplete = item.get("autocomplete", known[2] if known else "off")
         if not isinstance(autocomplete, str) or not autocomplete.strip():
-            report("contact.form.fields", f"has a field {name!r} whose 'autocomplete' is not a token like name or email", None)
+            report("contact.form.fields",
+                   f"has a field {name!r} whose 'autocomplete' is not a token like name or email", None)
             continue
         help_text = item.get("help")
         send_as = item.get("send_as", name)

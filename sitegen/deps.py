@@ -28,7 +28,8 @@ import pickle
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
+from collections.abc import Callable, Iterable, Iterator
 
 from .errors import Problem
 from .model import Heading, Link, Page, Person, Site
@@ -185,7 +186,7 @@ def body_of(page: Page) -> str | None:
 
 def _tracked_from(values: tuple[Any, ...]) -> TrackedPage:
     page = object.__new__(TrackedPage)
-    for slot, value in zip(_SLOTS, values):
+    for slot, value in zip(_SLOTS, values, strict=True):
         slot.__set__(page, value)
     return page
 

@@ -18,7 +18,7 @@ import stat as stat_module
 from dataclasses import FrozenInstanceError, dataclass
 from operator import attrgetter
 from pathlib import Path
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 from .errors import Problem
 from .model import CONTENT_DIRS, Kind

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
@@ -70,7 +70,7 @@ def now_for(config: Config, environ: dict[str, str] | os._Environ[str] = os.envi
     """Now, or the moment ``SITEGEN_NOW`` names (for tests); timezone-aware."""
     given = environ.get(NOW_VARIABLE, "").strip()
     if not given:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
     moment = parse_date(given, ZoneInfo(config.timezone))
     if moment is None:
         raise SitegenError(f"{NOW_VARIABLE} must be a date and time like 2026-10-02T09:05 (got {given!r})",

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 import difflib
 from dataclasses import dataclass
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
+from collections.abc import Iterable
 
 Severity = Literal["error", "warning"]
 

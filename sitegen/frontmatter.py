@@ -128,7 +128,8 @@ def _scan_depth(scanner: Any, path: str, first_line: int) -> None:
                     raise SitegenError(
                         f"the YAML is nested more than {MAX_DEPTH} levels deep",
                         path=path, line=token.start_mark.line + first_line,
-                        hint="settings need only a few levels of lists and mappings; check the brackets and indentation",
+                        hint="settings need only a few levels of lists and mappings; "
+                             "check the brackets and indentation",
                     )
             elif isinstance(token, _CLOSERS):
                 depth -= 1

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 from .errors import SitegenError
 from .frontmatter import load_yaml
@@ -86,7 +87,8 @@ def load_catalogs(folders: tuple[Path, ...], root: Path) -> Catalogs:
             except UnicodeDecodeError as exc:
                 raise SitegenError(f"this file is not UTF-8 text (byte {exc.start} is 0x{raw[exc.start]:02x})",
                                    path=shown, line=raw.count(b"\n", 0, exc.start) + 1,
-                                   hint="re-save the file as UTF-8 in your editor (Save with Encoding: UTF-8)") from None
+                                   hint="re-save the file as UTF-8 in your editor "
+                                        "(Save with Encoding: UTF-8)") from None
             data, lines = load_yaml(text.replace("\r\n", "\n").replace("\r", "\n"), shown)
             if not isinstance(data, dict):
                 raise SitegenError("a catalog must be 'key: text' lines", path=shown, line=1)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 from datetime import date, datetime
 from decimal import Decimal
-from functools import lru_cache
+from functools import lru_cache, cache
 from types import MappingProxyType
-from typing import Mapping
+from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -39,7 +39,7 @@ WORDS_PER_MINUTE: Mapping[str, int] = MappingProxyType({
 DEFAULT_WPM = 200
 
 
-@lru_cache(maxsize=None)
+@cache
 def locale_for(lang: str) -> Locale:
     """The babel locale for a language tag (``pt-BR`` -> ``pt_BR``), English if unknown."""
     try:
@@ -87,7 +87,7 @@ def format_price(amount: int | float | Decimal, currency: str, lang: str) -> str
                            currency_digits=not whole)
 
 
-@lru_cache(maxsize=None)
+@cache
 def language_name(lang: str) -> str:
     """The name of a language in that language, capitalised for a menu: ``Español``."""
     locale = locale_for(lang)
@@ -95,7 +95,7 @@ def language_name(lang: str) -> str:
     return name[:1].upper() + name[1:]
 
 
-@lru_cache(maxsize=None)
+@cache
 def text_direction(lang: str) -> str:
     """``rtl`` for right-to-left scripts (Arabic, Hebrew, Persian...), else ``ltr``."""
     return "rtl" if locale_for(lang).character_order == "right-to-left" else "ltr"

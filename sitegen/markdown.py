@@ -8,8 +8,8 @@ which ``parse.py`` reads back.
 ``env`` keys read: ``urls`` (a :class:`~sitegen.urls.Urls`), ``static_dir`` (the site's
 ``static/`` folder, where root-relative images are looked up for their size). Keys written:
 ``headings`` (list of :class:`~sitegen.model.Heading`), ``images`` (list of
-``(src, line)``), ``unsafe_html`` (list of ``(message, hint, line)``), ``first_paragraph`` (plain text), ``line_offset`` (read: the file
-line where the body starts, so token lines become file lines).
+``(src, line)``), ``unsafe_html`` (list of ``(message, hint, line)``), ``first_paragraph`` (plain text),
+``line_offset`` (read: the file line where the body starts, so token lines become file lines).
 """
 
 from __future__ import annotations
@@ -124,7 +124,8 @@ def _site_rule(state: StateCore) -> None:
                     href = str(child.attrGet("href") or "")
                     if urls is not None:
                         child.attrSet("href", urls.link(href))
-                    if href.startswith(("http://", "https://", "//")) and not (own is not None and href.startswith(own)):
+                    if (href.startswith(("http://", "https://", "//"))
+                            and not (own is not None and href.startswith(own))):
                         child.attrSet("rel", "noopener noreferrer")
                 elif kind == "html_inline":
                     unsafe_inline.extend((p.message, p.hint, line + p.line) for p in raw_html_problems(child.content))

@@ -20,7 +20,8 @@ import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
-from typing import Any, Literal, Mapping, Protocol
+from typing import Any, Literal, Protocol
+from collections.abc import Mapping
 
 from babel.numbers import get_currency_precision, is_currency
 
@@ -328,7 +329,8 @@ def _amount(value: Any, key: str, currency: str | None, report: Report, *, allow
     number = _number(value)
     if number is None or number < 0 or (number == 0 and not allow_zero):
         what = "a number, 0 or more" if allow_zero else "a positive number"
-        report(key, f"must be {what} (got {shown(value)})", "write just the number, e.g. 5 or 4.50, without the currency")
+        report(key, f"must be {what} (got {shown(value)})",
+               "write just the number, e.g. 5 or 4.50, without the currency")
         return None
     if number >= MAX_AMOUNT:
         report(key, f"is too large to be an amount of money (got {shown(value)})",
@@ -467,7 +469,8 @@ def _join_url(value: Any, key: str, report: Report) -> str | None:
 def _perks(value: Any, key: str, report: Report) -> tuple[str, ...]:
     if value is None:
         return ()
-    if not isinstance(value, list) or not all(isinstance(p, (str, int, float)) and not isinstance(p, bool) for p in value):
+    if not isinstance(value, list) or not all(isinstance(p, (str, int, float)) and not isinstance(p, bool)
+                                              for p in value):
         report(key, "must be a list of short texts", "e.g. perks: [Monthly letter, Early access to interviews]")
         return ()
     return tuple(str(p).strip() for p in value if str(p).strip())

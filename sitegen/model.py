@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal, Mapping, NamedTuple
+from typing import Any, Literal, NamedTuple
+from collections.abc import Mapping
 
 from .contact import Channel, Contact
 from .l10n import reading_minutes
@@ -234,7 +235,7 @@ class Site:
     root: str = ""  # this edition's home, as a site path
     #: every version of a translated page (itself included) by its URL, in language order
     translations: Mapping[str, tuple[Page, ...]] = field(default_factory=dict)
-    by_language: Mapping[str, "Site"] = field(default_factory=dict)  # the editions, when multilingual
+    by_language: Mapping[str, Site] = field(default_factory=dict)  # the editions, when multilingual
     fallback_pages: tuple[Page, ...] = ()  # pages of the site's language offered where this edition has none
     people: tuple[Profile, ...] = ()  # everyone interviewed, by name
     questions: tuple[QuestionGroup, ...] = ()  # questions asked in two or more interviews
@@ -245,11 +246,11 @@ class Site:
     _profiles: Mapping[str, Profile] = field(init=False, repr=False, compare=False)  # by person slug
 
     @property
-    def editions(self) -> tuple["Site", ...]:
+    def editions(self) -> tuple[Site, ...]:
         """The sites that get their own home, indexes, tags and feeds."""
         return tuple(self.by_language.values()) or (self,)
 
-    def edition(self, lang: str) -> "Site":
+    def edition(self, lang: str) -> Site:
         """The edition that holds pages in ``lang`` (the site itself when single-language)."""
         return self.by_language.get(lang, self)
 

@@ -8,7 +8,7 @@ keys are kept in ``Page.meta`` for templates. Problems name the file and line.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, UTC
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -138,7 +138,7 @@ class _Fields:
                        "(optionally +02:00); the month comes before the day")
             return None
         try:  # pages, feeds and sorting show and compare it in UTC and in the site's zone
-            parsed.astimezone(timezone.utc)
+            parsed.astimezone(UTC)
             parsed.astimezone(zone)
         except OverflowError:
             self.error(key, f"'{key}' is out of range: in UTC or in the site's time zone it falls before "
@@ -260,8 +260,8 @@ def _tags(f: _Fields) -> tuple[str, ...]:
     if isinstance(value, str):
         if "," in value:  # "food, coops" is two tags to the writer, one to YAML
             f.error("tags", f"'tags' is one text with commas in it (got {_shown(value)})",
-                    hint="write a list in brackets: tags: [" + ", ".join(t.strip() for t in value.split(",") if t.strip())
-                    + "]")
+                    hint="write a list in brackets: tags: ["
+                    + ", ".join(t.strip() for t in value.split(",") if t.strip()) + "]")
             return ()
         value = [value]
     if not isinstance(value, list):
@@ -270,7 +270,8 @@ def _tags(f: _Fields) -> tuple[str, ...]:
     tags: list[str] = []
     for tag in value:
         if isinstance(tag, bool) or not isinstance(tag, (str, int, float)) or not slugify(str(tag)):
-            f.error("tags", f"each tag must be a word or phrase (got {_shown(tag)})", hint="e.g. tags: [food, cooperatives]")
+            f.error("tags", f"each tag must be a word or phrase (got {_shown(tag)})",
+                    hint="e.g. tags: [food, cooperatives]")
             continue
         name = str(tag).strip()
         if name not in tags:
@@ -336,10 +337,12 @@ def parse_source(source: Source, config: Config, md: MarkdownIt,
         return None, f.problems
     title = f.text("title", required=True)
     if title == "" and isinstance(fm.meta.get("title"), str):
-        f.error("title", "'title' is blank: it has only spaces", hint="write the title, e.g. title: Baking bread as a co-op")
+        f.error("title", "'title' is blank: it has only spaces",
+                hint="write the title, e.g. title: Baking bread as a co-op")
     if "title" not in fm.meta and not fm.lines:
         f.problems[-1] = Problem("'title' is missing: this file has no front matter", path=source.rel, line=1,
-                                 hint="start the file with '---', 'title: ...'" + (", 'date: YYYY-MM-DD'" if is_entry else "")
+                                 hint="start the file with '---', 'title: ...'"
+                                 + (", 'date: YYYY-MM-DD'" if is_entry else "")
                                  + " and '---' on their own lines")
     when = f.moment("date", zone, required=is_entry)
     updated = f.moment("updated", zone, required=False)
@@ -352,8 +355,10 @@ def parse_source(source: Source, config: Config, md: MarkdownIt,
                 hint="use one of them, or add it to 'languages' in sitegen.yaml")
     video = f.text("video")
     if video and not check_url(video, ("http", "https")):
-        f.error("video", f"'video' must be an https URL or a path under static/ like /video/talk.mp4 (got {_shown(video)})",
-                hint="e.g. video: https://www.youtube.com/watch?v=... (javascript: and data: links are never published)")
+        f.error("video", "'video' must be an https URL or a path under static/ like /video/talk.mp4 "
+                f"(got {_shown(video)})",
+                hint="e.g. video: https://www.youtube.com/watch?v=... "
+                     "(javascript: and data: links are never published)")
         video = None
     image = f.text("image")
     if image and not check_url(image, ("http", "https")):

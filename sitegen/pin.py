@@ -98,7 +98,7 @@ class Refreshed:
 # importlib.metadata and zipfile are imported where used: every build reads the pin,
 # and only a pin that names a git commit, or writing a wheel, needs them.
 
-def _our_distribution() -> "metadata.Distribution | None":
+def _our_distribution() -> metadata.Distribution | None:
     """The installed distribution this running sitegen is (an installer's record, with
     its ``INSTALLER`` file), or None when it runs from a source tree pip did not install
     (a ``sitegen_hub.egg-info`` left in a checkout is such a tree, not an install)."""
@@ -224,7 +224,8 @@ def _package_files() -> list[tuple[str, Path]]:
         for path in top.rglob("*"):
             rel = path.relative_to(top)
             if (not path.is_file() or "__pycache__" in rel.parts or path.suffix in (".pyc", ".pyo")
-                    or (prefix == "sitegen" and rel.parts[0] == "builtin_themes" and themes != package / "builtin_themes")):
+                    or (prefix == "sitegen" and rel.parts[0] == "builtin_themes"
+                        and themes != package / "builtin_themes")):
                 continue
             found[f"{prefix}/{rel.as_posix()}"] = path
     return sorted(found.items())

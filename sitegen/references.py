@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import posixpath
 from pathlib import Path
-from typing import Iterable
+from collections.abc import Iterable
 from urllib.parse import unquote, urlsplit
 
 from .discover import StaticFile

@@ -15,10 +15,11 @@ import traceback
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from functools import partial
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
+from collections.abc import Callable, Iterable, Iterator
 
 import jinja2
 from markupsafe import Markup
@@ -371,8 +372,9 @@ class Renderer:
                                hint="re-save the file as UTF-8 in your editor (Save with Encoding: UTF-8)") from None
         except SitegenError:  # a mistake found while rendering, located already (an interface string)
             raise
-        except Exception as exc:  # noqa: BLE001 - only errors raised inside a template are ours to report
-            frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith((".html", ".xml", ".txt"))]
+        except Exception as exc:  # only errors raised inside a template are ours to report
+            frames = [f for f in traceback.extract_tb(exc.__traceback__)
+                      if f.filename.endswith((".html", ".xml", ".txt"))]
             if not frames:
                 raise
             frame = frames[-1]
@@ -496,7 +498,8 @@ class Renderer:
         for group in site.questions:  # each question's answers, all of them, a page at a time
             yield from self.list_jobs("question.html", group.url, group.answers, group.text, size=ANSWERS_PER_PAGE,
                                       group=group)
-        yield "404.html", lambda: [self._html("404.html", "404.html", self.catalogs.get(config.language, "not_found_title"))]
+        yield "404.html", lambda: [
+            self._html("404.html", "404.html", self.catalogs.get(config.language, "not_found_title"))]
         yield "sitemap.xml", lambda: [self.sitemap(), self.robots(), OutputFile(".nojekyll", b"")]
         if config.cname:
             yield "CNAME", partial(_single, OutputFile, "CNAME", (config.cname + "\n").encode("ascii"))
@@ -512,7 +515,8 @@ class Renderer:
         for kind, entries in (("interview", ed.interviews), ("story", ed.stories)):
             yield from self.list_jobs("list.html", section_path(kind, ed.root), entries, text(f"section_{kind}"),
                                       ed, kind=kind)
-        yield output_file(f"{ed.root}tags/"), lambda: [self._html("tags.html", f"{ed.root}tags/", text("tags_title"), ed)]
+        yield output_file(f"{ed.root}tags/"), lambda: [
+            self._html("tags.html", f"{ed.root}tags/", text("tags_title"), ed)]
         for tag in ed.tags:
             yield from self.list_jobs("tag.html", tag.url, tag.entries, text("tag_title", tag=tag.name), ed, tag=tag)
         yield f"{ed.root}feed.xml", lambda: [self.atom_feed(f"{ed.root}feed.xml", ed.entries, title, ed)]
@@ -657,7 +661,7 @@ class Renderer:
 QUESTION_PREVIEW = 10
 ANSWERS_PER_PAGE = 50
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _same_language(a: str, b: str) -> bool:
@@ -729,6 +733,7 @@ def _membership_globals(config: Config) -> dict[str, Any]:
     (``format_price``, ``format_number``)."""
     return {
         "membership": config.membership,
-        "membership_json_ld": lambda page: _json_ld(config.membership, config, page) if config.membership else Markup(""),
+        "membership_json_ld": lambda page: (_json_ld(config.membership, config, page) if config.membership
+                                            else Markup("")),
         "membership_url": entry_path("page", MEMBERSHIP_SLUG),
     }

@@ -16,7 +16,8 @@ import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from types import MappingProxyType
-from typing import Any, Iterator, Mapping
+from typing import Any
+from collections.abc import Iterator, Mapping
 
 #: Schemes that run code or smuggle content when a browser follows them.
 _DANGEROUS = re.compile(r"^(javascript|vbscript|livescript|file|data:[a-z-]+/)", re.IGNORECASE)
@@ -196,7 +197,8 @@ def _url_problem(element: str, attribute: str, url: str) -> tuple[str, str] | No
         return f"{scheme}: URLs run scripts", "link to a page (https://... or /path/) instead"
     if scheme == "data":
         return ("data: URLs can hold a whole page or script",
-                "save the file under static/ and link it from there (a picture may be a data:image/png, jpeg, gif, webp or avif)")
+                "save the file under static/ and link it from there "
+                "(a picture may be a data:image/png, jpeg, gif, webp or avif)")
     return (f"{scheme}: is not a scheme sitegen publishes",
             "use an https://, mailto: or tel: link, or a path on the site")
 
@@ -320,7 +322,8 @@ class _RawHtmlReader(HTMLParser):
     def handle_pi(self, data: str) -> None:
         self._flush_text()
         self.problems.append(RawHtmlProblem(
-            f"<?{data[:20]}", "processing instructions are not HTML (browsers read them as a comment up to the first >)",
+            f"<?{data[:20]}",
+            "processing instructions are not HTML (browsers read them as a comment up to the first >)",
             "remove it", self._at()))
 
     def close(self) -> None:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, UTC
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
+from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
 from . import pin as pinning
@@ -91,8 +91,9 @@ def init_hub(root: Path, title: str | None = None, base_url: str | None = None, 
     title = (title or default_title(root)).strip()
     if not title:
         raise SitegenError("the title is empty", hint='e.g. --title "Small Rooms"')
-    base_url = _check_base_url(base_url) if base_url else f"https://example.github.io/{slugify(root.resolve().name) or 'hub'}/"
-    today = today or datetime.now(timezone.utc).date()
+    base_url = (_check_base_url(base_url) if base_url
+                else f"https://example.github.io/{slugify(root.resolve().name) or 'hub'}/")
+    today = today or datetime.now(UTC).date()
     pin = pinning.decide()
     values = {
         "@TITLE@": _quoted(title),
@@ -233,7 +234,8 @@ def new_content(root: Path, kind: Kind, title: str, person: str | None = None, l
     final_slug = slug if slug is not None else slugify(title)
     if not final_slug or slugify(final_slug) != final_slug:
         raise SitegenError(f"cannot make a file name from {(slug if slug is not None else title)!r}",
-                           hint="give one with --slug, using lowercase letters, digits and hyphens, e.g. --slug ana-perez")
+                           hint="give one with --slug, using lowercase letters, digits and hyphens, "
+                                "e.g. --slug ana-perez")
     zone = ZoneInfo(config.timezone)
     date_text: str | None
     if when is not None:
@@ -243,7 +245,7 @@ def new_content(root: Path, kind: Kind, title: str, person: str | None = None, l
                                hint="the year comes first, then the month, then the day")
         date_text = when.strip()
     else:
-        date_text = (now or datetime.now(timezone.utc)).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        date_text = (now or datetime.now(UTC)).astimezone(zone).strftime("%Y-%m-%d %H:%M")
     path = content_path(root, kind, final_slug)
     rel = path.relative_to(root).as_posix()
     for existing in (path, path.with_suffix(".markdown")):

@@ -62,7 +62,7 @@ class Urls:
     base_path: str  # "/repo/" (always starts and ends with "/")
 
     @classmethod
-    def from_base_url(cls, base_url: str) -> "Urls":
+    def from_base_url(cls, base_url: str) -> Urls:
         """Split a validated absolute ``base_url`` into origin and base path."""
         parts = split_url(base_url)
         if parts is None:  # load_config refuses these; a Urls is only made from a checked one
@@ -102,10 +102,11 @@ class Urls:
     def absolutize_html(self, html: str, page_site_path: str) -> str:
         """Make root-relative and fragment links in rendered HTML absolute (for feeds)."""
         root = f'="{self.origin}/'
-        html = _ROOT_VALUE.sub(lambda m: root if _after_attribute(m.string, m.start(), _ROOT_NAMES) else m.group(), html)
+        html = _ROOT_VALUE.sub(
+            lambda m: root if _after_attribute(m.string, m.start(), _ROOT_NAMES) else m.group(), html)
         fragment = f'="{self.absolute(page_site_path)}#'
-        return _FRAGMENT_VALUE.sub(lambda m: fragment if _after_attribute(m.string, m.start(), ("href",)) else m.group(),
-                                   html)
+        return _FRAGMENT_VALUE.sub(
+            lambda m: fragment if _after_attribute(m.string, m.start(), ("href",)) else m.group(), html)
 
 
 def clean_site_path(value: str) -> str | None:

@@ -18,7 +18,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Iterable, Literal
+from typing import TYPE_CHECKING, Literal
+from collections.abc import Iterable
 from urllib.parse import parse_qs, quote, urlsplit
 
 from .deps import record_file
@@ -181,7 +182,7 @@ def content_security_policy(video: Video | None, allow_origins: Iterable[str] = 
     ))
 
 
-def page_video(page: "Page | None", config: "Config") -> Video | None:
+def page_video(page: Page | None, config: Config) -> Video | None:
     """The video of a page (None when it has none). The poster is the page's ``poster``
     front-matter key, or its ``image`` when that is a file of the site."""
     if page is None or not page.video:
@@ -192,7 +193,7 @@ def page_video(page: "Page | None", config: "Config") -> Video | None:
     return make_video(page.video, config.urls, config.root, poster)
 
 
-def page_policy(page: "Page | None", config: "Config") -> str:
+def page_policy(page: Page | None, config: Config) -> str:
     """The Content-Security-Policy of one page of the site."""
     allowed = [o for o in (normalize_origin(str(a)) for a in config.privacy.get("allow_origins") or ()) if o]
     return content_security_policy(page_video(page, config), allowed)

@@ -28,7 +28,8 @@ import re
 import shutil
 import signal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
 
 from .discover import StaticFile
 from .errors import BuildError, Problem, SitegenError
@@ -268,7 +269,8 @@ class Staging:
         problems = []
         for file in files:
             target = self._inside(file.target)
-            shown = file.path.relative_to(root).as_posix() if root and file.path.is_relative_to(root) else str(file.path)
+            shown = (file.path.relative_to(root).as_posix() if root and file.path.is_relative_to(root)
+                     else str(file.path))
             if file.target == MARKER:
                 problems.append(Problem(f"a static file cannot be named {MARKER}: sitegen writes its own there",
                                         path=shown, hint="rename or delete the file"))
@@ -286,7 +288,8 @@ class Staging:
                         else "check that the file can be opened, and the free space of the disk")
                 problems.append(Problem(f"cannot copy this file: {exc.strerror}", path=shown, hint=hint))
                 continue
-            self._static[file.target] = shown if root and file.path.is_relative_to(root) else f"the theme's {file.target}"
+            self._static[file.target] = (shown if root and file.path.is_relative_to(root)
+                                         else f"the theme's {file.target}")
             copied += 1
         if problems:
             raise BuildError(problems)
