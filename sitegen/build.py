@@ -11,9 +11,10 @@ from __future__ import annotations
 import gc
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
 
 from .cache import key_problems
 from .collect import collect_pages
@@ -114,7 +115,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None, warm: W
         sources, problems = discover_content(config.root)
     static_problems: list[Problem] = []
     static_files = _static_files(theme.static_dirs, config.root, static_problems)
-    now = options.now or datetime.now(timezone.utc)
+    now = options.now or datetime.now(UTC)
     if not any(p.severity == "error" for p in problems + static_problems):
         unchanged = work.up_to_date(sources, static_files, now)
         if unchanged is not None:  # no input changed and the output is intact: nothing to do

@@ -43,7 +43,8 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO, Iterable
+from typing import Any, BinaryIO
+from collections.abc import Iterable
 
 from . import __version__
 from .deps import Parsed, flat_reducer, without_body
@@ -452,7 +453,7 @@ def _read(path: Path, role: str) -> Any:
     payload = unseal(role, raw)  # first: pickle runs code from the bytes it loads
     try:
         return pickle.loads(payload)
-    except Exception:  # noqa: BLE001 - a damaged file is a cache miss, whatever the damage
+    except Exception:
         raise CacheError("the build cache is damaged") from None
 
 
@@ -509,7 +510,7 @@ def jobs_of(data: CacheData) -> dict[str, JobRecord]:
         payload = unseal(_JOBS, data.jobs_pickle)
         try:
             jobs = pickle.loads(payload)
-        except Exception:  # noqa: BLE001 - any damage is a miss
+        except Exception:
             raise CacheError("the build cache is damaged") from None
         if not isinstance(jobs, dict):
             raise CacheError("the build cache is damaged")

@@ -13,7 +13,8 @@ import signal
 import sys
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Callable, NoReturn, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
+from collections.abc import Callable
 
 import click
 
@@ -394,7 +395,8 @@ def serve_command(directory: Path, port: int, host: str, drafts: bool, future: b
 
     def reported(outcome: Rebuilt) -> None:
         if outcome.changed:
-            shown = ", ".join(outcome.changed[:5]) + (f" and {len(outcome.changed) - 5} more" if len(outcome.changed) > 5 else "")
+            more = len(outcome.changed) - 5
+            shown = ", ".join(outcome.changed[:5]) + (f" and {more} more" if more > 0 else "")
             say(f"Changed: {shown}", err=True)
         if outcome.report is not None:
             report_build(outcome.report, root)

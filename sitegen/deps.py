@@ -181,7 +181,8 @@ def without_body(page: Page) -> TrackedPage:
 
 def body_of(page: Page) -> str | None:
     """A page's ``body_html`` if it is in memory (None for a page loaded without it); not a read."""
-    return _BODY_HTML.__get__(page, Page)
+    body: str | None = _BODY_HTML.__get__(page, Page)
+    return body
 
 
 def _tracked_from(values: tuple[Any, ...]) -> TrackedPage:

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Iterable, Literal, Mapping
+from typing import TYPE_CHECKING, Literal
+from collections.abc import Iterable, Mapping
 
 from .errors import Problem
 from .urls import split_url
@@ -75,7 +76,8 @@ _ICON = rf"[{_ICONS}]\ufe0f?"
 _COUNTER_SHAPES = re.compile(
     rf"""^(?:
         (?:(?:{_BEFORE})\s+)?{_NUM}\s*(?:(?:{_BETWEEN})\s+)*(?:{_COUNT_WORDS})(?:\s+(?:{_AFTER}))*
-      | (?:total\s+)?(?:{_COUNT_WORDS})(?:\s+totales)?\s*(?:on\s+(?:{_NETWORKS})\s*|en\s+(?:{_NETWORKS})\s*)?[:·|–—-]?\s*(?!(?:19|20)\d\d$){_NUM}
+      | (?:total\s+)?(?:{_COUNT_WORDS})(?:\s+totales)?\s*
+        (?:on\s+(?:{_NETWORKS})\s*|en\s+(?:{_NETWORKS})\s*)?[:·|–—-]?\s*(?!(?:19|20)\d\d$){_NUM}
       | {_ICON}\s*{_NUM} | {_NUM}\s*{_ICON}
       | {_NUM}\s+(?:people|persons|readers|personas|lectores|lectoras)\s+(?:have\s+|han\s+)?
         (?:read|viewed|seen|liked|watched|shared|leído|leyeron|visto|vieron|compartido|compartieron)
@@ -185,7 +187,8 @@ _COUNT_CLASS_HINT = re.compile(
     r"(?:^|[-_\s])(?:counts?|counter|followers?|likes?|views?|subscribers?|shares?|visits?|members?)(?:$|[-_\s])", re.I)
 
 # -- Tokenizer ----------------------------------------------------------------------
-TAG_TOKEN = re.compile(r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<![^>]*>|<\?[^>]*>|<(/?)([a-zA-Z][\w:-]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>", re.S)
+TAG_TOKEN = re.compile(r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<![^>]*>|<\?[^>]*>"
+                       r"|<(/?)([a-zA-Z][\w:-]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>", re.S)
 _ATTR = re.compile(r"([^\s\"'>/=]+)(?:\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+)))?")
 _RAW_TEXT = frozenset({"script", "style", "textarea", "title"})
 _VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
@@ -277,7 +280,8 @@ def normalize_origin(url: str) -> str | None:
         return None
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
-    port = parts.port if not (parts.port == 443 and scheme == "https" or parts.port == 80 and scheme == "http") else None
+    default = parts.port == 443 and scheme == "https" or parts.port == 80 and scheme == "http"
+    port = None if default else parts.port
     return f"{scheme}://{host}" + (f":{port}" if port else "")
 
 
@@ -394,7 +398,7 @@ class Guard:
         parts = _TOKENS.split(html)  # text, then the groups of a token, then text...
         tail = parts.pop()
         for (text, end_name, script, style, textarea, title, raw_attrs, content,
-             name, raw, inner) in zip(*[iter(parts)] * _TOKEN_PARTS):
+             name, raw, inner) in zip(*[iter(parts)] * _TOKEN_PARTS, strict=False):
             if text and not skip and top.text is not None:
                 # an element's text is kept only while it is short enough to be a counter
                 if text.isspace():
@@ -526,7 +530,8 @@ class Guard:
                     or "title" in lowered or "alt" in lowered or "aria-" in lowered or "ping" in lowered):
                 attrs = _watched_attrs(raw, watched)
             # else no attribute it holds is one the guard reads (their names, lowered, would show)
-        judged: tuple[object, ...] = (lname, *attrs.items())  # all _tag reads: many tags differ only in an href it ignores
+        # All _tag reads: many tags differ only in an href it ignores.
+        judged: tuple[object, ...] = (lname, *attrs.items())
         verdict = self._verdicts.get(judged)
         if verdict is None:
             found: list[Finding] = []
@@ -779,7 +784,8 @@ def finding_problem(finding: Finding, page: str, path: str | None, line: int | N
     if others:
         page = f"{page} (and {others} other page{'s' if others != 1 else ''})"
     if finding.kind == "counter":
-        message = f"{finding.what} on {page}: {finding.evidence!r}; sitegen publishes no counts of followers, likes, views or members"
+        message = (f"{finding.what} on {page}: {finding.evidence!r}; "
+                   "sitegen publishes no counts of followers, likes, views or members")
         hint = ("remove it; counts cannot be allowed. A sentence telling a story with numbers "
                 "(\"I had 12,000 followers and it paid nothing\") is fine")
     elif finding.kind == "tracker":
@@ -801,7 +807,7 @@ class SiteGuard:
     """The guard over one build: scans each output file, then reports every finding
     once, located in the content file or template it most likely came from."""
 
-    def __init__(self, config: "Config", theme: "Theme", warm: Warm | None = None) -> None:
+    def __init__(self, config: Config, theme: Theme, warm: Warm | None = None) -> None:
         allow = config.privacy.get("allow_origins") or ()
         # A guard's answers depend only on the origins, and it remembers what it judged:
         # `sitegen serve` keeps one between rebuilds, in its warm state, for those origins.

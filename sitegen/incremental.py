@@ -18,7 +18,8 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
 
 from . import cache, deps
 from .cache import CacheData, CacheError, JobRecord, SourceRecord, Summary
@@ -215,7 +216,8 @@ class Incremental:
         fresh = [sources[i] for i in todo]
         for i, (parsed, content, references) in zip(todo, parse_sources(fresh, self.config, workers,
                                                                         lambda j, parsed: self._keep(fresh[j].rel,
-                                                                                                     parsed))):
+                                                                                                     parsed)),
+                                                       strict=True):
             results[i] = parsed
             source = sources[i]
             self.dirty_shards.add(cache.shard_of(source.rel))
@@ -227,10 +229,10 @@ class Incremental:
             self.dirty_shards.add(cache.shard_of(rel))
         if not self.reuse_shards:
             self.dirty_shards = set(range(cache.SHARDS))
-        self.parsed = {s.rel: r for s, r in zip(sources, results) if r is not None and r.page is not None}
+        self.parsed = {s.rel: r for s, r in zip(sources, results, strict=True) if r is not None and r.page is not None}
         self._stash()
         deps.body_loader = self._load_body
-        return [self.parsed.get(s.rel, r) for s, r in zip(sources, results)]  # type: ignore[misc]
+        return [self.parsed.get(s.rel, r) for s, r in zip(sources, results, strict=True)]  # type: ignore[misc]
 
     def _writer(self) -> cache.StashWriter | None:
         try:
@@ -342,7 +344,7 @@ class Incremental:
         # and a collected site holds its config (paths included).
         key = ((self.new.parse_context, str(self.config.root), str(self.config.output)), drafts, future,
                [(p.source, parsed[p.source].meta_digest) for p in pages],
-               [p.source for p, date in zip(pages, dates) if date is not None and date > now])
+               [p.source for p, date in zip(pages, dates, strict=True) if date is not None and date > now])
         memo, self.warm.collected = self.warm.collected, None  # taken: a build that fails leaves none behind
         patched = memo is not None and memo.key != key and self._patch_display(memo, key)
         if memo is not None and (patched or memo.key == key) and all(self._body(rel) == d for rel, d in memo.reads):
@@ -381,7 +383,7 @@ class Incremental:
         if len(old_digests) != len(new_digests):
             return False
         changed: dict[str, Page] = {}
-        for (rel, before), (now_rel, now) in zip(old_digests, new_digests):
+        for (rel, before), (now_rel, now) in zip(old_digests, new_digests, strict=True):
             if rel != now_rel:
                 return False
             if before != now:
@@ -568,7 +570,8 @@ class Incremental:
             if record is None:
                 why = "rendered (new)"
             elif not same_structure:
-                why = "rendered again (a page was added, removed, left out, moved or reordered, or its tags, person or questions changed)"
+                why = ("rendered again (a page was added, removed, left out, moved or reordered, "
+                       "or its tags, person or questions changed)")
             else:
                 why = why_stale(record)
             if why is None and record is not None:
@@ -590,7 +593,8 @@ class Incremental:
             assert self.old is not None
             before = old.get(target)
             if before != record or before[1][1] == -1 or actual.get(target) != self.old.files.get(target):
-                self.explain(target, "copied (static file new or changed, or changed too recently to trust its time stamp)")
+                self.explain(target, "copied (static file new or changed, "
+                                     "or changed too recently to trust its time stamp)")
                 copy.append(file)
         return copy
 
@@ -717,7 +721,8 @@ class Incremental:
             self._remember_readers(jobs, todo, html, files, with_missing)
         return Outcome(html_pages=html, files=files + len(self.new.static), rendered=len(todo), missing=list(missing))
 
-    def _remember_readers(self, jobs: list[Job], todo: list[int], html: int, files: int, with_missing: set[str]) -> None:
+    def _remember_readers(self, jobs: list[Job], todo: list[int], html: int, files: int,
+                          with_missing: set[str]) -> None:
         """Keep which jobs read each page body and static file, for the next build of this
         process (see _stale_jobs): the last build's, brought up to date for the jobs run now."""
         records = self.new.jobs

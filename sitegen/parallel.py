@@ -17,8 +17,8 @@ import multiprocessing
 import os
 from dataclasses import dataclass, replace
 from functools import partial
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Iterator, Sequence
 
 from .deps import Parsed, Reads, TrackedPage, page_digests, reading, record_asset
 from .discover import Source
@@ -126,10 +126,10 @@ def _work(function: Callable[[range], list[T]], chunks: list[range], taken: Any,
         else:
             results.put(("chunks", [function(chunk) for chunk in _taken(taken, chunks)]))
         results.put(("done", None))
-    except BaseException as exc:  # noqa: BLE001 - raised again in the parent, which waits for this worker
+    except BaseException as exc:
         try:
             results.put(("error", exc))
-        except Exception:  # noqa: BLE001 - an exception that cannot be pickled
+        except Exception:
             results.put(("error", RuntimeError(f"a worker process failed: {exc!r}")))
 
 
@@ -229,7 +229,8 @@ def _render_chunk(renderer: Renderer, jobs: Sequence[Job], todo: Sequence[int], 
                 files = list(jobs[index][1]())
             for file in files:
                 if file.path.endswith(".html"):  # a net under raw HTML and added templates
-                    file = replace(file, data=protect_external_links(file.data.decode("utf-8"), base_url).encode("utf-8"))
+                    protected = protect_external_links(file.data.decode("utf-8"), base_url)
+                    file = replace(file, data=protected.encode("utf-8"))
                     if guard is not None:
                         found = guard.guard.scan_html(file.data.decode("utf-8", errors="replace"))
                         if found:

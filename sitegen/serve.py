@@ -45,7 +45,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from stat import S_ISDIR, S_ISREG
 from types import MappingProxyType
-from typing import Any, BinaryIO, Callable, cast
+from typing import Any, BinaryIO, cast
+from collections.abc import Callable
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
@@ -57,7 +58,6 @@ from .config import CONFIG_FILE, load_config
 from .discover import Source, discover_content
 from .errors import Problem, SitegenError
 from .themes import load_theme
-from .urls import Urls
 from .warm import Warm
 
 #: The preview's output folder, inside the site folder.
@@ -542,7 +542,7 @@ class PreviewServer:
             report = build(self.root, options, warm=self.warm)
         except SitegenError as exc:
             outcome = Rebuilt(report=None, problems=exc.problems, changed=changed)
-        except Exception:  # noqa: BLE001 - a bug in sitegen: shown in the browser and the terminal, and serving goes on
+        except Exception:
             outcome = Rebuilt(report=None, changed=changed, crash=traceback.format_exc())
         else:
             outcome = Rebuilt(report=report, changed=changed)
@@ -791,11 +791,13 @@ def error_page(problems: tuple[Problem, ...], crash: str | None, version: str) -
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
         f"<title>{html.escape(title)}</title><style>"
-        "body{font:1rem/1.5 system-ui,sans-serif;margin:2rem auto;max-width:48rem;padding:0 1rem;color:#222;background:#fff}"
+        "body{font:1rem/1.5 system-ui,sans-serif;margin:2rem auto;max-width:48rem;padding:0 1rem;"
+        "color:#222;background:#fff}"
         "h1{font-size:1.4rem;color:#9b1c1c}ol{padding-left:1.2rem}li{margin:0 0 1.2rem}"
         ".where{font-family:ui-monospace,monospace;font-weight:bold;margin:0}.message{margin:.2rem 0}"
         ".hint{margin:0;color:#555}pre{overflow:auto;background:#f4f4f4;padding:.5rem}"
-        "@media (prefers-color-scheme:dark){body{color:#eee;background:#181818}h1{color:#f08080}.hint{color:#bbb}pre{background:#262626}}"
+        "@media (prefers-color-scheme:dark){body{color:#eee;background:#181818}h1{color:#f08080}"
+        ".hint{color:#bbb}pre{background:#262626}}"
         "</style></head><body><main>"
         f"<h1>{html.escape(title)}</h1><ol class=\"problems\">{''.join(items)}</ol>"
         "<p>Fix the file and save it: this page turns back into your site by itself. "
@@ -811,13 +813,13 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "sitegen-serve"
     protocol_version = "HTTP/1.0"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the name BaseHTTPRequestHandler uses
+    def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the terminal shows builds, not every request."""
 
-    def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+    def do_GET(self) -> None:
         self._respond(head=False)
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self._respond(head=True)
 
     # -- answers -------------------------------------------------------------------------
@@ -837,7 +839,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _redirect(self, location: str, head: bool, status: int = HTTPStatus.FOUND) -> None:
         location = same_origin(location)
-        text = f"Moved to {location}\n".encode("utf-8")
+        text = f"Moved to {location}\n".encode()
         self._send(status, text, "text/plain; charset=utf-8", head, {"Location": location})
 
     def _respond(self, head: bool) -> None:
@@ -846,7 +848,7 @@ class _Handler(BaseHTTPRequestHandler):
         if len(hosts) != 1 or not host_allowed(hosts[0], port, self.preview.options.host, _machine_names()):
             return self._send(HTTPStatus.MISDIRECTED_REQUEST,
                               f"Refused: this preview answers only at http://127.0.0.1:{port}/ "
-                              f"or http://localhost:{port}/.\n".encode("utf-8"), "text/plain; charset=utf-8", head)
+                              f"or http://localhost:{port}/.\n".encode(), "text/plain; charset=utf-8", head)
         parts = urlsplit(self.path)
         if parts.path == EVENTS_PATH:
             return self._events(parse_qs(parts.query).get("v", [""])[0])
@@ -948,7 +950,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not state.listen():
             return self._send(HTTPStatus.SERVICE_UNAVAILABLE,
                               f"Refused: {MAX_RELOAD_LISTENERS} tabs already wait for reloads; close some.\n"
-                              .encode("utf-8"), "text/plain; charset=utf-8", False, {"Retry-After": "10"})
+                              .encode(), "text/plain; charset=utf-8", False, {"Retry-After": "10"})
         try:
             self._listen(state, seen)
         finally:
@@ -968,7 +970,7 @@ class _Handler(BaseHTTPRequestHandler):
                 if version is None:
                     return
                 if version != seen:
-                    self.wfile.write(f"event: reload\ndata: {version}\n\n".encode("utf-8"))
+                    self.wfile.write(f"event: reload\ndata: {version}\n\n".encode())
                     seen = version
                 else:
                     self.wfile.write(b": still here\n\n")

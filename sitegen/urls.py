@@ -179,7 +179,7 @@ def page_number_path(first: str, number: int) -> str:
     return first if number == 1 else f"{first}page/{number}/"
 
 
-class _PercentTable(dict):
+class _PercentTable(dict[int, str]):
     """A ``str.translate`` table that percent-encodes every character but ``safe`` ones,
     as UTF-8 bytes (``é`` -> ``%C3%A9``); each character's encoding is worked out once."""
 
@@ -194,7 +194,7 @@ class _PercentTable(dict):
         return encoded
 
 
-class _PercentWords(dict):
+class _PercentWords(dict[str, str]):
     """Words (text between spaces) and their percent-encoding, remembered: the same
     titles, questions and sentences are encoded in link after link."""
 

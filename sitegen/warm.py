@@ -9,7 +9,8 @@ is trusted blindly: each piece is used again only after the check written beside
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 if TYPE_CHECKING:
     from .cache import CacheData
