@@ -103,7 +103,7 @@ FIELDS: dict[str, tuple[Any, ...]] = {
     "tags": (["food"], ["food", "craft"], ["craft"], [], None),
     "person": (None, "Ana Pérez", "Bea Ruiz", {"name": "Ana Pérez", "role": "Baker", "consent": True},
                {"name": "Ana Pérez", "role": "Potter", "consent": False,
-                "links": ["https://ana.example.org/"]}),
+                "links": {"Site": "https://ana.example.org/"}}),
     "draft": (True, False, None),
     "lang": ("en", "es", "fr", None),
     "translation_key": ("bread", "clay", None),
@@ -137,8 +137,8 @@ TEMPLATES = {
         "<article>{{ entry.title }</article>\n",  # a mistake: the build fails
     ),
     "templates/partials/extra.html": ("<p>extra</p>\n", "<p>{{ t('latest') }}</p>\n"),
-    "templates/story.html": ('{% extends "theme/story.html" %}\n',
-                             '{% extends "theme/story.html" %}{% block title %}Story: {{ page.title }}'
+    "templates/story.html": ('{% extends "default/story.html" %}\n',
+                             '{% extends "default/story.html" %}{% block title %}Story: {{ page.title }}'
                              "{% endblock %}\n"),
     "themes/hubtheme/templates/partials/entry_card.html": (
         '<article class="card hub-card"><a href="{{ url(entry.url) }}">{{ entry.title }}</a></article>\n',),
