@@ -165,6 +165,8 @@ SETTINGS: dict[str, tuple[Any, ...]] = {
     "privacy": (None, {"allow_origins": ["https://cdn.example.org"]}),
     "extra": (None, {"motto": "Small rooms"}),
     "cname": (None, "hub.example.org"),
+    "webmention": (None, "https://webmention.example.org/hub"),
+    "private": (None, {"notes": "never published"}),
     "timezone": ("UTC", "Europe/Madrid"),
 }
 CLOCK = (NOW, NOW + timedelta(days=40), NOW + timedelta(days=60), NOW - timedelta(days=70))
