@@ -602,6 +602,7 @@ class Incremental:
                      workers: int, step: Callable[[int], None]) -> dict[int, Rendered]:
         from .parallel import render_jobs
         self.changed = True
+        self.warm.spare = None  # (the spare is about to become another output)
         staging = Staging(self.config.output)
         try:
             # Static files first, so a rendered page wins over a static file of the same name.
@@ -645,11 +646,18 @@ class Incremental:
             files = {path: stat for path, stat in actual.items() if path in keep}
         for path in stray:
             self.explain(path, "removed (no longer part of the site)")
+        # Taken: a build that fails may leave the spare half made. Only this process writes
+        # the preview's output and its spare (trust_output), so only then is it kept.
+        known, self.warm.spare = self.warm.spare, None
         try:
-            moved, made = staging.merge(list(files), stray, spare=self._spare())
+            moved, made = staging.merge(list(files), stray, spare=self._spare(),
+                                        known=known if self.trust_output else None,
+                                        live_folders=folders.keys() if self.trust_output else None)
         except BaseException:
             staging.discard()
             raise
+        if self.trust_output:
+            self.warm.spare = staging.left
         files.update(moved)
         self.new.files = files
         self.new.folders = made or cache.touched_folders(folders, [*moved, *stray])

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .deps import Parsed
     from .guard import Guard
     from .incremental import _Collected, _Readers
+    from .write import SpareState
 
 #: A cache file's identity: inode, size and time stamp in nanoseconds.
 Identity = tuple[int, int, int]
@@ -44,6 +45,9 @@ class Warm:
     #: The privacy guard of the last build, with the origins it was made for (its memos
     #: are answers that depend on nothing but the text they were asked about).
     guard: tuple[tuple[str, tuple[str, ...]], Guard] | None = None
+    #: What the last swap left: the kept spare output differs from the live one only in
+    #: the files it names; used only while both folders have the identities it records.
+    spare: SpareState | None = None
 
     def flush(self) -> None:
         """Make the cache writes put off (``build`` with ``defer_cache``). A cache that

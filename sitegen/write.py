@@ -27,6 +27,7 @@ import os
 import re
 import shutil
 import signal
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from collections.abc import Iterable
@@ -187,6 +188,23 @@ def is_mount_point(folder: Path) -> bool:
 
 
 Stat = tuple[int, int]  # size, time stamp in nanoseconds (as the build cache records them)
+#: A folder's identity: its device, inode and time stamp, and its marker's inode and time stamp.
+FolderId = tuple[int, int, int, int, int]
+
+
+@dataclass(frozen=True)
+class SpareState:
+    """What a swap left: the spare (the output replaced) and the live output, as they were
+    just after it, and the only files in which they differ (added, removed or replaced).
+
+    A process that alone writes both folders (``sitegen serve``) uses it to make its next
+    output from the spare without listing either tree, while both identities still match."""
+
+    live: FolderId
+    spare: FolderId
+    differ: frozenset[str]
+    live_folders: frozenset[str]
+    spare_folders: frozenset[str]
 
 
 class Staging:
@@ -210,6 +228,7 @@ class Staging:
         self._made: set[Path] = {self.folder}
         self._static: dict[str, str] = {}  # each static file copied, by target: to name it in a collision
         self.count = 0
+        self.left: SpareState | None = None  # what the swap of ``merge`` left (None: unknown)
 
     def _parent(self, target: Path) -> None:
         parent = target.parent
@@ -295,8 +314,9 @@ class Staging:
             raise BuildError(problems)
         return copied
 
-    def merge(self, carry: Iterable[str], remove: Iterable[str] = (),
-              spare: Path | None = None) -> tuple[dict[str, Stat], dict[str, int]]:
+    def merge(self, carry: Iterable[str], remove: Iterable[str] = (), spare: Path | None = None,
+              known: SpareState | None = None,
+              live_folders: Iterable[str] | None = None) -> tuple[dict[str, Stat], dict[str, int]]:
         """Bring the output up to date with the few files staged (an incremental build).
 
         The next output is made beside the old one: the staged files, and the old output's
@@ -311,18 +331,26 @@ class Staging:
         the old output's, and the time stamp of every folder of the new output (for the
         build cache). In a mount point (see ``in_place``) the staged files are moved in one
         by one instead, and then the files ``remove`` that the last build listed in its
-        marker are deleted."""
+        marker are deleted.
+
+        ``known`` is what the last swap left (``left``), from a process that alone writes
+        the output and the spare: while both folders are still what it says, only the files
+        it names are linked again, and neither tree is listed. ``live_folders`` are the live
+        output's folders, when the caller knows them: with them, ``left`` is set."""
         staged = _files_under(self.folder)
         if self.in_place:
             return self._merge_in_place(staged, carry, remove)
         tree = _staging_name(self.output, _NEXT)
         have: tuple[dict[str, int], set[str]] = ({}, set())
+        fast: SpareState | None = None
         try:
             if spare is not None and spare.is_dir() and not spare.is_symlink():
+                if known is not None and _identity(spare) == known.spare and _identity(self.output) == known.live:
+                    fast = known
                 os.rename(spare, tree)
-                have = _entries(tree)
+                have = ({}, set(fast.spare_folders)) if fast is not None else _entries(tree)
         except OSError:  # (another build took it, or it is damaged: start from nothing)
-            have = ({}, set())
+            have, fast = ({}, set()), None
             if not tree.is_symlink():
                 shutil.rmtree(tree, ignore_errors=True)
         try:
@@ -332,16 +360,20 @@ class Staging:
             raise SitegenError(f"cannot create the output folder beside {self.output}: {exc.strerror}",
                                hint=f"check the permissions and free space of {self.output.parent}") from None
         try:
-            return self._make_next(tree, have, carry, staged, spare)
+            return self._make_next(tree, have, carry, staged, spare, fast, remove,
+                                   None if live_folders is None else frozenset(live_folders))
         except BaseException:
             shutil.rmtree(tree, ignore_errors=True)
             raise
 
     def _make_next(self, tree: Path, have: tuple[dict[str, int], set[str]], carry: Iterable[str], staged: list[str],
-                   spare: Path | None) -> tuple[dict[str, Stat], dict[str, int]]:
+                   spare: Path | None, fast: SpareState | None, remove: Iterable[str],
+                   live_folders: frozenset[str] | None) -> tuple[dict[str, Stat], dict[str, int]]:
         """Make ``tree`` (empty, or an earlier output: ``have``, its files' inodes and its
-        folders) hold the staged files and the live output's files ``carry``, then swap it in."""
+        folders; or, with ``fast``, the spare it describes) hold the staged files and the
+        live output's files ``carry``, then swap it in."""
         staged_set = set(staged)
+        removed = set(remove)
         wanted = [rel for rel in carry if rel not in staged_set and rel != MARKER]
         files, folders_had = have
         needed: set[str] = {""}
@@ -362,6 +394,14 @@ class Staging:
         for rel in files:
             if rel not in target or rel in needed:
                 (tree / rel).unlink(missing_ok=True)
+        if fast is not None:  # the spare is the live output but for these files
+            for rel in fast.differ | removed | staged_set:
+                if rel not in target or rel in needed:
+                    with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                        os.unlink(tree / rel)
+            # (a file where a folder is needed stays in the list: linking it reports the clash)
+            wanted = [rel for rel in wanted if rel in fast.differ or rel in needed]
+        gone: set[str] = set()
         for rel in sorted(needed - folders_had):
             try:
                 (tree / rel).mkdir()
@@ -383,18 +423,20 @@ class Staging:
             try:
                 live = os.lstat(old).st_ino
             except FileNotFoundError:
+                gone.add(rel)
                 continue  # deleted by hand since it was listed: the next build renders it again
             if files.get(rel) == live and rel not in needed:
                 linked += 1
                 continue  # the same file already
             try:
-                if rel in files:
+                if rel in files or fast is not None:
                     with contextlib.suppress(FileNotFoundError):
                         os.unlink(new)
                 try:
                     os.link(old, new, follow_symlinks=False)
                 except OSError as exc:
                     if exc.errno == errno.ENOENT:
+                        gone.add(rel)
                         continue
                     shutil.copy2(old, new, follow_symlinks=False)  # no hard links here (another device, a FAT disk)
                     placed[rel] = _stat(Path(new))
@@ -421,6 +463,15 @@ class Staging:
         self.discard()
         self.folder = tree
         self.commit(files=(), marked=True, keep=spare)
+        if fast is not None:
+            live_folders = fast.live_folders
+        if spare is not None and live_folders is not None:
+            # The replaced output is the spare now: it differs from the new one in the files
+            # placed anew (rendered, copied, the marker) and the files this build left out.
+            with contextlib.suppress(OSError):
+                self.left = SpareState(live=_identity(self.output), spare=_identity(spare),
+                                       differ=frozenset(placed.keys() | removed | gone),
+                                       live_folders=frozenset(needed), spare_folders=live_folders)
         return placed, folders
 
     def _merge_in_place(self, staged: list[str], carry: Iterable[str],
@@ -542,6 +593,14 @@ def _entries(folder: Path) -> tuple[dict[str, int], set[str]]:
 
     visit("")
     return files, folders
+
+
+def _identity(folder: Path) -> FolderId:
+    """The identity of an output folder (``folder`` itself and its marker, never followed):
+    a build that swaps, lists or writes it anew changes it."""
+    top = os.stat(folder, follow_symlinks=False)
+    marker = os.stat(folder / MARKER, follow_symlinks=False)
+    return top.st_dev, top.st_ino, top.st_mtime_ns, marker.st_ino, marker.st_mtime_ns
 
 
 def _files_under(folder: Path) -> list[str]:

@@ -267,3 +267,46 @@ def test_preview_rebuilds_look_up_the_jobs_that_read_what_changed(hub: Path, tmp
     note.unlink()
     report = edit_and_build(hub / "content/interviews/bea.md", "More glaze.", "More kilns.")
     assert looked_up[-1] is True and not (preview / "note.txt").exists() and report.files == everything
+
+
+def test_a_preview_makes_its_next_output_from_the_spare_without_listing_it(
+        hub: Path, tmp_path: Path, warm: Warm, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sitegen import write
+    listed: list[Path] = []
+    real = write._entries
+
+    def counted(folder: Path) -> tuple[dict[str, int], set[str]]:
+        listed.append(folder)
+        return real(folder)
+    monkeypatch.setattr(write, "_entries", counted)
+    preview = hub / cache.FOLDER / "serve"
+
+    def rebuild(now: datetime = NOW) -> None:
+        build(hub, BuildOptions(output=preview, jobs=1, defer_cache=True, now=now), warm=warm)
+        warm.flush()
+
+    rebuild()
+    for n, words in enumerate(["More flour.", "More water.", "More salt."]):
+        _edit(hub / "content/interviews/bea.md", "More bread." if n == 0 else ["More flour.", "More water."][n - 1],
+              words)
+        rebuild()
+    assert warm.spare is not None
+    assert len(listed) <= 1, "after its first swap, the preview knows how its spare differs from its output"
+    assert tree_digest(preview) == clean_digest(hub, tmp_path, "clean1", now=NOW)
+
+    # A page deleted, and one added where the deleted one was: still the same as a clean build.
+    (hub / "content/stories/later.md").unlink()
+    rebuild()
+    (hub / "content/stories/later.md").write_text("---\ntitle: Later\ndate: 2026-07-24\n---\nBack.\n")
+    rebuild()
+    assert tree_digest(preview) == clean_digest(hub, tmp_path, "clean2", now=NOW)
+
+    # Anything else that touches the spare: it is listed again, as in a new process.
+    spare = cache.store_for(hub, preview) / cache.FOLDER / "output-spare"
+    (spare / "stray.html").write_text("not ours")
+    before = len(listed)
+    _edit(hub / "content/interviews/bea.md", "More salt.", "More time.")
+    rebuild()
+    assert len(listed) == before + 1
+    assert not (preview / "stray.html").exists()
+    assert tree_digest(preview) == clean_digest(hub, tmp_path, "clean3", now=NOW)
