@@ -30,8 +30,8 @@ from .discover import discover_content
 from .errors import Problem, Severity, SitegenError
 from .frontmatter import split_front_matter
 from .guard import TAG_TOKEN, SiteGuard, finding_problem, locate, parse_attrs
-from .collect import _with_url
-from .model import Config, Page
+from .collect import placed
+from .model import Config
 from .parse import parse_date, read_source
 from .people import ConsentWord, decide_consent
 from .slugs import slugify
@@ -239,13 +239,9 @@ def content_sources(config: Config) -> tuple[dict[str, str], list[tuple[str, str
         except SitegenError:
             continue
         meta = fm.meta if isinstance(fm.meta, dict) else {}
-        given_slug, given_lang = meta.get("slug"), meta.get("lang")
-        slug = given_slug if isinstance(given_slug, str) else slugify(source.path.stem)
-        lang = given_lang.strip() if isinstance(given_lang, str) and given_lang.strip() else config.language
-        # The URL exactly as the build gives it (language folders included).
-        placed = _with_url(Page(kind=source.kind, source=source.rel, slug=slug, title="", body_html="",
-                                lang=lang, lines=fm.lines), config)
-        pages[output_file(placed.url)] = source.rel
+        page = placed(source, meta, fm.lines, config)  # the URL as the build gives it
+        lang = page.lang
+        pages[output_file(page.url)] = source.rel
         word, person, name, details = _consent_of(source.rel, source.kind, meta, lang, zone)
         if word is not None:
             words.append(word)

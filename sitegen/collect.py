@@ -17,13 +17,14 @@ from datetime import datetime
 from types import MappingProxyType
 from collections.abc import Mapping
 
+from .discover import Source
 from .errors import BuildError, Problem
 from .i18n import Catalogs
 from .membership import SLUG as MEMBERSHIP_SLUG, TEMPLATE as MEMBERSHIP_TEMPLATE
 from .model import Config, Page, Person, Site, Tag
 from .slugs import slugify
 from .people import collect_people, consent_word, decide_consent, governed_person, group_questions, relate
-from .urls import CONTACT_PATH, PEOPLE_PATH, QUESTIONS_PATH, entry_path, language_root, section_path
+from .urls import CONTACT_PATH, PEOPLE_PATH, QUESTIONS_PATH, clean_site_path, entry_path, language_root, section_path
 
 #: Site paths the generator itself writes, which no page may take.
 GENERATED = MappingProxyType({
@@ -116,6 +117,19 @@ def _with_consent(pages: list[Page], config: Config) -> list[Page]:
         now = governed_person(person, decision, deciding.contact)
         governed.append(page if now is person else _moved(page, page.slug, page.url, now))
     return governed
+
+
+def placed(source: Source, meta: Mapping[str, object], lines: Mapping[str, int], config: Config) -> Page:
+    """Where the build publishes a content file, worked out from its front matter alone
+    (no body, nothing validated): for the commands that read the sources without building
+    (``check``, ``due``). A value the build would refuse is read as best it can be."""
+    given_slug, given_lang, given_url = meta.get("slug"), meta.get("lang"), meta.get("url")
+    slug = given_slug if isinstance(given_slug, str) else slugify(source.path.stem)
+    lang = given_lang.strip() if isinstance(given_lang, str) and given_lang.strip() else config.language
+    permalink = clean_site_path(given_url) if isinstance(given_url, str) and source.kind == "page" else None
+    page = Page(kind=source.kind, source=source.rel, slug=slug, title="", body_html="", lang=lang,
+                lines=lines, permalink=permalink)
+    return _with_url(page, config)
 
 
 def _with_url(page: Page, config: Config) -> Page:

@@ -25,15 +25,13 @@ from urllib.parse import urlsplit
 from urllib.request import Request, urlopen
 from zoneinfo import ZoneInfo
 
-from .collect import _with_url
+from .collect import placed
 from .config import load_config
 from .discover import discover_content
 from .errors import SitegenError
 from .frontmatter import split_front_matter
-from .model import Config, Page
+from .model import Config
 from .parse import parse_date, read_source
-from .slugs import slugify
-from .urls import clean_site_path
 
 #: An environment variable that sets "now" (ISO 8601; without an offset, in the site's
 #: time zone). For testing the schedule; never set it in a workflow.
@@ -114,13 +112,7 @@ def _dated_entries(config: Config) -> list[tuple[str, str, datetime]]:
         when = parse_date(meta.get("date"), zone)
         if when is None or meta.get("draft") is True:
             continue
-        given_slug, given_lang, given_url = meta.get("slug"), meta.get("lang"), meta.get("url")
-        slug = given_slug if isinstance(given_slug, str) else slugify(source.path.stem)
-        lang = given_lang if isinstance(given_lang, str) else config.language
-        permalink = clean_site_path(given_url) if isinstance(given_url, str) and source.kind == "page" else None
-        placed = _with_url(Page(kind=source.kind, source=source.rel, slug=slug, title="", body_html="", lang=lang,
-                                lines=fm.lines, permalink=permalink), config)
-        found.append((source.rel, placed.url, when))
+        found.append((source.rel, placed(source, meta, fm.lines, config).url, when))
     return found
 
 

@@ -147,3 +147,16 @@ def test_no_build_on_an_output_built_for_another_address(make_site, cli) -> None
     assert result.exit_code == 1
     assert "was built for http://127.0.0.1:8000/" in result.output and "--base-url http://127.0.0.1:8000/" in result.output
     assert cli("check", root, "--no-build", "--base-url", "http://127.0.0.1:8000/").exit_code == 0
+
+
+def test_a_page_with_its_own_address_is_traced_to_its_file(make_site, cli) -> None:
+    """check places each content file where the build publishes it: `url:` included."""
+    team = "---\ntitle: Team\nurl: /about/team/\n---\nSee [nowhere](/nowhere/).\n"
+    root = make_site({"content/pages/team.md": team}, config=CONFIG)
+    assert cli("build", root).exit_code == 0
+    code, report = _json(cli, root)
+    pages = {p["page"]: p for p in report["pages"]}
+    assert code == 1
+    assert pages["about/team/index.html"]["source"] == "content/pages/team.md"
+    broken = [f for f in pages["about/team/index.html"]["findings"] if f["kind"] == "broken-link"]
+    assert broken and broken[0]["path"] == "content/pages/team.md" and broken[0]["line"] == 5
