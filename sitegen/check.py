@@ -34,6 +34,7 @@ from .collect import placed
 from .model import Config
 from .parse import parse_date, read_source
 from .people import ConsentWord, decide_consent
+from .pin import WORKFLOW, check_requirements
 from .slugs import slugify
 from .themes import Theme
 from .urls import output_file, split_url
@@ -285,7 +286,7 @@ def _consent_of(rel: str, kind: str, meta: dict[str, Any], lang: str,
     key = key.strip() if isinstance(key, str) else None
     consent = isinstance(person, dict) and person.get("consent") is True
     word = ConsentWord(source=rel, person=slugify(name), kind=kind, date=parse_date(meta.get("date"), zone),
-                       lang=lang, work=key or rel, consent=consent)
+                       lang=lang, work=key or rel, consent=consent, draft=meta.get("draft") is True)
     return word, word.person, name.strip(), details
 
 
@@ -442,16 +443,10 @@ def _check_sitemap(site: _Site, html_pages: list[str]) -> Iterator[Finding]:
                           hint="pages the build makes are listed automatically; a page added by hand to static/ is not")
 
 
-#: The hub's GitHub Pages workflow, as ``sitegen init`` writes it.
-WORKFLOW = ".github/workflows/pages.yml"
-
-
 def check_deploy(root: Path) -> list[Finding]:
     """What would stop the hub's Pages workflow: a ``requirements.txt`` it cannot install
     sitegen from (see ``pin.py``), a workflow that is not valid YAML or has no step that
     builds the site. Nothing is said about a hub without the workflow and the file."""
-    from .pin import check_requirements
-
     findings = [Finding("", "deploy", p.message, severity=p.severity, path=p.path, line=p.line, hint=p.hint)
                 for p in check_requirements(root)]
     findings += _check_workflow(root)

@@ -55,7 +55,8 @@ class ConsentWord:
     """What one entry says about its person's consent: ``consent`` is true only when its
     front matter sets ``person.consent: true`` (a name alone, or a missing key, says no).
     ``work`` is the entry's ``translation_key`` (its editions in several languages are
-    one interview), or its own source when it has none."""
+    one interview), or its own source when it has none. A draft's word can withdraw
+    consent, never give it."""
 
     source: str
     person: str  # the person's slug
@@ -64,6 +65,7 @@ class ConsentWord:
     lang: str
     work: str
     consent: bool
+    draft: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,7 @@ class ConsentDecision:
     consent: bool
     source: str
     deciding: tuple[str, ...]
+    drafted: bool = False  # whether a draft is among the deciding entries
 
 
 def consent_word(page: Page) -> ConsentWord | None:
@@ -84,7 +87,7 @@ def consent_word(page: Page) -> ConsentWord | None:
     if page.person is None or not page.person.slug or page.kind not in ("interview", "story"):
         return None
     return ConsentWord(source=page.source, person=page.person.slug, kind=page.kind, date=page.date, lang=page.lang,
-                       work=page.translation_key or page.source, consent=page.person.consent)
+                       work=page.translation_key or page.source, consent=page.person.consent, draft=page.draft)
 
 
 def decide_consent(words: Iterable[ConsentWord], language: str) -> dict[str, ConsentDecision]:
@@ -96,26 +99,38 @@ def decide_consent(words: Iterable[ConsentWord], language: str) -> dict[str, Con
     every edition says ``consent: true``. The newest word governs; when several interviews
     share the newest date, each must consent. The published contact details are those
     of the newest interview's edition in the site's ``language`` (else the first by source).
+    A draft can withdraw consent but never give it: when the newest word is a draft that
+    consents, the words of the entries that are not drafts decide (and none: no consent),
+    so a draft's contact details are never published.
     """
     by_person: dict[str, list[ConsentWord]] = {}
     for word in words:
         by_person.setdefault(word.person, []).append(word)
     decisions: dict[str, ConsentDecision] = {}
     for person, said in by_person.items():
-        interviews = [w for w in said if w.kind == "interview"] or said
-        works: dict[str, list[ConsentWord]] = {}
-        for word in interviews:
-            works.setdefault(word.work, []).append(word)
-        dated = {work: max((w.date for w in editions if w.date is not None), default=None)
-                 for work, editions in works.items()}
-        known = [d for d in dated.values() if d is not None]
-        newest = max(known) if known else None
-        deciding = sorted((w for work, editions in works.items() if dated[work] == newest for w in editions),
-                          key=lambda w: (w.lang != language, w.source))
-        decisions[person] = ConsentDecision(person=person, consent=all(w.consent for w in deciding),
-                                            source=deciding[0].source,
-                                            deciding=tuple(sorted(w.source for w in deciding)))
+        decision = _decide(person, said, language)
+        if decision.consent and decision.drafted:
+            said = [w for w in said if not w.draft]
+            decision = _decide(person, said, language) if said else ConsentDecision(person, False, "", ())
+        decisions[person] = decision
     return decisions
+
+
+def _decide(person: str, said: list[ConsentWord], language: str) -> ConsentDecision:
+    """The newest word among ``said`` (see :func:`decide_consent`)."""
+    interviews = [w for w in said if w.kind == "interview"] or said
+    works: dict[str, list[ConsentWord]] = {}
+    for word in interviews:
+        works.setdefault(word.work, []).append(word)
+    dated = {work: max((w.date for w in editions if w.date is not None), default=None)
+             for work, editions in works.items()}
+    known = [d for d in dated.values() if d is not None]
+    newest = max(known) if known else None
+    deciding = sorted((w for work, editions in works.items() if dated[work] == newest for w in editions),
+                      key=lambda w: (w.lang != language, w.source))
+    return ConsentDecision(person=person, consent=all(w.consent for w in deciding),
+                           source=deciding[0].source, deciding=tuple(sorted(w.source for w in deciding)),
+                           drafted=any(w.draft for w in deciding))
 
 
 def governed_person(own: Person, decision: ConsentDecision | None, contact: tuple[Channel, ...]) -> Person:

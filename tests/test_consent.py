@@ -153,9 +153,28 @@ def test_check_still_reports_details_the_build_did_not_publish_when_a_template_s
 
 
 def _word(source: str, day: int, consent: bool, *, work: str | None = None, lang: str = "en",
-          kind: str = "interview") -> ConsentWord:
+          kind: str = "interview", draft: bool = False) -> ConsentWord:
     return ConsentWord(source=source, person="ana", kind=kind, date=datetime(2026, 1, day, tzinfo=timezone.utc),
-                       lang=lang, work=work or source, consent=consent)
+                       lang=lang, work=work or source, consent=consent, draft=draft)
+
+
+def test_a_draft_withdraws_consent_but_never_gives_it() -> None:
+    decide = lambda *words: decide_consent(words, "en")["ana"]  # noqa: E731
+    assert decide(_word("a", 1, True), _word("d", 2, False, draft=True)).consent is False
+    given = decide(_word("a", 1, True), _word("d", 2, True, draft=True))
+    assert given.consent is True and given.source == "a"  # the published interview's details
+    assert decide(_word("a", 1, False), _word("d", 2, True, draft=True)).consent is False
+    assert decide(_word("d", 2, True, draft=True)).consent is False
+
+
+def test_a_drafts_contact_details_are_never_published(make_site, cli) -> None:
+    secret = "ana-new@ana.example"
+    out = build_and_check(make_site, cli, {
+        "content/interviews/old.md": interview("Old talk", "2026-01-01", True),
+        "content/interviews/draft.md": interview("Draft talk", "2026-03-01", True, email=secret, extra="draft: true\n"),
+    })
+    assert_nowhere(out, secret)
+    assert EMAIL in (out / "interviews/old/index.html").read_text(encoding="utf-8")
 
 
 def test_the_rule_newest_interview_editions_and_ties() -> None:
