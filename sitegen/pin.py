@@ -21,6 +21,7 @@ running sitegen differs from the hub's pin, and ``sitegen check`` reports a
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -191,11 +192,6 @@ def decide(how: Installed | None = None) -> Pin:
                "runners cannot reach: its wheel is shipped inside the hub", wheel)
 
 
-def sitegen_requirement() -> str:
-    """The line of a hub's ``requirements.txt`` that installs this very sitegen."""
-    return decide().line
-
-
 def wheel_name() -> str:
     """The file name of this sitegen's wheel."""
     return f"sitegen_hub-{_version()}-py3-none-any.whl"
@@ -263,6 +259,17 @@ def _source_tree_info() -> tuple[str, str]:
     scripts = project.get("scripts") or {"sitegen": "sitegen.cli:program"}
     entry_points = "[console_scripts]\n" + "".join(f"{name} = {target}\n" for name, target in scripts.items())
     return "\n".join(lines) + "\n", entry_points
+
+
+def check_wheels_folder(root: Path) -> None:
+    """Refuse a wheels folder that is a link (or lies under one): sitegen writes and removes
+    its wheels there, and never through a link that may lead out of the hub."""
+    for folder in (root / WHEELS.split("/")[0], root / WHEELS):
+        if folder.is_symlink() or (os.path.lexists(folder) and not folder.is_dir()):
+            raise SitegenError(f"{folder.relative_to(root).as_posix()} is a link or a file, and sitegen writes "
+                               "and removes its wheels only in a folder of the hub's own",
+                               path=folder.relative_to(root).as_posix(),
+                               hint="remove it (sitegen makes the folder), then run the command again")
 
 
 def write_wheel(target: Path) -> Path:
@@ -462,6 +469,7 @@ def refresh(root: Path) -> Refreshed:
     except (OSError, UnicodeDecodeError) as exc:
         raise SitegenError(f"cannot read it ({exc})", path=REQUIREMENTS, hint="save it as UTF-8 text") from None
     current, _ = read_requirements(root) if text is not None else (None, [])
+    check_wheels_folder(root)
     if pin.wheel is not None:
         write_wheel(root / pin.wheel)
     removed = []

@@ -123,6 +123,7 @@ def init_hub(root: Path, title: str | None = None, base_url: str | None = None, 
     extended: list[str] = []
     kept: list[str] = []
     if pin.wheel:  # first: a sitegen that cannot be shipped stops init before it writes anything else
+        pinning.check_wheels_folder(root)
         (replaced if (root / pin.wheel).exists() else created).append(pin.wheel)
         pinning.write_wheel(root / pin.wheel)
     for target, source in files:

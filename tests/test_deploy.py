@@ -114,6 +114,21 @@ def test_pin_changes_only_the_pin_line_and_its_wheel(cli, tmp_path):
     assert (hub / "requirements.txt").read_bytes().decode() == expected
 
 
+def test_pin_never_writes_or_removes_wheels_through_a_link(cli, tmp_path):
+    hub = _init(cli, tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    theirs = elsewhere / "sitegen_hub-0.0.1-py3-none-any.whl"
+    theirs.write_bytes(b"someone else's wheel")
+    shutil.rmtree(hub / ".sitegen/wheels")
+    (hub / ".sitegen/wheels").symlink_to(elsewhere)
+    result = cli("pin", hub)
+    assert result.exit_code == 1
+    assert ".sitegen/wheels" in result.output and "link" in result.output
+    assert theirs.read_bytes() == b"someone else's wheel"
+    assert sorted(p.name for p in elsewhere.iterdir()) == [theirs.name]
+
+
 def test_pin_outside_a_hub_is_explained(cli, tmp_path):
     result = cli("pin", tmp_path)
     assert result.exit_code == 1

@@ -323,7 +323,7 @@ def _requirement(monkeypatch, direct_url: object) -> str:
     from sitegen import pin
     monkeypatch.setattr(pin, "_direct_url", lambda: direct_url if direct_url is None or isinstance(direct_url, str)
                         else json.dumps(direct_url))
-    return pin.sitegen_requirement()
+    return pin.decide().line
 
 
 def test_requirements_name_the_git_commit_sitegen_was_installed_from(cli, tmp_path, monkeypatch):
