@@ -27,6 +27,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -383,6 +384,12 @@ class Staging:
                 needed.add(parent)
                 parent = parent.rpartition("/")[0]
         target = {*wanted, *staged_set, MARKER}
+        if fast is not None and not _real_folders(tree, (*fast.differ, *removed, *staged_set,
+                                                         *(f"{rel}/" for rel in folders_had - needed))):
+            # Something changed deep inside the spare (a folder made a link): list it instead,
+            # as a build without a warm state does, and never reach through a link.
+            fast = None
+            files, folders_had = _entries(tree)
         for rel in sorted(staged_set & needed):  # a file staged where a carried file needs a folder
             inside = next(f for f in wanted if f.startswith(rel + "/"))
             raise SitegenError(f"cannot write /{inside}: /{rel} is a file now ({self._made_by(rel)}), "
@@ -571,6 +578,25 @@ def _retire(old: Path, keep: Path | None) -> None:
         except OSError:
             pass  # (on another device, say)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _real_folders(tree: Path, paths: Iterable[str]) -> bool:
+    """Whether every folder above each of ``paths`` (relative to ``tree``; a path ending
+    in ``/`` names a folder, checked too) is a real folder or absent, never a link."""
+    seen = {""}
+    for rel in paths:
+        parent = rel.rpartition("/")[0]
+        while parent not in seen:
+            seen.add(parent)
+            try:
+                if not stat.S_ISDIR(os.lstat(tree / parent).st_mode):
+                    return False
+            except FileNotFoundError:
+                pass  # (made later, as a real folder)
+            except OSError:
+                return False
+            parent = parent.rpartition("/")[0]
+    return True
 
 
 def _entries(folder: Path) -> tuple[dict[str, int], set[str]]:

@@ -310,3 +310,31 @@ def test_a_preview_makes_its_next_output_from_the_spare_without_listing_it(
     assert len(listed) == before + 1
     assert not (preview / "stray.html").exists()
     assert tree_digest(preview) == clean_digest(hub, tmp_path, "clean3", now=NOW)
+
+
+def test_a_link_planted_deep_in_the_spare_is_never_followed(hub: Path, tmp_path: Path, warm: Warm) -> None:
+    """The preview's shortcut trusts its spare's top folder; a folder inside it replaced
+    by a link to elsewhere must make it list the spare, and nothing there is touched."""
+    preview = hub / cache.FOLDER / "serve"
+
+    def rebuild() -> None:
+        build(hub, BuildOptions(output=preview, jobs=1, defer_cache=True, now=NOW), warm=warm)
+        warm.flush()
+
+    rebuild()
+    _edit(hub / "content/interviews/bea.md", "More bread.", "More flour.")
+    rebuild()
+    _edit(hub / "content/interviews/bea.md", "More flour.", "More water.")
+    rebuild()
+    assert warm.spare is not None
+    victim = tmp_path / "elsewhere"
+    victim.mkdir()
+    (victim / "index.html").write_text("someone else's page")
+    spare = cache.store_for(hub, preview) / cache.FOLDER / "output-spare"
+    shutil.rmtree(spare / "interviews/bea")
+    (spare / "interviews/bea").symlink_to(victim)
+    _edit(hub / "content/interviews/bea.md", "More water.", "More salt.")
+    rebuild()
+    assert (victim / "index.html").read_text() == "someone else's page"
+    assert sorted(p.name for p in victim.iterdir()) == ["index.html"]
+    assert tree_digest(preview) == clean_digest(hub, tmp_path, "clean", now=NOW)
