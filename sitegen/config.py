@@ -30,7 +30,7 @@ _UNSAFE_CHARS = re.compile(r"[\x00-\x1f\x7f\\]")
 # address) and port, nothing else; a space or ";" there would start another directive.
 _ORIGIN_RE = re.compile(r"^https?://(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*"
                         r"|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?/?$", re.I)
-_USERINFO_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)([^/?#@]*)@")
+_USERINFO_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)([^/?#]*)@")  # (greedy: to the last @, as urlsplit reads it)
 _DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.I)
 
 #: Every top-level key of sitegen.yaml, with a short description for error messages.

@@ -155,6 +155,14 @@ def test_a_password_in_base_url_is_refused_and_never_printed(make_site, cli) -> 
     assert not (root / "_site").exists()
 
 
+def test_no_part_of_a_password_with_an_at_sign_is_printed(make_site, cli) -> None:
+    root = make_site({}, config="title: T\nbase_url: \"https://ana:hunter2@secret@example.org/\"\n")
+    result = cli("build", root)
+    assert result.exit_code == 1
+    assert "must not contain a user name or password" in result.output + result.stderr
+    assert "hunter2" not in result.output + result.stderr and "secret" not in result.output + result.stderr
+
+
 def test_a_password_given_with_base_url_option_is_not_printed_either(make_site, cli) -> None:
     root = make_site({})
     result = cli("build", root, "--base-url", "https://ana:hunter2-secret@example.org/")
