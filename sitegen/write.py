@@ -230,6 +230,10 @@ class Staging:
         self._static: dict[str, str] = {}  # each static file copied, by target: to name it in a collision
         self.count = 0
         self.left: SpareState | None = None  # what the swap of ``merge`` left (None: unknown)
+        # A mount point without a marker (empty, or the site's own _site from before markers):
+        # what it holds now is what this build may replace; a file put there since is not ours.
+        self._unmarked = (set(_files_under(output)) if self.in_place and marked_files(output) is None
+                          else set())
 
     def _parent(self, target: Path) -> None:
         parent = target.parent
@@ -539,8 +543,8 @@ class Staging:
         written = _files_under(self.folder) if files is None else list(files)
         if self.in_place:
             listed = marked_files(self.output)
-            if listed is None:  # an empty folder, or the site's own _site from before markers: all of it
-                listed = set(_files_under(self.output))
+            if listed is None:  # an empty folder, or the site's own _site from before markers
+                listed = self._unmarked
             for rel in written:
                 if rel != MARKER:
                     self._move_in(rel)

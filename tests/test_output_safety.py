@@ -276,6 +276,21 @@ def test_a_mount_point_is_built_into_in_place(tmp_path: Path, mounted: Path) -> 
     assert not [p for p in tmp_path.iterdir() if ".sitegen-" in p.name]
 
 
+def test_a_file_put_into_an_empty_mount_point_during_a_build_is_kept(
+        tmp_path: Path, mounted: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sitegen import write
+    site = write_files(tmp_path / "hub", {"sitegen.yaml": MINIMAL_CONFIG, **PAGES})
+    real = write.Staging.commit
+
+    def meanwhile(self: write.Staging, *args: object, **kwargs: object) -> None:
+        (mounted / "backup.tar").write_text("someone else's, written while the build ran")
+        real(self, *args, **kwargs)  # type: ignore[arg-type]
+    monkeypatch.setattr(write.Staging, "commit", meanwhile)
+    build(site, BuildOptions(output=mounted, jobs=1))
+    assert (mounted / "backup.tar").read_text() == "someone else's, written while the build ran"
+    assert (mounted / "index.html").is_file()
+
+
 def test_a_mount_point_that_is_not_sitegens_is_refused(tmp_path: Path, mounted: Path) -> None:
     site = write_files(tmp_path / "hub", {"sitegen.yaml": MINIMAL_CONFIG, **PAGES})
     (mounted / "database.sqlite").write_text("precious")
