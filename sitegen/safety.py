@@ -344,12 +344,6 @@ def raw_html_problems(fragment: str) -> list[RawHtmlProblem]:
     return reader.problems
 
 
-def unsafe_html(fragment: str) -> str | None:
-    """The first thing in raw HTML that sitegen refuses to publish, as a message, or None."""
-    problems = raw_html_problems(fragment)
-    return problems[0].message if problems else None
-
-
 _A_TAG = re.compile(r"<a\s[^>]*>", re.IGNORECASE)
 _HREF_ATTR = re.compile(r"""\shref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
 _REL_ATTR = re.compile(r"""\srel\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
