@@ -112,9 +112,9 @@ def _with_consent(pages: list[Page], config: Config) -> list[Page]:
         if person is None or decision is None:
             governed.append(page)
             continue
-        deciding = by_source[decision.source].person
-        assert deciding is not None
-        now = governed_person(person, decision, deciding.contact)
+        deciding = by_source.get(decision.source)  # (none: only drafts spoke, and they gave no consent)
+        contact = deciding.person.contact if deciding is not None and deciding.person is not None else ()
+        now = governed_person(person, decision, contact)
         governed.append(page if now is person else _moved(page, page.slug, page.url, now))
     return governed
 

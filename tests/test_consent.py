@@ -177,6 +177,17 @@ def test_a_drafts_contact_details_are_never_published(make_site, cli) -> None:
     assert EMAIL in (out / "interviews/old/index.html").read_text(encoding="utf-8")
 
 
+def test_a_person_known_only_from_a_draft_builds_without_their_details(make_site, cli) -> None:
+    secret = "draft-only@ana.example"
+    root = make_site({"content/interviews/draft.md": interview("Draft talk", "2026-03-01", True, email=secret,
+                                                               extra="draft: true\n")}, config=CONFIG)
+    result = cli("build", root, "--drafts")
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    texts = dict(output_texts(root / "_site"))
+    assert "interviews/draft/index.html" in texts and "feed.xml" in texts
+    assert not [rel for rel, text in output_texts(root / "_site") if secret in text]
+
+
 def test_the_rule_newest_interview_editions_and_ties() -> None:
     decide = lambda *words: decide_consent(words, "en")["ana"]  # noqa: E731
     assert decide(_word("a", 1, True), _word("b", 2, False)).consent is False
