@@ -17,23 +17,27 @@ from typing import TYPE_CHECKING, Any
 from collections.abc import Callable, Mapping
 
 from .cache import key_problems
-from .collect import collect_pages
+from .collect import collect_pages, with_made_pages
 from .config import load_config
 from .contact import form_warnings
 from .discover import Source, StaticFile, discover_content, discover_static, shadowed_static
 from .errors import BuildError, Problem
 from .i18n import load_catalogs
-from .incremental import Incremental
-from .model import Page, Site
+from .deps import Parsed, reading
+from .incremental import Memo, Plan
+from .model import Config, Page, Site
 from .parallel import default_jobs
 from .pin import pin_warnings
 from .references import missing_images
-from .themes import load_theme
+from .themes import Theme, load_theme
 from .urls import output_file
 from .warm import Warm
-from .write import check_output_folder, remove_stale
+from .write import Staging, check_output_folder, remove_stale
 
 if TYPE_CHECKING:
+    from .guard import SiteGuard
+    from .i18n import Catalogs
+    from .parallel import Rendered
     from .render import Renderer
 
 Progress = Callable[[int, int], None]
@@ -92,44 +96,37 @@ def build(root: Path, options: BuildOptions = BuildOptions(), progress: Progress
 def _build(root: Path, options: BuildOptions, progress: Progress | None, warm: Warm | None) -> BuildReport:
     started = time.perf_counter()
     config = load_config(root, base_url=options.base_url, output=options.output)
-    check_output_folder(config.output, config.root)
+    check_output_folder(config.output, config.root)  # before any work: a folder sitegen may not replace
     try:  # what killed builds left beside the output, also when this build has nothing to do
         remove_stale(config.output)
     except OSError:
         pass  # a build that writes reports the folder's trouble
     theme = load_theme(config)
     deploy_notes = tuple(pin_warnings(config.root))  # the sitegen the hub publishes with is another
-
     workers = options.jobs or default_jobs()
-    # The cache decides what is redone; --clean (or a damaged cache) redoes everything.
-    # A cache write put off (defer_cache) is made by the caller's next warm.flush().
+    now = options.now or datetime.now(UTC)
+    # The build cache, beneath the stages: it answers whether a result of the last build
+    # can be used again, and remembers this build's. --clean (or a damaged cache) redoes
+    # everything; a cache write put off (defer_cache) is made by the caller's next warm.flush().
     deferred = options.defer_cache and warm is not None
     warm = warm if warm is not None else Warm()
-    work = Incremental(config, theme, (options.drafts, options.future), clean=options.clean, warm=warm,
-                       again=options.defer_cache)
+    memo = Memo(config, theme, (options.drafts, options.future), clean=options.clean, warm=warm,
+                again=options.defer_cache)
 
-    problems: list[Problem]
-    if options.sources is not None:
-        sources, problems = list(options.sources), []
-    else:
-        sources, problems = discover_content(config.root)
-    static_problems: list[Problem] = []
-    static_files = _static_files(theme.static_dirs, config.root, static_problems)
-    now = options.now or datetime.now(UTC)
-    if not any(p.severity == "error" for p in problems + static_problems):
-        unchanged = work.up_to_date(sources, static_files, now)
+    found = discover(config, theme, options.sources)
+    if not found.errors:
+        unchanged = memo.up_to_date(found.sources, found.static_files, now)
         if unchanged is not None:  # no input changed and the output is intact: nothing to do
             return BuildReport(output=config.output, pages=unchanged.html_pages, files=unchanged.files,
                                seconds=time.perf_counter() - started, warnings=unchanged.warnings + deploy_notes,
                                left_out_future=unchanged.left_out_future,
                                left_out_drafts=unchanged.left_out_drafts, timezone=config.timezone)
 
-    parsed = work.parse(sources, workers)  # only new and changed files, across processes
+    parsed = parse(found.sources, config, memo, workers)
     pages = [p.page for p in parsed if p.page is not None]
-    problems += [problem for p in parsed for problem in p.problems]
+    problems = found.problems + [problem for p in parsed for problem in p.problems]
     problems += form_warnings(config.contact)
     problems += key_problems()  # a cache key that cannot be read or made: no cache, one warning
-    problems += static_problems
     errors = [p for p in problems if p.severity == "error"]
     if errors:  # report every broken file at once, before rendering anything
         try:  # URL collisions among the pages that did parse belong in the same report
@@ -143,23 +140,34 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None, warm: W
     from .render import Renderer
 
     catalogs = load_catalogs(theme.i18n_dirs + (config.root / "i18n",), config.root)
-    site, made_warnings = work.collect(pages, options.drafts, options.future, now, catalogs)
+    site, made_warnings = collect(pages, config, options, now, catalogs, memo)
     problems += made_warnings
-    problems += missing_images(site, static_files)
-    renderer = Renderer(site, theme, catalogs, work.compiled_templates())
-    # The guard reads the rendered output (content, raw HTML and every template alike), so
-    # it runs after rendering; a counter or tracker must never reach the output, so it runs
-    # before anything is moved into place, and reports every page's findings at once.
-    guard = SiteGuard(config, theme, warm)
-    outcome = work.write(site, renderer, static_files, workers, guard, progress)
-    problems += shadowed_static(static_files, config.root / "static", config.root,
-                                _made_files(site, work.new.jobs))
+    problems += missing_images(site, found.static_files)
+
+    renderer = Renderer(site, theme, catalogs, memo.compiled_templates())
+    plan = memo.plan(renderer, found.static_files)
+    rendered: dict[int, Rendered] = {}
+    if plan.busy:
+        staging = Staging(config.output)
+        try:
+            staging.copy_static(plan.copy, config.root)  # first: a rendered page wins over a static file
+            rendered = render(renderer, plan, staging, workers, progress)
+            guard(SiteGuard(config, theme, warm), staging, rendered, found.static_files, workers)
+            write(staging, plan, rendered, memo)
+        except BaseException:
+            staging.discard()
+            raise
+    else:
+        memo.output_kept(plan)
+    outcome = memo.record(plan, rendered)
+    problems += shadowed_static(found.static_files, config.root / "static", config.root,
+                                _made_files(site, memo.new.jobs))
 
     warnings = [p for p in problems if p.severity == "warning"]
     renderer.catalogs.missing.clear()  # the strings every page found missing, in page order
     renderer.catalogs.missing.update(dict.fromkeys(outcome.missing))
     warnings += _missing_strings(renderer)
-    work.save(tuple(warnings), defer=deferred)
+    memo.save(tuple(warnings), defer=deferred)
     return BuildReport(
         output=config.output,
         pages=outcome.html_pages,
@@ -170,8 +178,122 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None, warm: W
         left_out_drafts=site.left_out_drafts,
         timezone=config.timezone,
         rendered=outcome.rendered,
-        explanation=tuple(work.explanation),
+        explanation=tuple(memo.explanation),
     )
+
+
+# -- The stages -----------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """What discovery found: the content files, the static files (the theme's, then the
+    site's), and a problem for each file that cannot be used."""
+
+    sources: list[Source]
+    static_files: list[StaticFile]
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> bool:
+        """Whether a problem is an error."""
+        return any(p.severity == "error" for p in self.problems)
+
+
+def discover(config: Config, theme: Theme, listed: tuple[Source, ...] | None = None) -> Found:
+    """1. The site's files. ``listed``: the content files, when the caller knows them
+    (``sitegen serve`` after an edit of files it had listed)."""
+    problems: list[Problem]
+    if listed is not None:
+        sources, problems = list(listed), []
+    else:
+        sources, problems = discover_content(config.root)
+    static_files = _static_files(theme.static_dirs, config.root, problems)
+    return Found(sources, static_files, problems)
+
+
+def parse(sources: list[Source], config: Config, memo: Memo, workers: int) -> list[Parsed]:
+    """2. Each content file's page (or its problems), in the order of ``sources``: the
+    last build's where nothing it was made from changed, the others parsed across
+    ``workers`` processes."""
+    results, todo = memo.parsed_before(sources)
+    from .parallel import parse_sources
+
+    fresh = [sources[i] for i in todo]
+    made = parse_sources(fresh, config, workers, lambda j, parsed: memo.keep(fresh[j].rel, parsed))
+    return memo.parsed_now(sources, results, todo, made)
+
+
+def collect(pages: list[Page], config: Config, options: BuildOptions, now: datetime, catalogs: Catalogs,
+            memo: Memo) -> tuple[Site, list[Problem]]:
+    """3. The finished site: what is published where, its lists and groups, and the pages
+    sitegen makes (see ``collect.py``). A preview uses its last site again when the
+    pages' metadata did not change."""
+    site = memo.kept_site(pages, options.drafts, options.future, now)
+    if site is None:
+        with reading(memo.collect_reads):  # the page bodies collecting reads are inputs of every page
+            site = collect_pages(pages, config, drafts=options.drafts, future=options.future, now=now)
+        memo.keep_site(site, pages)
+    return with_made_pages(site, catalogs)
+
+
+def render(renderer: Renderer, plan: Plan, staging: Staging, workers: int,
+           progress: Progress | None) -> dict[int, Rendered]:
+    """4. The files of the jobs the plan runs, written into ``staging``, across ``workers``
+    processes; what each job did, by position. Every problem of every job is reported at once."""
+    from .parallel import render_jobs
+
+    done = 0
+
+    def step(count: int) -> None:
+        nonlocal done
+        done += count
+        if progress is not None:
+            progress(done, len(plan.todo))
+
+    rendered = render_jobs(renderer, plan.jobs, plan.todo, staging, workers, step)
+    problems: dict[tuple[str | None, int | None, str], Problem] = {}
+    for i in sorted(rendered):
+        for problem in rendered[i].problems:
+            problems.setdefault((problem.path, problem.line, problem.message), problem)
+    if problems:
+        raise BuildError(problems.values())
+    return rendered
+
+
+def guard(site_guard: SiteGuard, staging: Staging, rendered: dict[int, Rendered], static_files: list[StaticFile],
+          workers: int) -> None:
+    """5. Nothing that counts readers or tracks them reaches the output: every HTML file
+    just rendered (content, raw HTML and templates alike) and every style sheet is read,
+    before anything is moved into place; every finding of every file is reported at once.
+    (Files not rendered again were read when they were made, with the same settings and
+    templates, or they would have been made again.)"""
+    from .parallel import scan_pages
+
+    pages = [page for i in sorted(rendered) for page in rendered[i].pages]  # in page order
+    for (page, source), findings in zip(pages, scan_pages(site_guard.guard, staging.folder, pages, workers),
+                                        strict=True):
+        site_guard.add(page, findings, source)
+    for static in static_files:
+        if static.target.endswith(".css"):
+            site_guard.scan_css(static.target, static.path)
+    problems = site_guard.problems()
+    if problems:
+        raise BuildError(problems)
+
+
+def write(staging: Staging, plan: Plan, rendered: dict[int, Rendered], memo: Memo) -> None:
+    """6. The output: the staging folder swapped in (a fresh output), or the next output
+    made from the old one's unchanged files and the files staged, and swapped in. A
+    build killed at any moment leaves the old site or the new one, whole."""
+    if plan.fresh:
+        staging.commit(set(plan.statics).union(*(r.outputs for r in rendered.values())), keep=memo.spare)
+        memo.output_made(staging.output)
+        return
+    carried, stray = memo.carried(plan, rendered)
+    known = memo.take_spare_state()
+    moved, made = staging.merge(list(carried), stray, spare=memo.spare, known=known,
+                                live_folders=plan.folders.keys() if memo.trust_output else None)
+    memo.output_merged(plan, carried, stray, moved, made, staging.left)
 
 
 def _static_files(theme_dirs: tuple[Path, ...], root: Path, problems: list[Problem]) -> list[StaticFile]:

@@ -19,22 +19,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from . import cache, deps
 from .cache import CacheData, CacheError, JobRecord, SourceRecord, Summary
-from .deps import Parsed, Reads, combine, reading
+from .deps import Parsed, Reads, combine
 from .discover import Source, StaticFile
-from .errors import BuildError, Problem
-from .collect import collect_pages, with_made_pages
+from .errors import Problem
 from .model import Config, Page, Site
 from .themes import Theme
-from .write import MARKER, Staging
+from .write import MARKER, SpareState
 
 if TYPE_CHECKING:  # parallel.py brings markdown-it, Jinja and Babel: a build with nothing to do needs none
-    from .guard import SiteGuard
-    from .i18n import Catalogs
-    from .parallel import Rendered
+    from .parallel import References, Rendered
     from .render import Job, Renderer
     from .warm import Warm
 
@@ -49,7 +46,7 @@ class Outcome:
     missing: list[tuple[str, str]] = field(default_factory=list)  # interface strings, in page order
 
 
-class Incremental:
+class Memo:
     """One build's use of the cache: created at the start, saved at the end."""
 
     def __init__(self, config: Config, theme: Theme, options: tuple[object, ...], clean: bool,
@@ -88,6 +85,8 @@ class Incremental:
         self.changed = False  # whether the cache must be written again
         self.reparsed: list[str] = []  # the sources parsed this time (the others' pages are the last build's)
         self.readers: _Readers | None = None  # see _stale_jobs
+        self._collect_key: tuple[object, ...] = ()
+        self._old_records: dict[str, SourceRecord] = {}  # the last build's, when its parse results are usable
         if self.old is not None and self.old.output != self.new.output:
             self.old, self.why_full = None, "the output folder changed"
         self.full = self.old is None
@@ -165,9 +164,10 @@ class Incremental:
         return old.summary
 
     # -- Parsing -----------------------------------------------------------------------
-    def parse(self, sources: Sequence[Source], workers: int) -> list[Parsed]:
-        """Every source's parse result: from the cache when its bytes and the settings it
-        is parsed with are unchanged, else parsed again (across ``workers`` processes)."""
+    def parsed_before(self, sources: Sequence[Source]) -> tuple[list[Parsed | None], list[int]]:
+        """Each source's parse result from the last build, when its bytes, the settings it
+        is parsed with and the pictures it shows are unchanged (else None, explained); and
+        the positions of the sources to parse."""
         if self.old is not None:
             try:
                 cache.jobs_of(self.old)
@@ -211,13 +211,23 @@ class Incremental:
                 self.explain(source.rel, "parsed again (it moved to another section)")
             todo.append(i)
         self.reparsed = [sources[i].rel for i in todo]
-        from .parallel import parse_sources
+        self._old_records = old_records
         self.writer = self._writer()
-        fresh = [sources[i] for i in todo]
-        for i, (parsed, content, references) in zip(todo, parse_sources(fresh, self.config, workers,
-                                                                        lambda j, parsed: self._keep(fresh[j].rel,
-                                                                                                     parsed)),
-                                                       strict=True):
+        return results, todo
+
+    def keep(self, rel: str, parsed: Parsed) -> Parsed:
+        """What to keep in memory of a page just parsed: without its body once that is
+        written to the cache (the build never holds every body at once, and the worker
+        processes forked to render do not start with them: a body is read back where it
+        is used)."""
+        return self._keep(rel, parsed)
+
+    def parsed_now(self, sources: Sequence[Source], results: list[Parsed | None], todo: list[int],
+                   fresh: list[tuple[Parsed, bytes, References]]) -> list[Parsed]:
+        """Remember the sources parsed now (``fresh``, at positions ``todo``); every
+        source's parse result."""
+        old_records = self._old_records
+        for i, (parsed, content, references) in zip(todo, fresh, strict=True):
             results[i] = parsed
             source = sources[i]
             self.dirty_shards.add(cache.shard_of(source.rel))
@@ -251,9 +261,6 @@ class Incremental:
             self.writer = None
 
     def _keep(self, rel: str, parsed: Parsed, body: str | None = None) -> Parsed:
-        """A page just parsed, without its body once that is written to the cache: the
-        build never holds every body at once, and the worker processes forked to render
-        do not start with them (a body is read back where it is used)."""
         if parsed.page is None or self.writer is None:
             return parsed
         text = deps.body_of(parsed.page) if body is None else body
@@ -326,12 +333,9 @@ class Incremental:
             page, _ = parse_source(Source(kind, self.root / rel, rel), self.config, make_markdown())  # type: ignore[arg-type]
             return page.body_html if page is not None else ""
 
-    def collect(self, pages: list[Page], drafts: bool, future: bool, now: datetime,
-                strings: Catalogs) -> tuple[Site, list[Problem]]:
-        """The collected site (see ``collect.py``), recording which page bodies collecting
-        reads: they become inputs of every page. The pages sitegen makes are added to the
-        kept site on every build (so what they depend on, the interface strings, need
-        not be part of what decides whether it is kept).
+    def kept_site(self, pages: list[Page], drafts: bool, future: bool, now: datetime) -> Site | None:
+        """This process's last collected site (see ``collect.py``), when it is this
+        build's too; else None, and ``keep_site`` is to be given the site collected now.
 
         Collecting depends only on the pages' metadata, on which entries are in the
         future, on the settings and on the bodies it read; when none of those changed
@@ -345,27 +349,31 @@ class Incremental:
         key = ((self.new.parse_context, str(self.config.root), str(self.config.output)), drafts, future,
                [(p.source, parsed[p.source].meta_digest) for p in pages],
                [p.source for p, date in zip(pages, dates, strict=True) if date is not None and date > now])
+        self._collect_key = key
         memo, self.warm.collected = self.warm.collected, None  # taken: a build that fails leaves none behind
         patched = memo is not None and memo.key != key and self._patch_display(memo, key)
-        if memo is not None and (patched or memo.key == key) and all(self._body(rel) == d for rel, d in memo.reads):
-            site = memo.site
-            # Only pages parsed again can differ from the last build's (when the cache it
-            # compared with is the one this process wrote; else every page is brought up to date).
-            stale = memo.pages if not self.trust_output else \
-                [page for rel in self.reparsed for page in memo.by_source().get(rel, ())]
-            for page in stale:
-                fresh = parsed[page.source].page
-                for slot in _BODY_SLOTS:
-                    slot.__set__(page, slot.__get__(fresh, Page))
-            self.collect_reads.bodies.update(rel for rel, _ in memo.reads)
-        else:
-            with reading(self.collect_reads):
-                site = collect_pages(pages, self.config, drafts=drafts, future=future, now=now)
-            reads = tuple((rel, self._body(rel)) for rel in sorted(self.collect_reads.bodies))
-            memo = _Collected(key, site, reads, (*site.entries, *site.pages, *site.left_out_future),
-                              originals={p.source: p for p in pages})
+        if memo is None or not (patched or memo.key == key) or any(self._body(rel) != d for rel, d in memo.reads):
+            return None
+        # Only pages parsed again can differ from the last build's (when the cache it
+        # compared with is the one this process wrote; else every page is brought up to date).
+        stale = memo.pages if not self.trust_output else \
+            [page for rel in self.reparsed for page in memo.by_source().get(rel, ())]
+        for page in stale:
+            fresh = parsed[page.source].page
+            for slot in _BODY_SLOTS:
+                slot.__set__(page, slot.__get__(fresh, Page))
+        self.collect_reads.bodies.update(rel for rel, _ in memo.reads)
         self.warm.collected = self.collected = memo
-        return with_made_pages(site, strings)
+        return memo.site
+
+    def keep_site(self, site: Site, pages: list[Page]) -> None:
+        """Remember the site collected now (``kept_site`` said there was none to use), and
+        which page bodies collecting read (recorded in ``collect_reads``): they become
+        inputs of every page."""
+        reads = tuple((rel, self._body(rel)) for rel in sorted(self.collect_reads.bodies))
+        memo = _Collected(self._collect_key, site, reads, (*site.entries, *site.pages, *site.left_out_future),
+                          originals={p.source: p for p in pages})
+        self.warm.collected = self.collected = memo
 
     def _patch_display(self, memo: _Collected, key: tuple[object, ...]) -> bool:
         """Bring ``memo``'s site up to date in place when the pages parsed again changed
@@ -414,20 +422,18 @@ class Incremental:
         return True
 
     # -- Rendering and writing -----------------------------------------------------------
-    def write(self, site: Site, renderer: Renderer, static_files: list[StaticFile], workers: int,
-              guard: SiteGuard, progress: Callable[[int, int], None] | None = None) -> Outcome:
-        """Render what must be rendered, have ``guard`` check it, and bring the output up
-        to date. Files not rendered again were checked when they were made, with the same
-        settings and templates (or they would be rendered again)."""
+    def plan(self, renderer: Renderer, static_files: list[StaticFile]) -> Plan:
+        """Which render jobs must run and which static files be copied, each explained:
+        a file not made again was checked by the guard when it was made, with the same
+        settings and templates (or it would be made again)."""
         self.renderer = renderer
-        self.guard = guard
-        self.static_files = static_files
+        site = renderer.site
         # What every file depends on: which page is where, what each list holds (the site as
         # the renderer has it: with a contact or membership page made from the settings)
         # and the bodies collecting read. The metadata of the pages a job shows is recorded
         # by the job: a title edit renders the pages that show the title, not every page.
         self.new.structure = self.collected.structure if self.collected.structure else combine((
-            deps.skeleton(renderer.site),
+            deps.skeleton(site),
             [(rel, self._body(rel)) for rel in sorted(self.collect_reads.bodies)],
         ))
         self.collected.structure = self.new.structure  # the same for every build that reuses it
@@ -449,28 +455,64 @@ class Incremental:
                 produced.update(old_jobs[jobs[i][0]].outputs if jobs[i][0] in old_jobs else ())
         statics = {t: f for t, f in cache.static_map(static_files).items() if t not in produced}
         copy = self._stale_static(statics, actual)
-
-        done = 0
-
-        def step(count: int) -> None:
-            nonlocal done
-            done += count
-            if progress is not None:
-                progress(done, len(todo))
-
         if self.full:
-            results = self._write_fresh(renderer, jobs, todo, statics, workers, step)
-        elif todo or copy or set(actual) - produced - set(statics):
-            results = self._write_over(renderer, jobs, todo, statics, copy, actual, folders, workers, step)
-        else:
-            results = {}
-            self.new.files, self.new.folders = dict(actual), folders
-        outcome = self._outcome(jobs, todo, results)
-        future = [d for d in map(_DATE.__get__, site.left_out_future) if d is not None]
-        dates = [d for d in map(_DATE.__get__, (*site.entries, *site.pages)) if d is not None]
-        self.new.summary = Summary(outcome.html_pages, outcome.files, site.left_out_future, site.left_out_drafts,
-                                   min(future) if future else None, max(dates) if dates else None)
-        return outcome
+            copy = list(statics.values())
+            self.warm.spare = None  # (the spare is about to become another output)
+        stray = bool(set(actual) - produced - set(statics))
+        self.changed = self.changed or self.full or bool(todo or copy or stray)
+        self.new.summary = Summary(0, 0, site.left_out_future, site.left_out_drafts,
+                                   min(_dates(site.left_out_future), default=None),
+                                   max(_dates((*site.entries, *site.pages)), default=None))
+        return Plan(jobs, todo, statics, copy, self.full, self.full or bool(todo or copy or stray), actual, folders)
+
+    def output_made(self, output: Path) -> None:
+        """Note the output a full build swapped in."""
+        self.warm.spare = None  # (the spare became another output)
+        self.new.files, self.new.folders = cache.output_stats(output)
+
+    def output_kept(self, plan: Plan) -> None:
+        """Note that the output was left as it was (nothing to render, copy or remove)."""
+        self.new.files, self.new.folders = dict(plan.actual), plan.folders
+
+    def carried(self, plan: Plan, rendered: dict[int, Rendered]) -> tuple[dict[str, cache.Stat], list[str]]:
+        """For an incremental build: the files of the old output the next one keeps (as
+        the old output has them), and those it drops (each explained)."""
+        old = self.old
+        assert old is not None
+        todo, jobs = plan.todo, plan.jobs
+        if (self.readers is not None and plan.statics.keys() == old.static.keys()
+                and all(set(rendered[i].outputs) == set(old.jobs[jobs[i][0]].outputs) for i in todo)):
+            # The last build's jobs wrote the same files again, and the static files are the
+            # same ones: the output (as that build left it) has nothing stray.
+            return dict(plan.actual), []
+        keep = {out for record in self.new.jobs.values() for out in record.outputs}
+        keep |= {out for r in rendered.values() for out in r.outputs} | set(plan.statics) | {MARKER}
+        stray = [path for path in plan.actual if path not in keep]
+        for path in stray:
+            self.explain(path, "removed (no longer part of the site)")
+        return {path: stat for path, stat in plan.actual.items() if path in keep}, stray
+
+    def take_spare_state(self) -> SpareState | None:
+        """What the last swap of this process left (see ``Staging.merge``), when it can be
+        trusted: only this process writes the preview's output and its spare. Taken: a
+        build that fails may leave the spare half made."""
+        known, self.warm.spare = self.warm.spare, None
+        return known if self.trust_output else None
+
+    def output_merged(self, plan: Plan, carried: dict[str, cache.Stat], stray: list[str],
+                      moved: dict[str, cache.Stat], made: dict[str, int], left: SpareState | None) -> None:
+        """Note the output an incremental build swapped in."""
+        if self.trust_output:
+            self.warm.spare = left
+        carried.update(moved)
+        self.new.files = carried
+        self.new.folders = made or cache.touched_folders(plan.folders, [*moved, *stray])
+
+    @property
+    def spare(self) -> Path:
+        """Where the output a build replaces is kept, for the next incremental build to
+        make its output from (see ``Staging.merge``)."""
+        return self.store / cache.FOLDER / "output-spare"
 
     def _meta(self, rel: str) -> bytes:
         parsed = self.parsed.get(rel)
@@ -598,89 +640,10 @@ class Incremental:
                 copy.append(file)
         return copy
 
-    def _write_fresh(self, renderer: Renderer, jobs: list[Job], todo: list[int], statics: dict[str, StaticFile],
-                     workers: int, step: Callable[[int], None]) -> dict[int, Rendered]:
-        from .parallel import render_jobs
-        self.changed = True
-        self.warm.spare = None  # (the spare is about to become another output)
-        staging = Staging(self.config.output)
-        try:
-            # Static files first, so a rendered page wins over a static file of the same name.
-            staging.copy_static(statics.values(), self.root)
-            results = render_jobs(renderer, jobs, todo, staging, workers, step, self.guard)
-            _raise_problems(results)
-            self._check(results)
-            staging.commit(set(statics).union(*(r.outputs for r in results.values())), keep=self._spare())
-        except BaseException:
-            staging.discard()
-            raise
-        self.new.files, self.new.folders = cache.output_stats(self.config.output)
-        return results
-
-    def _write_over(self, renderer: Renderer, jobs: list[Job], todo: list[int], statics: dict[str, StaticFile],
-                    copy: list[StaticFile], actual: dict[str, cache.Stat], folders: dict[str, int], workers: int,
-                    step: Callable[[int], None]) -> dict[int, Rendered]:
-        from .parallel import render_jobs
-        self.changed = True
-        staging = Staging(self.config.output)
-        try:
-            staging.copy_static(copy, self.root)
-            results = render_jobs(renderer, jobs, todo, staging, workers, step, self.guard)
-            _raise_problems(results)
-            self._check(results)
-        except BaseException:
-            staging.discard()
-            raise
-        old = self.old
-        assert old is not None
-        if (self.readers is not None and statics.keys() == old.static.keys()
-                and all(set(results[i].outputs) == set(old.jobs[jobs[i][0]].outputs) for i in todo)):
-            # The last build's jobs wrote the same files again, and the static files are the
-            # same ones: the output (as that build left it) has nothing stray.
-            stray: list[str] = []
-            files = dict(actual)
-        else:
-            keep = {out for record in self.new.jobs.values() for out in record.outputs}
-            keep |= {out for r in results.values() for out in r.outputs} | set(statics) | {MARKER}
-            stray = [path for path in actual if path not in keep]
-            files = {path: stat for path, stat in actual.items() if path in keep}
-        for path in stray:
-            self.explain(path, "removed (no longer part of the site)")
-        # Taken: a build that fails may leave the spare half made. Only this process writes
-        # the preview's output and its spare (trust_output), so only then is it kept.
-        known, self.warm.spare = self.warm.spare, None
-        try:
-            moved, made = staging.merge(list(files), stray, spare=self._spare(),
-                                        known=known if self.trust_output else None,
-                                        live_folders=folders.keys() if self.trust_output else None)
-        except BaseException:
-            staging.discard()
-            raise
-        if self.trust_output:
-            self.warm.spare = staging.left
-        files.update(moved)
-        self.new.files = files
-        self.new.folders = made or cache.touched_folders(folders, [*moved, *stray])
-        return results
-
-    def _spare(self) -> Path:
-        """Where the output a build replaces is kept, for the next incremental build to
-        make its output from (see ``Staging.merge``)."""
-        return self.store / cache.FOLDER / "output-spare"
-
-    def _check(self, results: dict[int, Rendered]) -> None:
-        """The privacy guard's findings in the pages rendered and the style sheets copied."""
-        for i in sorted(results):  # in page order, as a single process would find them
-            for page, findings, source in results[i].findings:
-                self.guard.add(page, findings, source)
-        for static in self.static_files:
-            if static.target.endswith(".css"):
-                self.guard.scan_css(static.target, static.path)
-        problems = self.guard.problems()
-        if problems:
-            raise BuildError(problems)
-
-    def _outcome(self, jobs: list[Job], todo: list[int], results: dict[int, Rendered]) -> Outcome:
+    def record(self, plan: Plan, results: dict[int, Rendered]) -> Outcome:
+        """Remember what each job run now read and wrote, for the next build, and count
+        the files of the output."""
+        jobs, todo = plan.jobs, plan.todo
         # Each content file's path as one string object, which the index then stores once;
         # what is not a content file (a page made from the settings) never changes on its own.
         known = {rel: rel for rel in self.new.sources}
@@ -727,6 +690,7 @@ class Incremental:
                         missing.setdefault(key, None)
         if self.again or self.trust_output:  # (a process that builds again and again: sitegen serve)
             self._remember_readers(jobs, todo, html, files, with_missing)
+        self.new.summary.html_pages, self.new.summary.files = html, files + len(self.new.static)
         return Outcome(html_pages=html, files=files + len(self.new.static), rendered=len(todo), missing=list(missing))
 
     def _remember_readers(self, jobs: list[Job], todo: list[int], html: int, files: int,
@@ -798,6 +762,25 @@ class Incremental:
             cache.save(self.store, self.new, self.stashes, self.warm, defer)
         except OSError as exc:  # the output is made; the next build just redoes more
             self.explain(cache.FOLDER, f"the build cache cannot be written ({exc.strerror})")
+
+
+def _dates(pages: Sequence[Page]) -> list[datetime]:
+    """The dates of ``pages`` that have one (read from their slots: the parent reads for no job)."""
+    return [d for d in map(_DATE.__get__, pages) if d is not None]
+
+
+@dataclass(slots=True)
+class Plan:
+    """The memo's answer for one build: what the render and write stages must do."""
+
+    jobs: list[Job]  # every render job, in output order
+    todo: list[int]  # the positions of those to run
+    statics: dict[str, StaticFile]  # the static files of the output (those no job writes), by target
+    copy: list[StaticFile]  # those to copy (all of them, for a fresh output)
+    fresh: bool  # a fresh output (else the next one is made from the old one)
+    busy: bool  # anything to render, copy or remove (else the output stays as it is)
+    actual: dict[str, cache.Stat]  # the old output's files, as they are
+    folders: dict[str, int]  # and its folders' time stamps
 
 
 def _html_files(record: JobRecord) -> int:
@@ -914,12 +897,3 @@ def _unique(jobs: list[Job]) -> list[Job]:
         seen.add(candidate)
         unique.append((candidate, job))
     return unique
-
-
-def _raise_problems(results: dict[int, Rendered]) -> None:
-    problems: dict[tuple[str | None, int | None, str], Problem] = {}
-    for i in sorted(results):
-        for problem in results[i].problems:
-            problems.setdefault((problem.path, problem.line, problem.message), problem)
-    if problems:
-        raise BuildError(problems.values())

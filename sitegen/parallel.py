@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 
 from .deps import Parsed, Reads, TrackedPage, page_digests, reading, record_asset
 from .discover import Source
@@ -29,7 +30,7 @@ if TYPE_CHECKING:  # parse.py and render.py load markdown-it, Jinja and Babel: i
     from .cache import Stat
     from markdown_it import MarkdownIt
 
-    from .guard import Finding, SiteGuard
+    from .guard import Finding, Guard
     from .render import Job, Renderer
     from .write import Staging
 
@@ -209,11 +210,11 @@ class Rendered:
     files: tuple[tuple[str, bool], ...] = ()  # files it looked for (path in the site), and whether found
     missing: tuple[tuple[str, str], ...] = ()  # interface strings it found missing
     problems: tuple[Problem, ...] = ()
-    findings: tuple[tuple[str, list[Finding], str | None], ...] = ()  # the privacy guard's, per HTML file
+    pages: tuple[tuple[str, str | None], ...] = ()  # the HTML files it wrote, with the content file of each
 
 
 def _render_chunk(renderer: Renderer, jobs: Sequence[Job], todo: Sequence[int], staging: Staging,
-                  guard: SiteGuard | None, chunk: range) -> list[tuple[int, Rendered]]:
+                  chunk: range) -> list[tuple[int, Rendered]]:
     from .safety import protect_external_links
 
     base_url = renderer.config.urls.base_url
@@ -222,7 +223,7 @@ def _render_chunk(renderer: Renderer, jobs: Sequence[Job], todo: Sequence[int], 
         index = todo[position]
         reads = Reads()
         known = len(renderer.catalogs.missing)
-        findings = []
+        pages = []
         written = []
         try:
             with reading(reads):
@@ -231,10 +232,7 @@ def _render_chunk(renderer: Renderer, jobs: Sequence[Job], todo: Sequence[int], 
                 if file.path.endswith(".html"):  # a net under raw HTML and added templates
                     protected = protect_external_links(file.data.decode("utf-8"), base_url)
                     file = replace(file, data=protected.encode("utf-8"))
-                    if guard is not None:
-                        found = guard.guard.scan_html(file.data.decode("utf-8", errors="replace"))
-                        if found:
-                            findings.append((file.path, found, file.source))
+                    pages.append((file.path, file.source))
                 staging.write(file)
                 written.append(file.path)
         except SitegenError as exc:
@@ -243,7 +241,7 @@ def _render_chunk(renderer: Renderer, jobs: Sequence[Job], todo: Sequence[int], 
         missing = tuple(renderer.catalogs.missing)[known:]
         done.append((index, Rendered(tuple(written), tuple(sorted(reads.bodies)), tuple(sorted(reads.metas)),
                                      tuple(sorted(reads.assets)), tuple(sorted(reads.files.items())), missing,
-                                     findings=tuple(findings))))
+                                     pages=tuple(pages))))
     return done
 
 
@@ -255,19 +253,43 @@ def _recorded_asset(asset: Callable[[str], str]) -> Callable[[str], str]:
 
 
 def render_jobs(renderer: Renderer, jobs: Sequence[Job], todo: Sequence[int], staging: Staging, workers: int,
-                progress: Callable[[int], None] | None = None, guard: SiteGuard | None = None) -> dict[int, Rendered]:
+                progress: Callable[[int], None] | None = None) -> dict[int, Rendered]:
     """Run the jobs at positions ``todo`` of ``jobs``, writing their files into ``staging``,
-    with up to ``workers`` processes; ``guard`` scans every HTML file (its findings are
-    returned, for the caller to record in page order). Returns what each job did, by position."""
+    with up to ``workers`` processes. Returns what each job did, by position."""
     if not getattr(renderer.env.globals["asset"], "records", False):
         linked = _recorded_asset(renderer.asset)
         linked.records = True  # type: ignore[attr-defined]
         renderer.env.globals["asset"] = linked
     results: dict[int, Rendered] = {}
-    work = partial(_render_chunk, renderer, jobs, todo, staging, guard)
+    work = partial(_render_chunk, renderer, jobs, todo, staging)
     for done in _share(work, len(todo), _workers(workers, len(todo))):
         for index, rendered in done:
             results[index] = rendered
         if progress is not None:
             progress(len(done))
     return results
+
+
+# -- Guarding --------------------------------------------------------------------------
+
+def _scan_chunk(guard: Guard, folder: Path, pages: Sequence[tuple[str, str | None]],
+                chunk: range) -> list[tuple[int, list[Finding]]]:
+    done = []
+    for i in chunk:
+        data = (folder / pages[i][0]).read_bytes()
+        found = guard.scan_html(data.decode("utf-8", errors="replace"))
+        if found:
+            done.append((i, found))
+    return done
+
+
+def scan_pages(guard: Guard, folder: Path, pages: Sequence[tuple[str, str | None]],
+               workers: int) -> list[list[Finding]]:
+    """The guard's findings in each HTML file ``pages`` names (its path in ``folder``),
+    scanned with up to ``workers`` processes; in the order of ``pages``."""
+    findings: list[list[Finding]] = [[] for _ in pages]
+    work = partial(_scan_chunk, guard, folder, pages)
+    for done in _map(work, len(pages), _workers(workers, len(pages))):
+        for i, found in done:
+            findings[i] = found
+    return findings

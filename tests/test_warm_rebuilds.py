@@ -3,6 +3,7 @@ same process left in memory, and still make exactly what a clean build makes."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 from datetime import datetime, timezone
@@ -39,12 +40,13 @@ def hub(make_site: Callable[..., Path]) -> Path:
 def collects(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts the times the site is collected from scratch."""
     calls: list[int] = []
-    real = incremental.collect_pages
+    stages = importlib.import_module("sitegen.build")
+    real = stages.collect_pages
 
     def counted(*args: object, **kwargs: object) -> object:
         calls.append(1)
         return real(*args, **kwargs)  # type: ignore[arg-type]
-    monkeypatch.setattr(incremental, "collect_pages", counted)
+    monkeypatch.setattr(stages, "collect_pages", counted)
     return calls
 
 
@@ -219,12 +221,12 @@ def test_preview_rebuilds_look_up_the_jobs_that_read_what_changed(hub: Path, tmp
     kept: a text edit renders only the jobs that read that page, a new style sheet every
     page that links it, and the output and its counts are a clean build's."""
     looked_up: list[bool] = []
-    remember = incremental.Incremental._remember_readers
+    remember = incremental.Memo._remember_readers
 
-    def spied(self: incremental.Incremental, *args: object) -> None:
+    def spied(self: incremental.Memo, *args: object) -> None:
         looked_up.append(self.readers is not None)
         remember(self, *args)  # type: ignore[arg-type]
-    monkeypatch.setattr(incremental.Incremental, "_remember_readers", spied)
+    monkeypatch.setattr(incremental.Memo, "_remember_readers", spied)
 
     preview = hub / cache.FOLDER / "serve"
     options = BuildOptions(output=preview, jobs=1, defer_cache=True, now=NOW)
