@@ -23,7 +23,7 @@ from .contact import form_warnings
 from .discover import Source, StaticFile, discover_content, discover_static, shadowed_static
 from .errors import BuildError, Problem
 from .i18n import load_catalogs
-from .deps import Parsed, reading
+from .deps import Parsed
 from .incremental import Memo, Plan
 from .model import Config, Page, Site
 from .parallel import default_jobs
@@ -144,7 +144,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None, warm: W
     problems += made_warnings
     problems += missing_images(site, found.static_files)
 
-    renderer = Renderer(site, theme, catalogs, memo.compiled_templates())
+    renderer = Renderer(site, theme, catalogs, memo.compiled_templates(), memo.tracker)
     plan = memo.plan(renderer, found.static_files)
     rendered: dict[int, Rendered] = {}
     if plan.busy:
@@ -230,7 +230,7 @@ def collect(pages: list[Page], config: Config, options: BuildOptions, now: datet
     pages' metadata did not change."""
     site = memo.kept_site(pages, options.drafts, options.future, now)
     if site is None:
-        with reading(memo.collect_reads):  # the page bodies collecting reads are inputs of every page
+        with memo.tracker.reading(memo.collect_reads):  # the page bodies collecting reads are inputs of every page
             site = collect_pages(pages, config, drafts=options.drafts, future=options.future, now=now)
         memo.keep_site(site, pages)
     return with_made_pages(site, catalogs)

@@ -34,6 +34,7 @@ import dataclasses
 import functools
 import hashlib
 import hmac
+import io
 import importlib.util
 import os
 import pickle
@@ -47,7 +48,7 @@ from typing import Any, BinaryIO
 from collections.abc import Iterable
 
 from . import __version__
-from .deps import Parsed, flat_reducer, without_body
+from .deps import Parsed, Tracker, flat_reducer, plain_page
 from .discover import StaticFile
 from .errors import Problem
 from .model import Page
@@ -441,9 +442,10 @@ def bodies_file(root: Path, shard: int) -> Path:
     return root / FOLDER / f"bodies-{shard:02x}.bin"
 
 
-def _read(path: Path, role: str) -> Any:
+def _read(path: Path, role: str, tracker: Tracker | None = None) -> Any:
     """The object in a cache file; raises CacheError when it is missing, damaged, of
-    another format or not made with this user's key."""
+    another format or not made with this user's key. Its pages are of ``tracker``'s
+    class (plain pages without one)."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -452,9 +454,22 @@ def _read(path: Path, role: str) -> Any:
         raise CacheError(f"the build cache cannot be read ({exc.strerror})") from None
     payload = unseal(role, raw)  # first: pickle runs code from the bytes it loads
     try:
-        return pickle.loads(payload)
+        return _Unpickler(io.BytesIO(payload), tracker).load()
     except Exception:
         raise CacheError("the build cache is damaged") from None
+
+
+class _Unpickler(pickle.Unpickler):
+    """Makes each page of the file a page of one tracker's class, as it is read."""
+
+    def __init__(self, file: BinaryIO, tracker: Tracker | None) -> None:
+        super().__init__(file)
+        self.tracker = tracker
+
+    def find_class(self, module: str, name: str) -> Any:
+        if self.tracker is not None and (module, name) == (plain_page.__module__, plain_page.__name__):
+            return self.tracker.page_from
+        return super().find_class(module, name)
 
 
 def _write(path: Path, role: str, value: Any) -> None:
@@ -496,7 +511,7 @@ def load_shard(root: Path, shard: int, token: bytes, warm: Warm) -> dict[str, Pa
     kept = warm.shards.get(str(path))
     if kept is not None and kept[0] == token and kept[1] == _identity(path):
         return kept[2]  # `sitegen serve`: read (or written) by this process's last build
-    value = _read(path, path.name)
+    value = _read(path, path.name, warm.tracker)
     if not (isinstance(value, tuple) and len(value) == 2 and value[0] == token and isinstance(value[1], dict)):
         raise CacheError("the build cache is damaged")
     warm.shards[str(path)] = (token, _identity(path), value[1])
@@ -578,8 +593,9 @@ class StashWriter:
     come (so that a build never holds every body at once), and keeps the pages without
     them, each knowing where its body is (see ``read_body``)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, tracker: Tracker) -> None:
         self.root = root
+        self.tracker = tracker  # the pages kept are of its class
         self._open: dict[int, tuple[BinaryIO, bytes, Path]] = {}
         self._ends: dict[int, int] = {}
         self.pages: dict[int, dict[str, Parsed]] = {}
@@ -607,7 +623,8 @@ class StashWriter:
         f.write(raw)
         self._ends[shard] += len(raw)
         assert parsed.page is not None
-        stored = Parsed(without_body(parsed.page), parsed.problems, parsed.meta_digest, parsed.body_digest, at)
+        stored = Parsed(self.tracker.track(parsed.page, body=False), parsed.problems, parsed.meta_digest,
+                        parsed.body_digest, at)
         self.pages[shard][rel] = stored
         return stored, temporary, token
 

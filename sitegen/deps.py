@@ -9,23 +9,22 @@ each job actually used rather than assuming who shows what:
   order, and what collecting derived from them (tags, people, shared questions, related
   entries, translations). Every file depends on it: it decides what each list holds.
 
-:class:`TrackedPage` is a :class:`~sitegen.model.Page` whose fields note each read in
-the current :class:`Reads` (the fields the skeleton covers excepted). A rendered file is
+A :class:`Tracker` (one per build, or per preview process) hands the renderer pages whose
+fields note each read in the :class:`Reads` of the job being rendered (the fields the
+skeleton covers excepted); nothing is kept at module level. A rendered file is
 up to date when the digests of the bodies and metadata it read, of the assets it linked
 and of the skeleton and everything else are unchanged (a computation that reads the same
 inputs takes the same path and makes the same bytes). A helper that remembers a result
 between jobs must note the reads it made again for each job that uses it
-(:func:`record_metas`).
+(:meth:`Tracker.metas`).
 """
 
 from __future__ import annotations
 
 import copyreg
-import dataclasses
 import hashlib
 import io
 import pickle
-import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -67,133 +66,127 @@ class Reads:
     files: dict[str, bool] = field(default_factory=dict)  # files it looked for (by path in the site): found?
 
 
-_current: Reads | None = None
-_REPLACE = dataclasses.replace.__code__
-#: Pages from the build cache come without their ``body_html`` (None): the build that loaded
-#: them sets this to read one when it is used (most pages' bodies are not, in a small edit).
-body_loader: Callable[[str], str] | None = None
-
-
-def recording(reads: Reads | None) -> None:
-    """Send the reads that follow to ``reads`` (None stops recording)."""
-    global _current
-    _current = reads
-
-
-@contextmanager
-def reading(reads: Reads) -> Iterator[Reads]:
-    """Record into ``reads`` within a ``with`` block."""
-    recording(reads)
-    try:
-        yield reads
-    finally:
-        recording(None)
-
-
-def record_asset(site_path: str) -> None:
-    """Note that the current job linked the static file at ``site_path``."""
-    if _current is not None:
-        _current.assets.add(site_path)
-
-
-def record_file(rel: str, found: bool) -> None:
-    """Note that the current job looked for the file ``rel`` (a path in the site folder,
-    such as ``static/video/talk.vtt``) and whether it was there: its output depends on it."""
-    if _current is not None:
-        _current.files[rel] = found
-
-
-def record_metas(sources: Iterable[str]) -> None:
-    """Note that the current job used the metadata of the pages ``sources`` (read once
-    by a helper that remembers what it made of them)."""
-    if _current is not None:
-        _current.metas.update(sources)
-
-
-_SOURCE = Page.__dict__["source"]
-
-
-def _meta_field(name: str) -> property:
-    slot = Page.__dict__[name]  # the slot's member descriptor on the dataclass
-
-    def get(self: Page) -> Any:
-        # (dataclasses.replace in a job records a read of every field: more than needed, never less)
-        if _current is not None:
-            _current.metas.add(_SOURCE.__get__(self, Page))
-        return slot.__get__(self, Page)
-
-    def set_(self: Page, value: Any) -> None:  # only dataclass __init__ and unpickling set it
-        slot.__set__(self, value)
-
-    return property(get, set_, doc=f"The page's {name} (each read is recorded).")
-
-
-def _body_field(name: str) -> property:
-    slot = Page.__dict__[name]  # the slot's member descriptor on the dataclass
-
-    def get(self: Page) -> Any:
-        # dataclasses.replace copies every field into the new page: a copy is not a use.
-        if _current is not None and sys._getframe(1).f_code is not _REPLACE:
-            _current.bodies.add(self.source)
-        value = slot.__get__(self, Page)
-        if value is None and body_loader is not None:
-            return body_loader(self.source)  # read again each time: pages stay small in memory
-        return value
-
-    def set_(self: Page, value: Any) -> None:  # only dataclass __init__ and unpickling set it
-        slot.__set__(self, value)
-
-    return property(get, set_, doc=f"The page's {name} (each read is recorded).")
-
-
-class TrackedPage(Page):
-    """A Page whose fields record who reads them (but those of PLACE_FIELDS); equal to
-    nothing but TrackedPages."""
-
-    __slots__ = ()
-    body_html = _body_field("body_html")
-    word_count = _body_field("word_count")
-
-    @classmethod
-    def of(cls, page: Page) -> TrackedPage:
-        """The same page, tracked."""
-        tracked = object.__new__(cls)
-        for f in fields(Page):
-            Page.__dict__[f.name].__set__(tracked, Page.__dict__[f.name].__get__(page, Page))
-        return tracked
-
-
-for _name in _TRACKED_METADATA:
-    setattr(TrackedPage, _name, _meta_field(_name))
-
-
 _SLOTS = tuple(Page.__dict__[f.name] for f in fields(Page))
+_SOURCE = Page.__dict__["source"]
 _BODY_HTML = Page.__dict__["body_html"]
 
 
-def without_body(page: Page) -> TrackedPage:
-    """The same page with ``body_html`` None, as the build cache keeps it (see ``body_loader``)."""
-    bare = object.__new__(TrackedPage)
-    for slot in _SLOTS:
-        slot.__set__(bare, None if slot is _BODY_HTML else slot.__get__(page, Page))
-    return bare
+class Tracker:
+    """Records what each render job reads of the pages it is handed (see the module's
+    docstring). One build has one; a preview keeps one for all its rebuilds (in its
+    ``Warm``), since the pages it keeps are of its class.
+
+    The pages a job is handed are of :attr:`page_class`, a :class:`~sitegen.model.Page`
+    whose fields note each read into the ``Reads`` being recorded (but those of
+    PLACE_FIELDS); a page kept without its body (``body_html`` None) reads it with
+    :attr:`load_body`, which the build sets."""
+
+    def __init__(self) -> None:
+        self.reads: Reads | None = None
+        #: Reads the body of a page kept without it (by its source); set by the build.
+        self.load_body: Callable[[str], str] | None = None
+        self.page_class: type[Page] = _tracked_class(self)
+
+    @contextmanager
+    def reading(self, reads: Reads) -> Iterator[Reads]:
+        """Record into ``reads`` within a ``with`` block."""
+        self.reads = reads
+        try:
+            yield reads
+        finally:
+            self.reads = None
+
+    def asset(self, site_path: str) -> None:
+        """Note that the current job linked the static file at ``site_path``."""
+        if self.reads is not None:
+            self.reads.assets.add(site_path)
+
+    def file(self, rel: str, found: bool) -> None:
+        """Note that the current job looked for the file ``rel`` (a path in the site folder,
+        such as ``static/video/talk.vtt``) and whether it was there: its output depends on it."""
+        if self.reads is not None:
+            self.reads.files[rel] = found
+
+    def metas(self, sources: Iterable[str]) -> None:
+        """Note that the current job used the metadata of the pages ``sources`` (read once
+        by a helper that remembers what it made of them)."""
+        if self.reads is not None:
+            self.reads.metas.update(sources)
+
+    def page_from(self, values: tuple[Any, ...]) -> Page:
+        """A page of this tracker's class, of its fields' values in order (see ``plain_page``)."""
+        page = object.__new__(self.page_class)
+        for slot, value in zip(_SLOTS, values, strict=True):
+            slot.__set__(page, value)
+        return page
+
+    def track(self, page: Page, body: bool = True) -> Page:
+        """The same page, of this tracker's class (without its body unless ``body``);
+        copied slot by slot, so no read is recorded."""
+        if type(page) is self.page_class and (body or _BODY_HTML.__get__(page, Page) is None):
+            return page
+        tracked = object.__new__(self.page_class)
+        for slot in _SLOTS:
+            slot.__set__(tracked, None if slot is _BODY_HTML and not body else slot.__get__(page, Page))
+        return tracked
 
 
-def body_of(page: Page) -> str | None:
-    """A page's ``body_html`` if it is in memory (None for a page loaded without it); not a read."""
-    body: str | None = _BODY_HTML.__get__(page, Page)
-    return body
+def _tracked_class(tracker: Tracker) -> type[Page]:
+    """A subclass of Page whose fields record their reads into ``tracker``."""
+
+    def meta_field(name: str) -> property:
+        slot = Page.__dict__[name]  # the slot's member descriptor on the dataclass
+
+        def get(self: Page) -> Any:
+            reads = tracker.reads
+            if reads is not None:
+                reads.metas.add(_SOURCE.__get__(self, Page))
+            return slot.__get__(self, Page)
+
+        def set_(self: Page, value: Any) -> None:  # only dataclass __init__ sets it
+            slot.__set__(self, value)
+
+        return property(get, set_, doc=f"The page's {name} (each read is recorded).")
+
+    def body_field(name: str) -> property:
+        slot = Page.__dict__[name]
+
+        def get(self: Page) -> Any:
+            reads = tracker.reads
+            if reads is not None:
+                reads.bodies.add(_SOURCE.__get__(self, Page))
+            value = slot.__get__(self, Page)
+            if value is None and tracker.load_body is not None:
+                return tracker.load_body(_SOURCE.__get__(self, Page))  # read each time: pages stay small
+            return value
+
+        def set_(self: Page, value: Any) -> None:
+            slot.__set__(self, value)
+
+        return property(get, set_, doc=f"The page's {name} (each read is recorded).")
+
+    def reduce(self: Page) -> tuple[Any, ...]:  # pickled (into the build cache) as a plain page
+        return plain_page, (tuple(slot.__get__(self, Page) for slot in _SLOTS),)
+
+    namespace: dict[str, Any] = {"__slots__": (), "__reduce__": reduce, "__module__": __name__,
+                                 "__doc__": "A Page whose fields record who reads them (see Tracker)."}
+    namespace.update({name: meta_field(name) for name in _TRACKED_METADATA})
+    namespace.update({name: body_field(name) for name in BODY_FIELDS})
+    return type("TrackedPage", (Page,), namespace)
 
 
-def _tracked_from(values: tuple[Any, ...]) -> TrackedPage:
-    page = object.__new__(TrackedPage)
+def plain_page(values: tuple[Any, ...]) -> Page:
+    """A Page of its fields' values, in order (how pages are pickled)."""
+    page = object.__new__(Page)
     for slot, value in zip(_SLOTS, values, strict=True):
         slot.__set__(page, value)
     return page
 
 
-def _reduce_page(page: Page) -> tuple[Any, ...]:
-    return _tracked_from, (tuple(slot.__get__(page, Page) for slot in _SLOTS),)
+def body_of(page: Page) -> str | None:
+    """A page's ``body_html`` if it is in memory (None for a page kept without it); not a read."""
+    body: str | None = _BODY_HTML.__get__(page, Page)
+    return body
 
 
 def flat_reducer(cls: type) -> Any:
@@ -207,7 +200,7 @@ def flat_reducer(cls: type) -> Any:
 
 # Pages cross process boundaries and fill the build cache by the thousand: pickle them as
 # flat tuples (the dataclasses' own slot pickling calls fields() for every object).
-copyreg.pickle(TrackedPage, _reduce_page)
+copyreg.pickle(Page, lambda page: (plain_page, (tuple(slot.__get__(page, Page) for slot in _SLOTS),)))
 for _cls in (Person, Link, Problem):
     copyreg.pickle(_cls, flat_reducer(_cls))
 # A heading is made by tuple.__new__ itself: no Python call per heading when unpickling.

@@ -53,6 +53,7 @@ class Memo:
                  warm: Warm, again: bool = False) -> None:
         self.config = config
         self.warm = warm  # what this process kept from its last build (see warm.py)
+        self.tracker = warm.tracker  # the pages of this build are of its class
         self.again = again  # whether this process builds again soon (sitegen serve): keep what helps it
         self.root = config.root
         self.store = cache.store_for(config.root, config.output)  # where this build's cache lives
@@ -241,7 +242,7 @@ class Memo:
             self.dirty_shards = set(range(cache.SHARDS))
         self.parsed = {s.rel: r for s, r in zip(sources, results, strict=True) if r is not None and r.page is not None}
         self._stash()
-        deps.body_loader = self._load_body
+        self.tracker.load_body = self._load_body
         return [self.parsed.get(s.rel, r) for s, r in zip(sources, results, strict=True)]  # type: ignore[misc]
 
     def _writer(self) -> cache.StashWriter | None:
@@ -250,7 +251,7 @@ class Memo:
         except OSError as exc:
             self._cannot_write(exc)
             return None
-        return cache.StashWriter(self.store)
+        return cache.StashWriter(self.store, self.tracker)
 
     def _cannot_write(self, exc: OSError) -> None:
         """Go on without a cache (a site folder we may not write in, a full disk)."""
@@ -261,15 +262,17 @@ class Memo:
             self.writer = None
 
     def _keep(self, rel: str, parsed: Parsed, body: str | None = None) -> Parsed:
-        if parsed.page is None or self.writer is None:
+        if parsed.page is None:
             return parsed
+        if self.writer is None:
+            return dataclasses.replace(parsed, page=self.tracker.track(parsed.page))
         text = deps.body_of(parsed.page) if body is None else body
         assert text is not None  # (a page just parsed holds its body)
         try:
             stored, where, token = self.writer.add(rel, parsed, text)
         except OSError as exc:
             self._cannot_write(exc)
-            return parsed
+            return dataclasses.replace(parsed, page=self.tracker.track(parsed.page))
         self.kept_bodies[rel] = (where, token, stored.body_at or (0, 0, 0))
         return stored
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from .deps import Parsed, Reads, TrackedPage, page_digests, reading, record_asset
+from .deps import Parsed, Reads, Tracker, page_digests
 from .discover import Source
 from .errors import Problem, SitegenError
 from .model import Config
@@ -174,7 +174,7 @@ def _parse_chunk(sources: Sequence[Source], config: Config, md: MarkdownIt,
             # Stated just after the parse read them: a picture replaced since is never taken
             # for the one read (and one replaced within the time-stamp tick never matches).
             references = tuple((str(path), trusted_stat(path)) for path in sized_pictures(page, static_dir))
-            done.append((i, Parsed(TrackedPage.of(page), tuple(problems), meta, body), digest, references))
+            done.append((i, Parsed(page, tuple(problems), meta, body), digest, references))
     return done
 
 
@@ -226,7 +226,7 @@ def _render_chunk(renderer: Renderer, jobs: Sequence[Job], todo: Sequence[int], 
         pages = []
         written = []
         try:
-            with reading(reads):
+            with renderer.tracker.reading(reads):
                 files = list(jobs[index][1]())
             for file in files:
                 if file.path.endswith(".html"):  # a net under raw HTML and added templates
@@ -245,9 +245,9 @@ def _render_chunk(renderer: Renderer, jobs: Sequence[Job], todo: Sequence[int], 
     return done
 
 
-def _recorded_asset(asset: Callable[[str], str]) -> Callable[[str], str]:
+def _recorded_asset(asset: Callable[[str], str], tracker: Tracker) -> Callable[[str], str]:
     def linked(site_path: str) -> str:
-        record_asset(site_path)
+        tracker.asset(site_path)
         return asset(site_path)
     return linked
 
@@ -257,7 +257,7 @@ def render_jobs(renderer: Renderer, jobs: Sequence[Job], todo: Sequence[int], st
     """Run the jobs at positions ``todo`` of ``jobs``, writing their files into ``staging``,
     with up to ``workers`` processes. Returns what each job did, by position."""
     if not getattr(renderer.env.globals["asset"], "records", False):
-        linked = _recorded_asset(renderer.asset)
+        linked = _recorded_asset(renderer.asset, renderer.tracker)
         linked.records = True  # type: ignore[attr-defined]
         renderer.env.globals["asset"] = linked
     results: dict[int, Rendered] = {}

@@ -32,7 +32,7 @@ from .l10n import format_date, format_number, format_price, language_name, text_
 from .membership import SLUG as MEMBERSHIP_SLUG, Membership, minor_unit
 from .model import Config, Heading, Page, Person, QuestionGroup, Site
 from .contact import Channel
-from .deps import record_metas
+from .deps import Tracker
 from .people import introduction_pairs, question_key, split_answers
 from .themes import Theme, undecodable_template
 from .slugs import slugify
@@ -153,10 +153,13 @@ def _template_location(filename: str | None, root: Path) -> str:
 class Renderer:
     """Renders pages of one site through one theme."""
 
-    def __init__(self, site: Site, theme: Theme, catalogs: Catalogs, compiled: Path | None = None) -> None:
+    def __init__(self, site: Site, theme: Theme, catalogs: Catalogs, compiled: Path | None = None,
+                 tracker: Tracker | None = None) -> None:
         """``site``: as collected (with the pages sitegen makes); ``catalogs``: the
         interface strings (:func:`~sitegen.i18n.load_catalogs`); ``compiled``: a folder
-        where compiled templates are kept between builds."""
+        where compiled templates are kept between builds; ``tracker``: what records the
+        reads of each job (the build cache's, see ``deps.py``)."""
+        self.tracker = tracker if tracker is not None else Tracker()
         self.compiled = compiled
         self.site = site
         self.config = site.config
@@ -206,7 +209,7 @@ class Renderer:
             text_direction=text_direction,
             iso_date=lambda d: d.isoformat(),
             mailto=mailto,
-            video=lambda page: page_video(page, self.config),
+            video=lambda page: page_video(page, self.config, self.is_file),
             csp=self.csp,
             answers=lambda page: split_answers(page.body_html, page.questions),
             answer_parts=self.answer_parts,
@@ -219,6 +222,12 @@ class Renderer:
         env.globals.update(_membership_globals(self.config))
         env.filters["tag_slug"] = slugify
         return env
+
+    def is_file(self, rel: str) -> bool:
+        """Whether the path ``rel`` in the site folder is a file; the job's output depends on it."""
+        found = (self.config.root / rel).is_file()
+        self.tracker.file(rel, found)
+        return found
 
     def ask_target(self, person: Person | None) -> Channel | None:
         """Where an "ask about this" message goes: the person's e-mail or WhatsApp when they
@@ -238,7 +247,7 @@ class Renderer:
         key = (id(site), lang_root, lang)
         known = self._menus.get(key)
         if known is not None and known[0] is site:
-            record_metas(known[2])  # each page's menu shows those pages' titles
+            self.tracker.metas(known[2])  # each page's menu shows those pages' titles
             return known[1]
         items: list[MenuItem] = []
         shown: list[str] = []  # the pages whose titles it shows

@@ -9,6 +9,8 @@ a file in the output) is made from a site path here, so a site built for
 
 from __future__ import annotations
 
+import functools
+
 import re
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -194,37 +196,26 @@ class _PercentTable(dict[int, str]):
         return encoded
 
 
-class _PercentWords(dict[str, str]):
-    """Words (text between spaces) and their percent-encoding, remembered: the same
-    titles, questions and sentences are encoded in link after link."""
-
-    LIMIT = 50_000  # words remembered; beyond this, new words are encoded but not kept
-
-    def __init__(self, safe: str) -> None:
-        super().__init__()
-        self.table = _PercentTable(safe)
-
-    def __missing__(self, word: str) -> str:
-        encoded = word.translate(self.table)
-        if len(self) < self.LIMIT:
-            self[word] = encoded
-        return encoded
+@functools.lru_cache(maxsize=8)
+def _percent_table(safe: str) -> _PercentTable:
+    return _PercentTable(safe)
 
 
-_PERCENT_WORDS: dict[str, _PercentWords] = {}
+@functools.lru_cache(maxsize=50_000)
+def _percent_word(word: str, safe: str) -> str:
+    """A word (text between spaces) percent-encoded; remembered, as the same titles,
+    questions and sentences are encoded in link after link."""
+    return word.translate(_percent_table(safe))
 
 
 def percent_encode(text: str, safe: str = "") -> str:
     """``text`` percent-encoded exactly as ``urllib.parse.quote(text, safe=safe)`` does
     (UTF-8; letters, digits, ``_.-~`` and ``safe`` kept). Encoding is character by
-    character, so the text is encoded word by word, each word once per build: every
-    entry's reply and "ask about this" links encode thousands of characters."""
-    words = _PERCENT_WORDS.get(safe)
-    if words is None:
-        words = _PERCENT_WORDS[safe] = _PercentWords(safe)
+    character, so the text is encoded word by word, each word once: every entry's
+    reply and "ask about this" links encode thousands of characters."""
     if " " in safe:
-        return text.translate(words.table)
-    return "%20".join(map(words.__getitem__, text.split(" ")))
+        return text.translate(_percent_table(safe))
+    return "%20".join([_percent_word(word, safe) for word in text.split(" ")])
 
 
 def mailto(address: str, subject: str = "", body: str = "") -> str:

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import parse_qs, quote, urlsplit
 
-from .deps import record_file
 from .guard import normalize_origin
 from .urls import Urls
 
@@ -106,10 +105,11 @@ def captions_file(value: str) -> str | None:
     return None
 
 
-def make_video(value: str, urls: Urls, root: Path | None = None, poster: str | None = None) -> Video:
-    """The :class:`Video` for a ``video:`` value. ``root`` is the site folder (to find a
-    ``.vtt`` beside a local file: the render job that looks records whether it found
-    one, see ``deps.record_file``); ``poster`` a site path or URL of a poster image."""
+def make_video(value: str, urls: Urls, is_file: Callable[[str], bool] | None = None,
+               poster: str | None = None) -> Video:
+    """The :class:`Video` for a ``video:`` value. ``is_file`` says whether a path in the
+    site folder is a file (to find a ``.vtt`` beside a local file: the renderer's records
+    that it looked, see ``Tracker.file``); ``poster`` a site path or URL of a poster image."""
     poster_link = urls.link(poster) if poster else ""
     found = youtube_id(value)
     if found:
@@ -122,10 +122,8 @@ def make_video(value: str, urls: Urls, root: Path | None = None, poster: str | N
     vtt = captions_file(value)
     if vtt is not None:
         captions = ""
-        if root is not None:
-            exists = (root / vtt).is_file()
-            record_file(vtt, exists)
-            if exists:
+        if is_file is not None:
+            if is_file(vtt):
                 captions = urls.link(quote(vtt.removeprefix("static")))
         return Video("file", urls.link(quote(value)), captions=captions, poster=poster_link)
     return Video("link", urls.link(value), poster=poster_link)
@@ -182,15 +180,16 @@ def content_security_policy(video: Video | None, allow_origins: Iterable[str] = 
     ))
 
 
-def page_video(page: Page | None, config: Config) -> Video | None:
+def page_video(page: Page | None, config: Config, is_file: Callable[[str], bool] | None = None) -> Video | None:
     """The video of a page (None when it has none). The poster is the page's ``poster``
-    front-matter key, or its ``image`` when that is a file of the site."""
+    front-matter key, or its ``image`` when that is a file of the site; its captions are
+    looked for with ``is_file`` (none without it)."""
     if page is None or not page.video:
         return None
     poster = page.meta.get("poster")
     if not isinstance(poster, str) or not poster:
         poster = page.image if page.image and page.image.startswith("/") else None
-    return make_video(page.video, config.urls, config.root, poster)
+    return make_video(page.video, config.urls, is_file, poster)
 
 
 def page_policy(page: Page | None, config: Config) -> str:

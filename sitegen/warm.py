@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from collections.abc import Callable
 
+from .deps import Tracker
+
 if TYPE_CHECKING:
     from .cache import CacheData
     from .deps import Parsed
@@ -27,6 +29,8 @@ Identity = tuple[int, int, int]
 class Warm:
     """The state one process keeps from a build for the next (see the module's docstring)."""
 
+    #: What records the reads of each render job; the pages this process keeps are of its class.
+    tracker: Tracker = field(default_factory=Tracker)
     #: The build cache index this process wrote last, by file: its file's identity then,
     #: and the index (never changed in memory after it was written). Used again only
     #: while the file has that identity and the index was made by the same code.

@@ -170,14 +170,21 @@ def test_the_skeleton_covers_every_field_of_a_site() -> None:
 
 
 def test_reading_a_page_in_a_job_records_its_metadata_but_not_its_place() -> None:
-    page = deps.TrackedPage.of(Page(kind="story", source="content/stories/x.md", slug="x", title="X",
-                                    body_html="<p>x</p>", lang="en", tags=("a",), url="stories/x/"))
+    tracker = deps.Tracker()
+    page = tracker.track(Page(kind="story", source="content/stories/x.md", slug="x", title="X",
+                              body_html="<p>x</p>", lang="en", tags=("a",), url="stories/x/"))
     reads = deps.Reads()
-    with deps.reading(reads):
+    with tracker.reading(reads):
         assert (page.url, page.slug, page.kind, page.lang, page.is_entry) == ("stories/x/", "x", "story", "en", True)
     assert reads.metas == set() and reads.bodies == set()
-    with deps.reading(reads):
+    with tracker.reading(reads):
         assert (page.title, page.tags, page.date) == ("X", ("a",), None)
     assert reads.metas == {"content/stories/x.md"} and reads.bodies == set()
     page.title  # outside a job: nothing is recorded
     assert reads.metas == {"content/stories/x.md"}
+    with tracker.reading(reads):
+        assert page.body_html == "<p>x</p>"
+    assert reads.bodies == {"content/stories/x.md"}
+    with deps.Tracker().reading(deps.Reads()):  # another build's tracker records nothing of this page
+        page.word_count
+    assert reads.bodies == {"content/stories/x.md"} and reads.metas == {"content/stories/x.md"}

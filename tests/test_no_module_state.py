@@ -49,16 +49,14 @@ PURE_MEMOS: dict[str, str] = {
     "sitegen.l10n.language_name": "a function of a language code",
     "sitegen.l10n.text_direction": "a function of a language code",
     "sitegen.write._renameat2": "the C library's function, looked up once",
+    "sitegen.urls._percent_table": "the translation table of a set of safe characters",
+    "sitegen.urls._percent_word": "a word's percent-encoding is a function of the word",
     "sitegen.cache._key_at": "the user's cache key, from outside every site (docs/cache.md)",
 }
 
 #: Modules that still keep state, and why; each is expected to fail (strictly: once it is
 #: fixed, its entry must go).
 KNOWN_STATE: dict[str, str] = {
-    "deps": "the read tracer (_current) and body_loader are module globals that incremental.py sets per build",
-    "incremental": "it sets deps.body_loader for each build (see deps)",
-    "urls": "_PERCENT_WORDS keeps the percent-encoded words of pages' text across builds (a bounded "
-            "memo that cannot go stale, but state: it belongs to one build's renderer)",
 }
 
 _IMMUTABLE = (str, bytes, int, float, complex, bool, type(None), range, type(Ellipsis), re.Pattern,
