@@ -232,7 +232,7 @@ def collect(pages: list[Page], config: Config, options: BuildOptions, now: datet
     if site is None:
         with memo.tracker.reading(memo.collect_reads):  # the page bodies collecting reads are inputs of every page
             site = collect_pages(pages, config, drafts=options.drafts, future=options.future, now=now)
-        memo.keep_site(site, pages)
+        memo.keep_site(site)
     return with_made_pages(site, catalogs)
 
 

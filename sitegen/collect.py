@@ -15,13 +15,14 @@ import dataclasses
 import unicodedata
 from datetime import datetime
 from types import MappingProxyType
+from typing import Any
 from collections.abc import Mapping
 
 from .discover import Source
 from .errors import BuildError, Problem
 from .i18n import Catalogs
 from .membership import SLUG as MEMBERSHIP_SLUG, TEMPLATE as MEMBERSHIP_TEMPLATE
-from .model import Config, Page, Person, Site, Tag
+from .model import Answer, Config, Page, Person, Profile, QuestionGroup, Site, Tag
 from .slugs import slugify
 from .people import collect_people, consent_word, decide_consent, governed_person, group_questions, relate
 from .urls import CONTACT_PATH, PEOPLE_PATH, QUESTIONS_PATH, clean_site_path, entry_path, language_root, section_path
@@ -368,3 +369,53 @@ def _fallback(page: Page, lang: str, url: str, title: str) -> Page:
     for name, value in (("lang", lang), ("url", url), ("title", title), ("summary", ""), ("translation_key", None)):
         _FALLBACK_SET[name].__set__(copy, value)
     return copy
+
+
+def substitute(site: Site, fresh: Mapping[int, Page]) -> Site:
+    """``site`` with each page whose ``id`` is a key of ``fresh`` replaced by that page,
+    wherever the site holds it (its lists, tags, people, questions, related entries,
+    translations and editions). Nothing is changed in place: every value that holds a
+    replaced page is made anew, and every other value is the same object as before.
+
+    For a site whose pages changed only in what collecting does not read (their text):
+    collecting them again would make the same site with the new pages."""
+    made: dict[int, object] = {}
+    get = fresh.get
+
+    def walk(value: object) -> object:
+        if isinstance(value, Page):
+            return get(id(value), value)
+        if isinstance(value, (str, int)):
+            return value
+        known = made.get(id(value))
+        if known is not None:
+            return known
+        result = value
+        if type(value) is tuple:
+            items = [get(id(item), item) if isinstance(item, Page) else walk(item) for item in value]
+            if any(a is not b for a, b in zip(items, value, strict=True)):
+                result = tuple(items)
+        elif isinstance(value, (Site, Tag, Profile, QuestionGroup)):
+            changes: dict[str, Any] = {}
+            for f in dataclasses.fields(value):
+                if f.init and f.name != "config":
+                    before = getattr(value, f.name)
+                    after = walk(before)
+                    if after is not before:
+                        changes[f.name] = after
+            if changes:
+                result = dataclasses.replace(value, **changes)
+        elif isinstance(value, Answer):
+            interview = get(id(value.interview), value.interview)
+            if interview is not value.interview:
+                result = value._replace(interview=interview)
+        elif isinstance(value, Mapping):
+            pairs = [(key, walk(item)) for key, item in value.items()]
+            if any(after is not before for (_, after), before in zip(pairs, value.values(), strict=True)):
+                result = type(value)(pairs) if isinstance(value, dict) else MappingProxyType(dict(pairs))
+        made[id(value)] = result
+        return result
+
+    replaced = walk(site)
+    assert isinstance(replaced, Site)
+    return replaced

@@ -26,6 +26,7 @@ from .cache import CacheData, CacheError, JobRecord, SourceRecord, Summary
 from .deps import Parsed, Reads, combine
 from .discover import Source, StaticFile
 from .errors import Problem
+from .collect import substitute
 from .model import Config, Page, Site
 from .themes import Theme
 from .write import MARKER, SpareState
@@ -98,8 +99,8 @@ class Memo:
         # `sitegen serve` builds into its own folder inside the cache folder, which nobody
         # edits: when this process made it (and wrote the index since), it is not listed
         # again file by file before each rebuild.
-        self.trust_output = (self.old is not None and self.store != self.root
-                             and cache.in_memory(self.store, self.old, warm))
+        self.own_index = self.old is not None and cache.in_memory(self.store, self.old, warm)
+        self.trust_output = self.own_index and self.store != self.root
 
     def compiled_templates(self) -> Path | None:
         """The folder for this sitegen's compiled templates (those of other versions are
@@ -354,75 +355,29 @@ class Memo:
                [p.source for p, date in zip(pages, dates, strict=True) if date is not None and date > now])
         self._collect_key = key
         memo, self.warm.collected = self.warm.collected, None  # taken: a build that fails leaves none behind
-        patched = memo is not None and memo.key != key and self._patch_display(memo, key)
-        if memo is None or not (patched or memo.key == key) or any(self._body(rel) != d for rel, d in memo.reads):
+        # Only pages parsed again can differ from the last build's when the cache it compared
+        # with is the one this process wrote; else collect again.
+        if (memo is None or memo.key != key or not self.own_index
+                or any(self._body(rel) != d for rel, d in memo.reads)):
             return None
-        # Only pages parsed again can differ from the last build's (when the cache it
-        # compared with is the one this process wrote; else every page is brought up to date).
-        stale = memo.pages if not self.trust_output else \
-            [page for rel in self.reparsed for page in memo.by_source().get(rel, ())]
-        for page in stale:
-            fresh = parsed[page.source].page
-            for slot in _BODY_SLOTS:
-                slot.__set__(page, slot.__get__(fresh, Page))
+        by_source = memo.by_source()
+        fresh = {id(page): _with_body(page, parsed[rel].page)  # type: ignore[arg-type]
+                 for rel in self.reparsed for page in by_source.get(rel, ())}
+        if fresh:
+            site = substitute(memo.site, fresh)
+            memo = _Collected(key, site, memo.reads, (*site.entries, *site.pages, *site.left_out_future),
+                              memo.structure)
         self.collect_reads.bodies.update(rel for rel, _ in memo.reads)
         self.warm.collected = self.collected = memo
         return memo.site
 
-    def keep_site(self, site: Site, pages: list[Page]) -> None:
+    def keep_site(self, site: Site) -> None:
         """Remember the site collected now (``kept_site`` said there was none to use), and
         which page bodies collecting read (recorded in ``collect_reads``): they become
         inputs of every page."""
         reads = tuple((rel, self._body(rel)) for rel in sorted(self.collect_reads.bodies))
-        memo = _Collected(self._collect_key, site, reads, (*site.entries, *site.pages, *site.left_out_future),
-                          originals={p.source: p for p in pages})
+        memo = _Collected(self._collect_key, site, reads, (*site.entries, *site.pages, *site.left_out_future))
         self.warm.collected = self.collected = memo
-
-    def _patch_display(self, memo: _Collected, key: tuple[object, ...]) -> bool:
-        """Bring ``memo``'s site up to date in place when the pages parsed again changed
-        only in front matter that collecting does not use (a title that keeps its place
-        in every list, a summary, an update date, an image...), and say whether it did.
-
-        The same pages, in the same order, with the same settings, URLs, tags, people,
-        questions and translations make the same site but for those fields; a change
-        of anything else, or a title that would move a page in a list, collects again."""
-        old_key, parsed = memo.key, self.parsed
-        if old_key[:3] != key[:3] or old_key[4] != key[4]:
-            return False
-        old_digests, new_digests = old_key[3], key[3]
-        assert isinstance(old_digests, list) and isinstance(new_digests, list)
-        if len(old_digests) != len(new_digests):
-            return False
-        changed: dict[str, Page] = {}
-        for (rel, before), (now_rel, now) in zip(old_digests, new_digests, strict=True):
-            if rel != now_rel:
-                return False
-            if before != now:
-                if rel not in self.reparsed or rel not in memo.originals:
-                    return False
-                changed[rel] = parsed[rel].page  # type: ignore[assignment]
-        if not changed or len(changed) > _PATCH_LIMIT:
-            return False
-        for rel, page in changed.items():
-            original = memo.originals[rel]
-            for slot in _STRUCTURAL_SLOTS:
-                if slot.__get__(original, Page) != slot.__get__(page, Page):
-                    return False
-            if [(h.id, h.text, h.level) for h in original.headings] != [(h.id, h.text, h.level) for h in page.headings]:
-                return False
-            if ("slug" in original.lines) != ("slug" in page.lines):  # (what collect reads of them)
-                return False
-        if not _keeps_places(memo.site, changed):
-            return False
-        by_source = memo.by_source()
-        for rel, page in changed.items():
-            for shown in by_source.get(rel, ()):
-                for slot in _DISPLAY_SLOTS:
-                    slot.__set__(shown, slot.__get__(page, Page))
-            memo.originals[rel] = page
-        memo.key = key
-        memo.structure = b""  # worked out again: a made contact page is placed among the pages by title
-        return True
 
     # -- Rendering and writing -----------------------------------------------------------
     def plan(self, renderer: Renderer, static_files: list[StaticFile]) -> Plan:
@@ -802,8 +757,7 @@ class _Collected:
     site: Site
     reads: tuple[tuple[str, bytes | None], ...]  # the bodies collecting read, with their digests
     pages: tuple[Page, ...]  # its pages, whose body fields a later build brings up to date
-    structure: bytes = b""  # the digest that decides whether every file is rendered again (see write)
-    originals: dict[str, Page] = field(default_factory=dict)  # each source's page as collect was given it
+    structure: bytes = b""  # the digest that decides whether every file is rendered again (see plan)
     _by_source: dict[str, list[Page]] | None = None
 
     def by_source(self) -> dict[str, list[Page]]:
@@ -836,38 +790,18 @@ class _Readers:
 
 
 _DATE = Page.__dict__["date"]
-#: Front matter that collecting does not read (but ``title``, which orders lists: see
-#: _keeps_places): a page whose edit changed only these is patched into the site.
-_DISPLAY_FIELDS = ("title", "summary", "updated", "video", "transcript", "template", "image", "images", "meta",
-                   "lines")
-_DISPLAY_SLOTS = tuple(Page.__dict__[name] for name in _DISPLAY_FIELDS)
-_STRUCTURAL_SLOTS = tuple(Page.__dict__[f.name] for f in dataclasses.fields(Page)
-                          if f.name not in (*_DISPLAY_FIELDS, *deps.BODY_FIELDS, "headings", "url"))
-_PATCH_LIMIT = 64  # more pages changed at once (a search and replace): collect again
-
-
-def _keeps_places(site: Site, changed: dict[str, Page]) -> bool:
-    """Whether every list of ``site`` keeps its order with the titles of ``changed``:
-    entries are ordered by date then title, newest first, and pages by title. A title
-    equal to a neighbour's is refused too (the order between them is the files')."""
-    title = {rel: page.title for rel, page in changed.items()}
-    for pages, key in ((site.entries, lambda p: (p.date, title.get(p.source, p.title))),
-                       (site.pages, lambda p: title.get(p.source, p.title).casefold())):
-        places = [i for i, p in enumerate(pages) if p.source in title]
-        for i in places:
-            mine = key(pages[i])
-            ascending = pages is site.pages
-            if i > 0:
-                before = key(pages[i - 1])
-                if not (before < mine if ascending else before > mine):
-                    return False
-            if i + 1 < len(pages):
-                after = key(pages[i + 1])
-                if not (mine < after if ascending else mine > after):
-                    return False
-    return True
+_SLOTS = tuple(Page.__dict__[f.name] for f in dataclasses.fields(Page))
 #: The fields of a page that can change while its metadata digest stays the same.
-_BODY_SLOTS = tuple(Page.__dict__[name] for name in (*deps.BODY_FIELDS, "headings"))
+_BODY_SLOTS = frozenset(Page.__dict__[name] for name in (*deps.BODY_FIELDS, "headings"))
+
+
+def _with_body(page: Page, fresh: Page) -> Page:
+    """A new page: ``page`` (as collected) with the body fields of ``fresh`` (its source
+    parsed again: its text, word count and the lines of its headings)."""
+    made = object.__new__(type(page))
+    for slot in _SLOTS:
+        slot.__set__(made, slot.__get__(fresh if slot in _BODY_SLOTS else page, Page))
+    return made
 
 
 def _unchanged(references: tuple[tuple[str, cache.Stat | None], ...]) -> bool:

@@ -65,11 +65,22 @@ def test_text_edits_reuse_the_collected_site_and_equal_a_clean_build(hub: Path, 
     assert len(collects) == 1
     header = soup(hub / "_site/interviews/ana/index.html").find("main").find("header")
     minutes_before = header.get_text(" ", strip=True)
+    assert warm.collected is not None
+    first_site = warm.collected.site
+    ana = next(p for p in first_site.entries if p.source == "content/interviews/ana.md")
+    words, headings = ana.word_count, ana.headings
 
     # The text grows (more words: a longer reading time) and the headings move down.
     _edit(hub / "content/interviews/ana.md", "Intro.", "Intro.\n\nA new paragraph.\n\n" + LONG_ANSWER)
     report = build(hub, BuildOptions(jobs=1, now=NOW), warm=warm)
     assert len(collects) == 1, "only the text changed: the site is not collected again"
+    # The last site and its pages are as they were (frozen); the site used now holds a new page.
+    assert (ana.word_count, ana.headings) == (words, headings)
+    assert ana in first_site.entries and ana in first_site.interviews
+    now_ana = next(p for p in warm.collected.site.entries if p.source == "content/interviews/ana.md")
+    assert now_ana is not ana and now_ana.word_count > words
+    assert [h.line for h in now_ana.headings] != [h.line for h in headings]
+    assert now_ana in warm.collected.site.interviews and ana not in warm.collected.site.interviews
     assert 0 < report.rendered < 15
     assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path, "clean1", now=NOW)
     header = soup(hub / "_site/interviews/ana/index.html").find("main").find("header")
@@ -103,25 +114,26 @@ def test_anything_but_text_collects_the_site_again(hub: Path, tmp_path: Path, co
     assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path, now=now)
 
 
-@pytest.mark.parametrize("edit, collected_again", [
-    (("content/interviews/bea.md", "title: Pottery by post", "title: Pottery by parcel post"), False),
-    (("content/stories/first.md", "title: The first year", "title: The first year\nsummary: How it began."), False),
-    (("content/pages/about.md", "title: About", "title: About us\nimage: /images/us.jpg"), False),
-    # What collecting reads: a date (it orders the lists) and tags.
-    (("content/interviews/bea.md", "2026-09-01", "2026-10-02"), True),
-    (("content/stories/first.md", "tags: [food]", "tags: [food, harvest]"), True),
+@pytest.mark.parametrize("edit", [
+    ("content/interviews/bea.md", "title: Pottery by post", "title: Pottery by parcel post"),
+    ("content/stories/first.md", "title: The first year", "title: The first year\nsummary: How it began."),
+    ("content/pages/about.md", "title: About", "title: About us\nimage: /images/us.jpg"),
+    ("content/interviews/bea.md", "2026-09-01", "2026-10-02"),
+    ("content/stories/first.md", "tags: [food]", "tags: [food, harvest]"),
 ])
-def test_front_matter_that_no_list_depends_on_is_patched_into_the_collected_site(
-        hub: Path, tmp_path: Path, collects: list[int], edit: tuple[str, str, str], collected_again: bool,
-        warm: Warm) -> None:
-    """In a preview, an edit of a title that keeps the page's place in every list, or of
-    a summary or image, updates the collected site in place; anything collecting reads
-    collects again. Either way the output is a clean build's."""
+def test_any_front_matter_edit_collects_the_site_again(hub: Path, tmp_path: Path, collects: list[int],
+                                                       edit: tuple[str, str, str], warm: Warm) -> None:
+    """In a preview, an edit of front matter (even one no list shows) collects the site
+    again: the kept site is never patched. The output is a clean build's."""
     build(hub, BuildOptions(jobs=1, now=NOW), warm=warm)
+    kept = warm.collected
+    assert kept is not None
+    titles = [(p.source, p.title, p.summary) for p in kept.pages]
     path, old, new = edit
     _edit(hub / path, old, new)
     build(hub, BuildOptions(jobs=1, now=NOW), warm=warm)
-    assert len(collects) == (2 if collected_again else 1)
+    assert len(collects) == 2
+    assert [(p.source, p.title, p.summary) for p in kept.pages] == titles  # the last site is as it was
     assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path, now=NOW)
 
 
