@@ -110,8 +110,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None, warm: W
     # everything; a cache write put off (defer_cache) is made by the caller's next warm.flush().
     deferred = options.defer_cache and warm is not None
     warm = warm if warm is not None else Warm()
-    memo = Memo(config, theme, (options.drafts, options.future), clean=options.clean, warm=warm,
-                again=options.defer_cache)
+    memo = Memo(config, theme, (options.drafts, options.future), clean=options.clean, warm=warm)
 
     found = discover(config, theme, options.sources)
     if not found.errors:

@@ -51,11 +51,10 @@ class Memo:
     """One build's use of the cache: created at the start, saved at the end."""
 
     def __init__(self, config: Config, theme: Theme, options: tuple[object, ...], clean: bool,
-                 warm: Warm, again: bool = False) -> None:
+                 warm: Warm) -> None:
         self.config = config
         self.warm = warm  # what this process kept from its last build (see warm.py)
         self.tracker = warm.tracker  # the pages of this build are of its class
-        self.again = again  # whether this process builds again soon (sitegen serve): keep what helps it
         self.root = config.root
         self.store = cache.store_for(config.root, config.output)  # where this build's cache lives
         code = cache.code_digest()
@@ -86,7 +85,6 @@ class Memo:
         self.reuse_shards = False  # whether the shards of the last build hold this build's pages
         self.changed = False  # whether the cache must be written again
         self.reparsed: list[str] = []  # the sources parsed this time (the others' pages are the last build's)
-        self.readers: _Readers | None = None  # see _stale_jobs
         self._collect_key: tuple[object, ...] = ()
         self._old_records: dict[str, SourceRecord] = {}  # the last build's, when its parse results are usable
         if self.old is not None and self.old.output != self.new.output:
@@ -404,13 +402,10 @@ class Memo:
             actual, folders = cache.output_stats(self.config.output, self.old.files, self.old.folders)
         todo = self._stale_jobs(jobs, renderer, actual)
         old_jobs = self.old.jobs if self.old is not None else {}
-        if self.readers is not None:  # the last build's jobs, kept or run again: their files
-            produced = self.readers.outputs | {jobs[i][0] for i in todo}
-        else:
-            produced = {out for record in self.new.jobs.values() for out in record.outputs}
-            for i in todo:
-                produced.add(jobs[i][0])
-                produced.update(old_jobs[jobs[i][0]].outputs if jobs[i][0] in old_jobs else ())
+        produced = {out for record in self.new.jobs.values() for out in record.outputs}  # the jobs kept
+        for i in todo:  # and those to run: their files last time, and their first file
+            produced.add(jobs[i][0])
+            produced.update(old_jobs[jobs[i][0]].outputs if jobs[i][0] in old_jobs else ())
         statics = {t: f for t, f in cache.static_map(static_files).items() if t not in produced}
         copy = self._stale_static(statics, actual)
         if self.full:
@@ -437,12 +432,6 @@ class Memo:
         the old output has them), and those it drops (each explained)."""
         old = self.old
         assert old is not None
-        todo, jobs = plan.todo, plan.jobs
-        if (self.readers is not None and plan.statics.keys() == old.static.keys()
-                and all(set(rendered[i].outputs) == set(old.jobs[jobs[i][0]].outputs) for i in todo)):
-            # The last build's jobs wrote the same files again, and the static files are the
-            # same ones: the output (as that build left it) has nothing stray.
-            return dict(plan.actual), []
         keep = {out for record in self.new.jobs.values() for out in record.outputs}
         keep |= {out for r in rendered.values() for out in r.outputs} | set(plan.statics) | {MARKER}
         stray = [path for path in plan.actual if path not in keep]
@@ -537,36 +526,10 @@ class Memo:
                         return "rendered again (its output file was changed or deleted by hand)"
             return None
 
-        # Taken: put back by _outcome once this build's jobs are known.
-        memo, self.warm.readers = self.warm.readers, None
         todo = []
-        if (memo is not None and memo.jobs is old_jobs and same_structure and self.trust_output
-                and old_jobs.keys() == {name for name, _ in jobs}):
-            # The jobs of this process's last build, the same ones now: only those reading a
-            # page parsed again or a static file whose link changed can be stale.
-            self.readers = memo
-            suspects: set[str] = set()
-            for rel in self.reparsed:
-                suspects.update(memo.bodies.get(rel, ()))
-                suspects.update(memo.metas.get(rel, ()))
-            for asset, known in memo.links.items():
-                if link(asset) != known:
-                    suspects.update(memo.assets[asset])
-            for rel, found in memo.found.items():
-                if is_file(rel) != found:
-                    suspects.update(memo.looked_for[rel])
-            kept.update(old_jobs)
-            if suspects:
-                for i, (name, _) in enumerate(jobs):
-                    if name in suspects:
-                        why = why_stale(old_jobs[name])
-                        if why is not None:
-                            del kept[name]
-                            self.explain(name, why)
-                            todo.append(i)
-            return todo
         for i, (name, _) in enumerate(jobs):
             record = old_jobs.get(name)
+            why: str | None
             if record is None:
                 why = "rendered (new)"
             elif not same_structure:
@@ -618,92 +581,22 @@ class Memo:
                 files=r.files,
             )
         records = self.new.jobs
-        memo = self.readers
-        with_missing: set[str]  # the jobs that found interface strings missing
-        if memo is not None:  # the last build's counts, brought up to date for the jobs run now
-            html, files, with_missing = memo.html, memo.files, memo.with_missing
-            for i in todo:
-                name = jobs[i][0]
-                before, after = memo.jobs[name], records[name]
-                html += _html_files(after) - _html_files(before)
-                files += len(after.outputs) - len(before.outputs)
-                if after.missing:
-                    with_missing.add(name)
-                else:
-                    with_missing.discard(name)
-        else:
-            html = files = 0
-            with_missing = set()
-            for name, _ in jobs:
-                record = records[name]
-                files += len(record.outputs)
-                html += _html_files(record)
-                if record.missing:
-                    with_missing.add(name)
+        html = files = 0
+        with_missing: set[str] = set()  # the jobs that found interface strings missing
+        for name, _ in jobs:
+            record = records[name]
+            files += len(record.outputs)
+            html += _html_files(record)
+            if record.missing:
+                with_missing.add(name)
         missing: dict[tuple[str, str], None] = {}
         if with_missing:  # in page order
             for name, _ in jobs:
                 if name in with_missing:
                     for key in records[name].missing:
                         missing.setdefault(key, None)
-        if self.again or self.trust_output:  # (a process that builds again and again: sitegen serve)
-            self._remember_readers(jobs, todo, html, files, with_missing)
         self.new.summary.html_pages, self.new.summary.files = html, files + len(self.new.static)
         return Outcome(html_pages=html, files=files + len(self.new.static), rendered=len(todo), missing=list(missing))
-
-    def _remember_readers(self, jobs: list[Job], todo: list[int], html: int, files: int,
-                          with_missing: set[str]) -> None:
-        """Keep which jobs read each page body and static file, for the next build of this
-        process (see _stale_jobs): the last build's, brought up to date for the jobs run now."""
-        records = self.new.jobs
-        memo = self.readers
-        if memo is None:
-            memo = _Readers(records, {}, {}, {}, {})
-            changed = list(records.items())
-            memo.outputs = {out for record in records.values() for out in record.outputs}
-        else:
-            old_jobs = memo.jobs
-            changed = [(jobs[i][0], records[jobs[i][0]]) for i in todo]
-            moved = False
-            for name, record in changed:
-                before = old_jobs.get(name)
-                if before is not None:
-                    for rel, _ in before.bodies:
-                        memo.bodies[rel].discard(name)
-                    for rel in before.metas:
-                        memo.metas[rel].discard(name)
-                    for asset, _ in before.assets:
-                        memo.assets[asset].discard(name)
-                    for rel, _ in before.files:
-                        memo.looked_for[rel].discard(name)
-                if before is None or set(before.outputs) != set(record.outputs):
-                    moved = True
-            if moved:  # (rare: a job wrote other files than last time)
-                memo.outputs = {out for record in records.values() for out in record.outputs}
-            memo.jobs = records
-        bodies, metas, assets = memo.bodies, memo.metas, memo.assets
-        for name, record in changed:
-            for rel, _ in record.bodies:
-                found = bodies.get(rel)
-                if found is None:
-                    found = bodies[rel] = set()
-                found.add(name)
-            for rel in record.metas:
-                found = metas.get(rel)
-                if found is None:
-                    found = metas[rel] = set()
-                found.add(name)
-            for asset, _ in record.assets:
-                found = assets.get(asset)
-                if found is None:
-                    found = assets[asset] = set()
-                found.add(name)
-            for rel, there in record.files:
-                memo.looked_for.setdefault(rel, set()).add(name)
-                memo.found[rel] = there  # (every job kept or run looked with the same result)
-        memo.links = {asset: self.renderer.asset(asset) for asset in assets}
-        memo.html, memo.files, memo.with_missing = html, files, with_missing
-        self.warm.readers = memo
 
     def save(self, warnings: tuple[Problem, ...], defer: bool = False) -> None:
         """Remember this build, and the ``warnings`` it reported, for the next one (unless
@@ -767,26 +660,6 @@ class _Collected:
             for page in self.pages:
                 self._by_source.setdefault(page.source, []).append(page)
         return self._by_source
-
-
-@dataclass(slots=True)
-class _Readers:
-    """The render jobs of one index (this process's last build) by what they read: a
-    rebuild after a text edit looks up the jobs that read the edited pages instead of
-    checking every job. Every job read the same link of a static file (or it would have
-    run again): ``links`` holds it."""
-
-    jobs: dict[str, JobRecord]  # the index's jobs, the very dict
-    bodies: dict[str, set[str]]  # source -> jobs that read its body
-    metas: dict[str, set[str]]  # source -> jobs that read its metadata
-    assets: dict[str, set[str]]  # static file -> jobs that link it with a version
-    links: dict[str, str]  # static file -> its versioned link
-    looked_for: dict[str, set[str]] = field(default_factory=dict)  # file -> jobs that looked for it
-    found: dict[str, bool] = field(default_factory=dict)  # file looked for -> whether it was there
-    outputs: set[str] = field(default_factory=set)  # the files its jobs write
-    html: int = 0  # HTML files its jobs write
-    files: int = 0  # files its jobs write
-    with_missing: set[str] = field(default_factory=set)  # jobs that found interface strings missing
 
 
 _DATE = Page.__dict__["date"]

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .cache import CacheData
     from .deps import Parsed
     from .guard import Guard
-    from .incremental import _Collected, _Readers
+    from .incremental import _Collected
     from .write import SpareState
 
 #: A cache file's identity: inode, size and time stamp in nanoseconds.
@@ -43,9 +43,6 @@ class Warm:
     #: The last build's collected site; used again only for the same settings, the same
     #: pages' metadata, the same entries in the future and the same bodies collect read.
     collected: _Collected | None = None
-    #: The last build's render jobs by what they read; used only when they are the jobs
-    #: of the index loaded, with the same skeleton, into an output this process made.
-    readers: _Readers | None = None
     #: The privacy guard of the last build, with the origins it was made for (its memos
     #: are answers that depend on nothing but the text they were asked about).
     guard: tuple[tuple[str, tuple[str, ...]], Guard] | None = None
