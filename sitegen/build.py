@@ -102,7 +102,6 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None, warm: W
     except OSError:
         pass  # a build that writes reports the folder's trouble
     theme = load_theme(config)
-    deploy_notes = tuple(pin_warnings(config.root))  # the sitegen the hub publishes with is another
     workers = options.jobs or default_jobs()
     now = options.now or datetime.now(UTC)
     # The build cache, beneath the stages: it answers whether a result of the last build
@@ -110,6 +109,9 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None, warm: W
     # everything; a cache write put off (defer_cache) is made by the caller's next warm.flush().
     deferred = options.defer_cache and warm is not None
     warm = warm if warm is not None else Warm()
+    # The sitegen the hub publishes with is another: said once by a process (sitegen serve
+    # rebuilds again and again).
+    deploy_notes = tuple(note for note in pin_warnings(config.root) if warm.first_time(note))
     memo = Memo(config, theme, (options.drafts, options.future), clean=options.clean, warm=warm)
 
     found = discover(config, theme, options.sources)

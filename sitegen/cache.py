@@ -44,14 +44,16 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, BinaryIO
+from zoneinfo import ZoneInfo
 from collections.abc import Iterable
 
 from . import __version__
 from .deps import Parsed, Tracker, flat_reducer, plain_page
 from .discover import StaticFile
 from .errors import Problem
-from .model import Page
+from .model import Heading, Page
 from .themes import Theme
 from .warm import Warm
 
@@ -428,6 +430,12 @@ def store_for(root: Path, output: Path) -> Path:
     return root
 
 
+def spare_folder(root: Path, output: Path) -> Path:
+    """Where the output a build of the site in ``root`` into ``output`` replaced is kept,
+    for the next incremental build to make its output from (see ``Staging.merge``)."""
+    return store_for(root, output) / FOLDER / "output-spare"
+
+
 def cache_file(root: Path) -> Path:
     """Where the index of the cache of the site in ``root`` lives."""
     return root / FOLDER / INDEX
@@ -459,14 +467,54 @@ def _read(path: Path, role: str, tracker: Tracker | None = None) -> Any:
         raise CacheError("the build cache is damaged") from None
 
 
+def _heading(values: tuple[Any, ...]) -> Heading:
+    return tuple.__new__(Heading, values)
+
+
+def _zone(key: str) -> ZoneInfo:
+    return ZoneInfo(key)
+
+
+#: How the cache's own pickler stores a heading and a time zone: by functions of its own,
+#: which its unpickler allows (pickle's default for both reaches them through getattr).
+_DISPATCH = MappingProxyType({**copyreg.dispatch_table,
+                              Heading: lambda heading: (_heading, (tuple(heading),)),
+                              ZoneInfo: lambda zone: (_zone, (zone.key,))})
+
+#: Everything a cache file may name: the records, the pages and the values they hold,
+#: nothing else. So even a file whose MAC checks out (a key that leaked) can make only
+#: these values: no function that runs a command, imports a module or reaches another
+#: object's attributes can be named.
+_LOADABLE = frozenset({
+    ("sitegen.cache", "CacheData"), ("sitegen.cache", "SourceRecord"), ("sitegen.cache", "JobRecord"),
+    ("sitegen.cache", "Summary"), ("sitegen.cache", "_heading"), ("sitegen.cache", "_zone"),
+    ("sitegen.deps", "Parsed"), ("sitegen.deps", "plain_page"), ("sitegen.errors", "Problem"),
+    ("sitegen.model", "Person"), ("sitegen.model", "Link"), ("sitegen.model", "Heading"),
+    ("sitegen.contact", "Channel"),
+    ("datetime", "datetime"), ("datetime", "date"), ("datetime", "time"), ("datetime", "timedelta"),
+    ("datetime", "timezone"), ("builtins", "set"), ("builtins", "frozenset"), ("decimal", "Decimal"),
+})
+
+
+def _dumps(value: Any) -> bytes:
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=5)
+    pickler.dispatch_table = _DISPATCH
+    pickler.dump(value)
+    return buffer.getvalue()
+
+
 class _Unpickler(pickle.Unpickler):
-    """Makes each page of the file a page of one tracker's class, as it is read."""
+    """Reads a cache file's values: only those of ``_LOADABLE``, each page of one tracker's
+    class (plain pages without one)."""
 
     def __init__(self, file: BinaryIO, tracker: Tracker | None) -> None:
         super().__init__(file)
         self.tracker = tracker
 
     def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in _LOADABLE:
+            raise pickle.UnpicklingError(f"{module}.{name} is not a value of the build cache")
         if self.tracker is not None and (module, name) == (plain_page.__module__, plain_page.__name__):
             return self.tracker.page_from
         return super().find_class(module, name)
@@ -474,7 +522,7 @@ class _Unpickler(pickle.Unpickler):
 
 def _write(path: Path, role: str, value: Any) -> None:
     """Write a cache file atomically: a reader sees the old file or the new one, never half."""
-    sealed = seal(role, pickle.dumps(value, protocol=5))
+    sealed = seal(role, _dumps(value))
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(temporary, "wb") as f:
         f.write(sealed)
@@ -524,7 +572,7 @@ def jobs_of(data: CacheData) -> dict[str, JobRecord]:
     if data.jobs_pickle:
         payload = unseal(_JOBS, data.jobs_pickle)
         try:
-            jobs = pickle.loads(payload)
+            jobs = _Unpickler(io.BytesIO(payload), None).load()
         except Exception:
             raise CacheError("the build cache is damaged") from None
         if not isinstance(jobs, dict):
@@ -699,7 +747,7 @@ def _save(root: Path, data: CacheData, stashes: dict[int, Stash], warm: Warm) ->
     path = cache_file(root)
     warm.index.pop(str(path), None)
     # The jobs (the largest part) are pickled apart: a build with nothing to do never reads them.
-    jobs = seal(_JOBS, pickle.dumps(jobs_of(data), protocol=5))
+    jobs = seal(_JOBS, _dumps(jobs_of(data)))
     _write(path, INDEX, dataclasses.replace(data, jobs={}, jobs_pickle=jobs))
     warm.index[str(path)] = (_identity(path), data)
 

@@ -457,9 +457,8 @@ class Memo:
 
     @property
     def spare(self) -> Path:
-        """Where the output a build replaces is kept, for the next incremental build to
-        make its output from (see ``Staging.merge``)."""
-        return self.store / cache.FOLDER / "output-spare"
+        """Where the output a build replaces is kept (see ``cache.spare_folder``)."""
+        return cache.spare_folder(self.config.root, self.config.output)
 
     def _meta(self, rel: str) -> bytes:
         parsed = self.parsed.get(rel)

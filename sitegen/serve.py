@@ -54,11 +54,13 @@ from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
 from .build import BuildOptions, BuildReport, build
+from .cache import spare_folder
 from .config import CONFIG_FILE, load_config
 from .discover import Source, discover_content
 from .errors import Problem, SitegenError
 from .themes import load_theme
 from .warm import Warm
+from .write import mirror
 
 #: The preview's output folder, inside the site folder.
 PREVIEW_DIR = ".sitegen-cache/serve"
@@ -550,6 +552,10 @@ class PreviewServer:
         self.state.publish(base_path, outcome.problems, outcome.crash)
         self.on_rebuild(outcome)
         self.warm.flush()  # the build cache is written once the tabs were told to reload
+        if self.warm.spare is None and outcome.report is not None:
+            # A fresh output (the first build, new settings): make the kept spare its copy
+            # now, so that the next edit links only the files it changes (see write.mirror).
+            self.warm.spare = mirror(self.output, spare_folder(self.root, self.output))
 
     def _content_sources(self, changed: tuple[str, ...]) -> tuple[Source, ...] | None:
         """The content files for the next build, as ``discover_content`` would list them now.

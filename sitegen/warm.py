@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from collections.abc import Callable
 
 from .deps import Tracker
+from .errors import Problem
 
 if TYPE_CHECKING:
     from .cache import CacheData
@@ -49,6 +50,16 @@ class Warm:
     #: What the last swap left: the kept spare output differs from the live one only in
     #: the files it names; used only while both folders have the identities it records.
     spare: SpareState | None = None
+
+    #: Notes this process reported already (about the hub, not its pages), not repeated.
+    said: set[Problem] = field(default_factory=set)
+
+    def first_time(self, note: Problem) -> bool:
+        """Whether ``note`` was not reported by this process before (it is now)."""
+        if note in self.said:
+            return False
+        self.said.add(note)
+        return True
 
     def flush(self) -> None:
         """Make the cache writes put off (``build`` with ``defer_cache``). A cache that

@@ -571,6 +571,44 @@ class Staging:
             self.folder.rename(self.output)
 
 
+def mirror(output: Path, spare: Path) -> SpareState | None:
+    """Make ``spare`` (the output a build replaced, kept in the build cache) hold the same
+    files as ``output``: hard links to them, only those that differ linked again. Then
+    the next incremental build links only the files it changes, instead of every file
+    the two differ in. For a process that alone writes both (``sitegen serve``), at a
+    quiet moment: right after a build that made a fresh output. Returns what the two
+    folders are now (see ``SpareState``), or None when it cannot be made (the next build
+    then lists both trees, as without it)."""
+    try:
+        if not output.is_dir() or output.is_symlink() or spare.is_symlink():
+            return None
+        live, live_folders = _entries(output)
+        if spare.is_dir():
+            have, have_folders = _entries(spare)
+        else:
+            spare.mkdir()
+            have, have_folders = {}, {""}
+        if not _real_folders(spare, (*live, *(f"{rel}/" for rel in live_folders))):
+            return None  # a link inside the spare: never reach through it
+        for rel in sorted(have_folders - live_folders):
+            shutil.rmtree(spare / rel, ignore_errors=True)
+        for rel, inode in have.items():
+            if live.get(rel) != inode:
+                with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+                    os.unlink(spare / rel)
+        for rel in sorted(live_folders - have_folders):
+            (spare / rel).mkdir(exist_ok=True)
+        top, copy = str(output), str(spare)
+        for rel, inode in live.items():
+            if have.get(rel) != inode:
+                os.link(f"{top}/{rel}", f"{copy}/{rel}", follow_symlinks=False)
+        folders = frozenset(live_folders)
+        return SpareState(live=_identity(output), spare=_identity(spare), differ=frozenset(),
+                          live_folders=folders, spare_folders=folders)
+    except OSError:
+        return None
+
+
 def _retire(old: Path, keep: Path | None) -> None:
     """Keep the output just replaced as ``keep``, or delete it."""
     if keep is not None:

@@ -81,14 +81,17 @@ def sealed_elsewhere(role: str, payload: bytes, tmp_path: Path, monkeypatch: pyt
 
 HEADER = len(b"sitegen build cache %d\n" % cache.FORMAT) + 32  # format line and MAC
 
-#: The ways a file can be forged without the key.
-FORGERIES = ["another key's MAC", "a real file's MAC", "a bare pickle", "the old format"]
+#: The ways a file can be forged without the key, and with it (a key that leaked: the
+#: unpickler still makes nothing but the cache's own values).
+FORGERIES = ["another key's MAC", "a real file's MAC", "a bare pickle", "the old format", "a leaked key"]
 
 
 def forge(how: str, role: str, payload: bytes, real: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> bytes:
     """A cache file holding ``payload``, made without this user's key (``real``: the file it replaces)."""
     if how == "another key's MAC":
         return sealed_elsewhere(role, payload, tmp_path, monkeypatch)
+    if how == "a leaked key":
+        return cache.seal(role, payload)
     if how == "a real file's MAC":
         return real[:HEADER] + payload
     if how == "a bare pickle":
@@ -153,7 +156,7 @@ def test_a_shard_cannot_stand_in_for_another(hub: Path, tmp_path: Path) -> None:
     assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
 
 
-@pytest.mark.parametrize("how", ["another key's MAC", "a real file's MAC", "a bare pickle"])
+@pytest.mark.parametrize("how", ["another key's MAC", "a real file's MAC", "a bare pickle", "a leaked key"])
 def test_planted_job_records_never_run(hub: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
     """The packed job records are checked on their own, even inside a whole index."""
     marker = tmp_path / "ran-jobs"
@@ -311,3 +314,44 @@ def test_without_a_usable_key_the_build_has_no_cache_and_one_warning(
     finally:
         if home.is_dir():
             home.chmod(0o700)
+
+
+class _Reach:
+    """Unpickled, it reaches a module through attributes (getattr), as a subtler payload would."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return getattr, (Path, "home")
+
+
+@pytest.mark.parametrize("payload", ["exec", "getattr", "a module's function"])
+def test_the_cache_loads_only_its_own_values_even_with_the_right_mac(hub: Path, payload: str) -> None:
+    """A file sealed with this user's key is still read only as the cache's own values:
+    whatever else it names (a builtin, getattr, any module's function) makes it damaged."""
+    marker = hub / "ran"
+    raw = {"exec": evil_pickle(marker), "getattr": pickle.dumps(_Reach(), protocol=5),
+           "a module's function": pickle.dumps(os.getcwd, protocol=5)}[payload]
+    cache.cache_file(hub).write_bytes(cache.seal(cache.INDEX, raw))
+    data, why = cache.load(hub, cache.code_digest(), Warm())
+    assert data is None and "damaged" in why
+    assert not marker.exists()
+
+
+def test_every_value_a_build_stores_is_one_the_cache_loads(hub: Path) -> None:
+    """The allow-list covers what real builds write (a multilingual hub with people, dates
+    in a time zone, headings and warnings): its cache loads whole, and the next build
+    with nothing changed reads it and does nothing."""
+    settings = hub / "sitegen.yaml"
+    settings.write_text("\n".join(line for line in settings.read_text(encoding="utf-8").splitlines()
+                                  if not line.startswith("timezone:")) + "\ntimezone: Europe/Madrid\n",
+                        encoding="utf-8")
+    build(hub, BuildOptions(jobs=1))
+    data, why = cache.load(hub, cache.code_digest(), Warm())
+    assert data is not None, why
+    assert cache.jobs_of(data)
+    pages: dict[str, object] = {}
+    for shard, token in data.shards.items():
+        pages.update(cache.load_shard(hub, shard, token, Warm()))
+    assert set(pages) == set(data.sources) and len(pages) >= 4
+    edit(hub)
+    report = build(hub, BuildOptions(jobs=1))
+    assert 0 < report.rendered < 10

@@ -150,6 +150,28 @@ def test_build_warns_once_when_the_hub_pins_another_sitegen(cli, tmp_path):
         assert "requirements.txt:4: warning: the Pages workflow publishes with sitegen 0.0.1" in result.stderr
 
 
+def test_a_preview_says_the_pin_note_once_not_at_every_rebuild(cli, tmp_path):
+    """sitegen serve rebuilds with one Warm: its first build reports the pin note, the
+    rebuilds after it do not repeat it; a new process says it again."""
+    from sitegen.build import BuildOptions, build
+    from sitegen.warm import Warm
+
+    hub = _init(cli, tmp_path)
+    text = (hub / "requirements.txt").read_text(encoding="utf-8")
+    (hub / "requirements.txt").write_text(text.replace(f"./.sitegen/wheels/{wheel_name()}", "sitegen-hub==0.0.1"),
+                                          encoding="utf-8")
+    warm = Warm()
+
+    def pin_notes(report) -> list[str]:
+        return [w.message for w in report.warnings if "publishes with" in w.message]
+
+    assert len(pin_notes(build(hub, BuildOptions(jobs=1), warm=warm))) == 1
+    story = next((hub / "content").rglob("*.md"))
+    story.write_text(story.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    assert pin_notes(build(hub, BuildOptions(jobs=1), warm=warm)) == []
+    assert len(pin_notes(build(hub, BuildOptions(jobs=1)))) == 1
+
+
 # -- Bad input: sitegen check (and build) say which file and what to do ---------------
 
 def _check(cli, hub: Path):

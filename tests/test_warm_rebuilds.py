@@ -14,7 +14,7 @@ import pytest
 from conftest import INTERVIEW, soup, tree_digest
 from test_incremental import _edit, clean_digest
 
-from sitegen import cache
+from sitegen import cache, write
 from sitegen.build import BuildOptions, build
 from sitegen.errors import SitegenError
 from sitegen.warm import Warm
@@ -341,3 +341,51 @@ def test_a_link_planted_deep_in_the_spare_is_never_followed(hub: Path, tmp_path:
     assert (victim / "index.html").read_text() == "someone else's page"
     assert sorted(p.name for p in victim.iterdir()) == ["index.html"]
     assert tree_digest(preview) == clean_digest(hub, tmp_path, "clean", now=NOW)
+
+
+def _inodes(folder: Path) -> dict[str, int]:
+    return {p.relative_to(folder).as_posix(): p.lstat().st_ino for p in folder.rglob("*") if not p.is_dir()}
+
+
+def test_a_fresh_preview_output_gets_a_spare_copy_so_the_next_edit_links_only_what_changed(
+        hub: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, warm: Warm) -> None:
+    """After a build that made a fresh output, `sitegen serve` makes the kept spare a copy
+    of it (hard links, see write.mirror): the next edit neither lists both trees nor links
+    every file again, and its output is a clean build's."""
+    preview = hub / cache.FOLDER / "serve"
+    options = BuildOptions(output=preview, jobs=1, defer_cache=True, now=NOW)
+    build(hub, options, warm=warm)
+    warm.flush()
+    spare = cache.spare_folder(hub, preview)
+    (spare / "old/deep").mkdir(parents=True)  # what an older output left there
+    (spare / "old/deep/page.html").write_text("stale")
+    (spare / "index.html").write_text("stale")
+    warm.spare = write.mirror(preview, spare)
+    assert warm.spare is not None and warm.spare.differ == frozenset()
+    assert _inodes(spare) == _inodes(preview)
+
+    listed: list[Path] = []
+    entries = write._entries
+    monkeypatch.setattr(write, "_entries", lambda folder: listed.append(folder) or entries(folder))
+    _edit(hub / "content/interviews/ana.md", "More bread.", "More barley.")
+    report = build(hub, options, warm=warm)
+    warm.flush()
+    assert listed == [], "the spare's state was known: no tree was listed"
+    assert 0 < report.rendered < 15
+    assert tree_digest(preview) == clean_digest(hub, tmp_path, now=NOW)
+    assert warm.spare is not None and "interviews/ana/index.html" in warm.spare.differ
+
+
+def test_mirror_never_reaches_through_a_link_in_the_spare(tmp_path: Path) -> None:
+    output, spare, outside = tmp_path / "out", tmp_path / "spare", tmp_path / "outside"
+    (output / "a/b").mkdir(parents=True)
+    (output / "a/b/page.html").write_text("page")
+    (output / write.MARKER).write_text("marker")
+    outside.mkdir()
+    spare.mkdir()
+    (spare / "a").symlink_to(outside)
+    assert write.mirror(output, spare) is None
+    assert list(outside.iterdir()) == []  # nothing was made through the link
+    (spare / "a").unlink()
+    state = write.mirror(output, spare)
+    assert state is not None and _inodes(spare) == _inodes(output)
