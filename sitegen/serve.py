@@ -468,6 +468,7 @@ class PreviewServer:
         self._snapshot: Snapshot = {}
         # The content files of the last discovery, by path (see _content_sources).
         self._sources: dict[str, Source] | None = None
+        self._built = False  # whether the last build succeeded (see _mirror_spare)
         self._thread: threading.Thread | None = None
         self._serving = threading.Event()
         self._stop_lock = threading.Lock()
@@ -552,9 +553,13 @@ class PreviewServer:
         self.state.publish(base_path, outcome.problems, outcome.crash)
         self.on_rebuild(outcome)
         self.warm.flush()  # the build cache is written once the tabs were told to reload
-        if self.warm.spare is None and outcome.report is not None:
-            # A fresh output (the first build, new settings): make the kept spare its copy
-            # now, so that the next edit links only the files it changes (see write.mirror).
+        self._built = outcome.report is not None
+
+    def _mirror_spare(self) -> None:
+        """After a build that made a fresh output (the first, new settings), make the kept
+        spare its copy while nothing is being edited, so that the next edit links only
+        the files it changes (see ``write.mirror``)."""
+        if self._built and self.warm.spare is None:
             self.warm.spare = mirror(self.output, spare_folder(self.root, self.output))
 
     def _content_sources(self, changed: tuple[str, ...]) -> tuple[Source, ...] | None:
@@ -593,7 +598,10 @@ class PreviewServer:
         return tuple(known.values())
 
     def _loop(self) -> None:
-        while self.debouncer.wait(self.stop_event):
+        while True:
+            self._mirror_spare()
+            if not self.debouncer.wait(self.stop_event):
+                break
             self._sync_watches()
             after = self._snapshots.take(self._watched_paths())
             changed = changed_files(self._snapshot, after, self.root)

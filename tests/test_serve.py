@@ -241,6 +241,31 @@ def test_serves_under_the_base_path_and_reloads_after_edit_error_and_fix(serve, 
     assert "Traceback" not in server.output()
 
 
+def test_after_its_first_build_the_preview_keeps_a_linked_copy_of_its_output(serve, hub):
+    """Once the first build is shown, the preview makes the spare it keeps a copy of its
+    output (hard links), so that the first edit links only the files it changes; the
+    edit is shown as usual."""
+    from sitegen.cache import spare_folder
+
+    server = serve(hub)
+    preview = hub.resolve() / ".sitegen-cache/serve"
+    spare = spare_folder(hub.resolve(), preview)
+
+    def inodes(folder: Path) -> dict[str, int]:
+        return {p.relative_to(folder).as_posix(): p.lstat().st_ino for p in folder.rglob("*") if not p.is_dir()}
+
+    wait_for(lambda: spare.is_dir() and inodes(spare) == inodes(preview), "the spare to mirror the preview")
+    events = server.events("/repo/interviews/bread/")
+    try:
+        source = hub / "content/interviews/bread.md"
+        source.write_text(INTERVIEW.format(title="Bread", answer="Because of the mornings."), encoding="utf-8")
+        events.next_reload()
+        assert "Because of the mornings." in server.get("/repo/interviews/bread/").text
+    finally:
+        events.close()
+    assert "Traceback" not in server.output()
+
+
 def test_rename_and_delete_leave_no_stale_pages(serve, hub):
     server = serve(hub)
     events = server.events("/repo/")
