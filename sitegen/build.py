@@ -8,6 +8,7 @@ replaces the output only when everything succeeded. With a build cache
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import time
 from dataclasses import dataclass
@@ -16,12 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from collections.abc import Callable, Mapping
 
-from .cache import key_problems
+from .cache import CacheChanged, key_problems
 from .collect import collect_pages, with_made_pages
 from .config import load_config
 from .contact import form_warnings
 from .discover import Source, StaticFile, discover_content, discover_static, shadowed_static
-from .errors import BuildError, Problem
+from .errors import BuildError, Problem, SitegenError
 from .i18n import load_catalogs
 from .deps import Parsed
 from .incremental import Memo, Plan
@@ -87,7 +88,16 @@ def build(root: Path, options: BuildOptions = BuildOptions(), progress: Progress
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _build(root, options, progress, warm)
+        try:
+            return _build(root, options, progress, warm)
+        except CacheChanged:  # when in doubt, redo the work: once more, without the cache
+            pass
+        try:
+            return _build(root, dataclasses.replace(options, clean=True), progress, warm)
+        except CacheChanged as exc:
+            raise SitegenError(f"the build cache changed while this build used it ({exc})",
+                               hint="make sure no other program writes in .sitegen-cache/, "
+                                    "or delete that folder, and build again") from None
     finally:
         if enabled:
             gc.enable()

@@ -533,6 +533,11 @@ class CacheError(Exception):
     """The cache cannot be used (the message says why); the build then redoes everything."""
 
 
+class CacheChanged(CacheError):
+    """A file of the cache changed while a build used it (a kept page's text no longer
+    reads back as it was written): the build starts again without the cache."""
+
+
 def load(root: Path, code: bytes, warm: Warm) -> tuple[CacheData | None, str]:
     """The cache's index for the site in ``root`` if it is whole and was made by this
     code; otherwise None and why it cannot be used. ``warm``: what this process kept."""

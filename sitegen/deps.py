@@ -150,13 +150,14 @@ def _tracked_class(tracker: Tracker) -> type[Page]:
 
     def body_field(name: str) -> property:
         slot = Page.__dict__[name]
+        loads = slot is _BODY_HTML  # (a page is kept without its text, never without its word count)
 
         def get(self: Page) -> Any:
             reads = tracker.reads
             if reads is not None:
                 reads.bodies.add(_SOURCE.__get__(self, Page))
             value = slot.__get__(self, Page)
-            if value is None and tracker.load_body is not None:
+            if value is None and loads and tracker.load_body is not None:
                 return tracker.load_body(_SOURCE.__get__(self, Page))  # read each time: pages stay small
             return value
 

@@ -317,8 +317,8 @@ class Memo:
         return pages
 
     def _load_body(self, rel: str) -> str:
-        """The body of a page loaded from the cache without it: from the bodies file of its
-        shard, or (when that file is damaged) by parsing its source again; same bytes."""
+        """The body of a page loaded from the cache without it, from the bodies file of its
+        shard; raises CacheChanged when that file no longer holds it."""
         kept = self.kept_bodies.get(rel)
         if kept is None:  # (a KeyError for a page the cache does not hold, as for kept_bodies)
             where, token, pages = self.shard_bodies[cache.shard_of(rel)]
@@ -327,13 +327,11 @@ class Memo:
         try:
             return cache.read_body(where, token, at)
         except CacheError:
-            self.dirty_shards.add(cache.shard_of(rel))  # write it anew (in this process, at least)
-            from .markdown import make_markdown
-            from .parse import parse_source
-            record = self.new.sources.get(rel) or (self.old.sources.get(rel) if self.old else None)
-            kind = record.kind if record is not None else "page"
-            page, _ = parse_source(Source(kind, self.root / rel, rel), self.config, make_markdown())  # type: ignore[arg-type]
-            return page.body_html if page is not None else ""
+            pass
+        try:  # a bodies file written by this build, put in place since (the same token)
+            return cache.read_body(cache.bodies_file(self.store, cache.shard_of(rel)), token, at)
+        except CacheError as exc:
+            raise cache.CacheChanged(str(exc)) from None
 
     def kept_site(self, pages: list[Page], drafts: bool, future: bool, now: datetime) -> Site | None:
         """This process's last collected site (see ``collect.py``), when it is this

@@ -25,6 +25,7 @@ import jinja2
 from markupsafe import Markup
 
 from .collect import MADE
+from .cache import CacheChanged
 from .compiled import CompiledTemplates
 from .errors import BuildError, Problem, SitegenError
 from .i18n import FALLBACK, Catalogs
@@ -379,8 +380,8 @@ class Renderer:
             raise SitegenError(f"this template is not UTF-8 text ({byte})",
                                path=_template_location(str(path), self.config.root), line=line,
                                hint="re-save the file as UTF-8 in your editor (Save with Encoding: UTF-8)") from None
-        except SitegenError:  # a mistake found while rendering, located already (an interface string)
-            raise
+        except (SitegenError, CacheChanged):  # a mistake located already (an interface string), or
+            raise                                 # the cache changed under the build (it starts again)
         except Exception as exc:  # only errors raised inside a template are ours to report
             frames = [f for f in traceback.extract_tb(exc.__traceback__)
                       if f.filename.endswith((".html", ".xml", ".txt"))]

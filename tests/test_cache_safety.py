@@ -23,6 +23,7 @@ from conftest import INTERVIEW, tree_digest
 
 from sitegen import cache
 from sitegen.build import BuildOptions, BuildReport, build
+from sitegen.errors import SitegenError
 from sitegen.warm import Warm
 
 
@@ -355,3 +356,38 @@ def test_every_value_a_build_stores_is_one_the_cache_loads(hub: Path) -> None:
     edit(hub)
     report = build(hub, BuildOptions(jobs=1))
     assert 0 < report.rendered < 10
+
+
+def test_a_body_that_no_longer_reads_back_starts_the_build_again_without_the_cache(
+        hub: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kept page's text that cannot be read back when a job needs it (its bodies file
+    changed during the build) is never parsed again on the side: the build starts over
+    without the cache, and its output is a clean build's. If even that fails, it says so."""
+    real = cache.read_body
+    failures = [1]
+
+    def damaged_once(*args: Any) -> str:
+        if failures:
+            failures.pop()
+            raise cache.CacheError("the build cache is damaged (a page body does not match)")
+        return real(*args)
+
+    monkeypatch.setattr(cache, "read_body", damaged_once)
+    edit(hub)
+    report = build(hub, BuildOptions(jobs=1))
+    assert not failures, "a kept body was read"
+    assert report.rendered > 10 and any("--clean" in line for line in report.explanation)
+    assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
+
+    before = tree_digest(hub / "_site")
+
+    def always_damaged(*args: Any) -> str:
+        raise cache.CacheError("the build cache is damaged (a page body does not match)")
+
+    monkeypatch.setattr(cache, "read_body", always_damaged)
+    monkeypatch.setattr(cache, "bodies_intact", lambda *args: True)
+    path = hub / "content/interviews/bea.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("More bread.", "More clay."), encoding="utf-8")
+    with pytest.raises(SitegenError, match="changed while this build used it"):
+        build(hub, BuildOptions(jobs=1))
+    assert tree_digest(hub / "_site") == before  # the output is as it was
