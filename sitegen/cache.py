@@ -623,10 +623,11 @@ def read_body(path: Path, token: bytes, at: tuple[int, int, int]) -> str:
         raise CacheError("the build cache is damaged (a bodies file is missing)") from None
     try:
         head = _BODIES_MAGIC + token + b"\n"
-        raw = os.pread(fd, len(head), 0) == head and os.pread(fd, length, offset)
+        whole = os.pread(fd, len(head), 0) == head
+        raw = os.pread(fd, length, offset) if whole else b""
     finally:
         os.close(fd)
-    if not raw or len(raw) != length or zlib.crc32(raw) != checksum:
+    if not whole or len(raw) != length or zlib.crc32(raw) != checksum:  # (a page may have no text)
         raise CacheError("the build cache is damaged (a page body does not match)")
     return raw.decode("utf-8")
 

@@ -391,3 +391,18 @@ def test_a_body_that_no_longer_reads_back_starts_the_build_again_without_the_cac
     with pytest.raises(SitegenError, match="changed while this build used it"):
         build(hub, BuildOptions(jobs=1))
     assert tree_digest(hub / "_site") == before  # the output is as it was
+
+
+def test_a_page_without_text_reads_back_from_the_cache(hub: Path, tmp_path: Path) -> None:
+    """A page with front matter only keeps an empty body in the cache, which reads back
+    as such (not as damage that would start the build over)."""
+    (hub / "content/pages/empty.md").write_text("---\ntitle: Nothing yet\n---\n", encoding="utf-8")
+    css = hub / "static/assets/sitegen.css"  # the theme's style sheet, which every page links
+    css.parent.mkdir(parents=True)
+    css.write_text("p { margin: 0 }\n", encoding="utf-8")
+    build(hub, BuildOptions(jobs=1))
+    css.write_text("p { margin: 1px }\n", encoding="utf-8")
+    edit(hub)  # and every page, the empty one included, is rendered again from its kept page
+    report = build(hub, BuildOptions(jobs=1))
+    assert report.rendered > 5 and not any("--clean" in line for line in report.explanation)
+    assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
