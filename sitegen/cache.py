@@ -4,8 +4,9 @@ Lives in ``.sitegen-cache/`` in the site folder (git-ignored). Its files are wri
 atomically (a temporary file renamed over the old one), each starting with a format
 line and a MAC of the rest: HMAC-SHA256 under a key kept outside the site (see
 ``cache_key``), over what the file is for and its bytes. A file is unpickled only after
-its MAC checks out, so a file planted in the site folder (by a change to the site, say)
-never runs code: like one that is unreadable, corrupt, of another format or made by
+its MAC checks out, and then only into the cache's own values (``_LOADABLE``), so a file
+planted in the site folder (by a change to the site, say) never runs code, even with a
+key that leaked: like one that is unreadable, corrupt, of another format or made by
 another version of sitegen's code, it is ignored and replaced, never trusted.
 
 What it remembers, and how a build uses it (see ``build.py``):
@@ -15,11 +16,12 @@ What it remembers, and how a build uses it (see ``build.py``):
   each with a bodies file holding their HTML, read only for the pages whose body a
   build uses). Unchanged files are not parsed again; when no file changed at all, none
   is read.
-* for each render job (``Renderer.jobs()``): a key made of the digest of the settings
-  (sitegen's code, ``sitegen.yaml``, templates, interface strings), the digest of all
-  pages' metadata (which decides every list, tag page and menu), and the digests of the
-  page bodies and static files the job actually read last time (``deps.py``). A job whose
-  key is unchanged, and whose files in the output are as it left them, is skipped.
+* for each render job (``Renderer.jobs()``): what it read last time (``deps.py``): the
+  page bodies (with their digests), the pages whose metadata it read, the static files
+  it linked and the files it looked for. A job is skipped when none of those changed,
+  nor the settings (sitegen's code, ``sitegen.yaml``, templates, interface strings) or
+  the site's skeleton (which page is where, every list's order), and its files in the
+  output are as it left them.
 * every file of the output with its size and time stamp, and every folder with its time
   stamp, so that a file changed or deleted by hand is made again and a stray one
   removed: the output always equals what a clean build makes. Only folders whose time

@@ -256,9 +256,10 @@ def skeleton(site: Site) -> bytes:
     collecting derived from their metadata (tags, people, questions asked in several
     interviews, related entries, translations, the editions of a multilingual site).
 
-    A job reads pages' metadata and bodies through :class:`TrackedPage`, which records
-    it; what it reads from the site's lists is covered here. (``config``: by the settings
-    digest; ``interviews``, ``stories`` and ``_profiles`` are made from other fields.)
+    A job reads pages' metadata and bodies through the pages of its build's
+    :class:`Tracker`, which records it; what it reads from the site's lists is covered
+    here. (``config``: by the settings digest; ``interviews``, ``stories`` and
+    ``_profiles`` are made from other fields.)
     """
     parts: list[Any] = [
         [(p.source, p.url, p.slug, p.kind, p.lang) for p in (*site.entries, *site.pages)],
