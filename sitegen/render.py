@@ -177,7 +177,8 @@ class Renderer:
     # -- Jinja -----------------------------------------------------------------
     def _make_env(self) -> jinja2.Environment:
         dirs = [str(d) for d in self.theme.template_dirs]
-        prefixed = {"theme": jinja2.FileSystemLoader(str(self.theme.folders[0] / "templates")),
+        # theme/: what the chosen theme renders (the default theme's template where it has none).
+        prefixed = {"theme": jinja2.FileSystemLoader([str(folder / "templates") for folder in self.theme.folders]),
                     "default": jinja2.FileSystemLoader(str(self.theme.folders[-1] / "templates"))}
         loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(dirs), jinja2.PrefixLoader(prefixed)])
         env = jinja2.Environment(

@@ -130,6 +130,22 @@ def test_site_templates_override_and_extend_the_theme(make_site) -> None:
     assert doc.select_one(".skip-link") is not None  # and the base layout is the theme's
 
 
+def test_theme_prefix_reaches_the_default_template_the_chosen_theme_lacks(make_site) -> None:
+    """With a theme of the site's own that has no page.html, "theme/page.html" is what
+    that theme renders for page.html: the default theme's."""
+    root = make_site({
+        "content/pages/about.md": "---\ntitle: About\nmood: sunny\n---\nHi\n",
+        "themes/mine/templates/home.html": "{% extends 'default/home.html' %}",
+        "templates/page.html": "{% extends 'theme/page.html' %}{% block content %}<p id='mood'>{{ page.meta.mood }}</p>{{ super() }}{% endblock %}",
+    })
+    settings = root / "sitegen.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8") + "theme: mine\n", encoding="utf-8")
+    build(root)
+    doc = soup(root / "_site/about/index.html")
+    assert doc.find(id="mood").get_text() == "sunny"
+    assert doc.select_one(".entry-body p").get_text() == "Hi"
+
+
 def test_site_static_files_win_over_the_theme(make_site) -> None:
     root = make_site({"static/assets/sitegen.css": "body{}", "static/.well-known/x.txt": "ok"})
     build(root)
