@@ -83,7 +83,7 @@ def what_is_due(root: Path, base_url: str | None = None, deployed: str | None = 
     ``deployed`` is the deployed sitemap: an http(s) URL or a file; by default
     ``<base_url>sitemap.xml``. Raises :class:`SitegenError` for unusable settings."""
     config = load_config(root, base_url=base_url)
-    now = now or now_for(config)
+    now = (now or now_for(config)).astimezone(ZoneInfo(config.timezone))  # (shown in the site's time zone)
     location = deployed or config.urls.absolute("sitemap.xml")
     listed, why_none = _deployed_paths(location)
     due: list[DueEntry] = []

@@ -363,9 +363,10 @@ def test_an_entry_dated_nine_is_due_at_nine_oh_five(cli, make_site, tmp_path, mo
     sitemap = _deployed_at(hub, tmp_path, "2026-12-06T09:05")
     result = _due(cli, monkeypatch, hub, "2026-12-06T10:17", "--deployed", sitemap)
     assert result.exit_code == 1 and "Nothing fell due" in result.output
-    # A clock with an offset is read as such: 08:05 UTC is 09:05 in Madrid.
+    # A clock with an offset is read as such: 08:05 UTC is 09:05 in Madrid; times are shown in Madrid's.
     old_sitemap = tmp_path / "live-0800" / "sitemap.xml"
-    assert _due(cli, monkeypatch, hub, "2026-12-06T08:05+00:00", "--deployed", old_sitemap).exit_code == 0
+    result = _due(cli, monkeypatch, hub, "2026-12-06T08:05+00:00", "--deployed", old_sitemap)
+    assert result.exit_code == 0 and "2026-12-07 09:00 CET" in result.output and "UTC" not in result.output
     assert _due(cli, monkeypatch, hub, "2026-12-06T07:55+00:00", "--deployed", old_sitemap).exit_code == 1
 
 
@@ -373,6 +374,10 @@ def test_due_with_nothing_deployed_publishes_and_errors_exit_two(cli, make_site,
     hub = _due_hub(make_site)
     result = _due(cli, monkeypatch, hub, "2026-12-06T08:00", "--deployed", tmp_path / "nowhere.xml")
     assert result.exit_code == 0 and "no deployed sitemap" in result.output
+    monkeypatch.delenv("SITEGEN_NOW")  # the real clock: times are shown in the site's time zone too
+    result = cli("due", hub, "--deployed", tmp_path / "nowhere.xml")
+    assert result.exit_code == 0 and "UTC" not in result.output, result.output
+    monkeypatch.setenv("SITEGEN_NOW", "2026-12-06T08:00")
     result = _due(cli, monkeypatch, hub, "yesterday", "--deployed", tmp_path / "nowhere.xml")
     assert result.exit_code == 2 and "SITEGEN_NOW" in result.output and "hint:" in result.output
     monkeypatch.delenv("SITEGEN_NOW")
