@@ -17,6 +17,7 @@ import posixpath
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from datetime import datetime, UTC
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -232,6 +233,7 @@ def content_sources(config: Config) -> tuple[dict[str, str], list[tuple[str, str
     sources, _ = discover_content(config.root)
     pages: dict[str, str] = {}
     zone = ZoneInfo(config.timezone)
+    now = datetime.now(UTC)  # (a scheduled entry cannot give consent yet)
     words: list[ConsentWord] = []
     listed: list[tuple[str, str, str, int | None, list[str], bool]] = []  # source, slug, name, line, details, consent
     for source in sources:
@@ -243,7 +245,7 @@ def content_sources(config: Config) -> tuple[dict[str, str], list[tuple[str, str
         page = placed(source, meta, fm.lines, config)  # the URL as the build gives it
         lang = page.lang
         pages[output_file(page.url)] = source.rel
-        word, person, name, details = _consent_of(source.rel, source.kind, meta, lang, zone)
+        word, person, name, details = _consent_of(source.rel, source.kind, meta, lang, zone, now)
         if word is not None:
             words.append(word)
         if details:
@@ -266,8 +268,8 @@ def content_sources(config: Config) -> tuple[dict[str, str], list[tuple[str, str
     return pages, unconsented
 
 
-def _consent_of(rel: str, kind: str, meta: dict[str, Any], lang: str,
-                zone: ZoneInfo) -> tuple[ConsentWord | None, str, str, list[str]]:
+def _consent_of(rel: str, kind: str, meta: dict[str, Any], lang: str, zone: ZoneInfo,
+                now: datetime) -> tuple[ConsentWord | None, str, str, list[str]]:
     """What a content file's front matter says on its person's consent, read as the
     build reads it: the word (of an interview or story), the person's slug and name, and
     the contact details it lists."""
@@ -285,8 +287,9 @@ def _consent_of(rel: str, kind: str, meta: dict[str, Any], lang: str,
     key = str(key) if isinstance(key, (int, float)) and not isinstance(key, bool) else key
     key = key.strip() if isinstance(key, str) else None
     consent = isinstance(person, dict) and person.get("consent") is True
-    word = ConsentWord(source=rel, person=slugify(name), kind=kind, date=parse_date(meta.get("date"), zone),
-                       lang=lang, work=key or rel, consent=consent, draft=meta.get("draft") is True)
+    date = parse_date(meta.get("date"), zone)
+    word = ConsentWord(source=rel, person=slugify(name), kind=kind, date=date, lang=lang, work=key or rel,
+                       consent=consent, draft=meta.get("draft") is True, scheduled=date is not None and date > now)
     return word, word.person, name.strip(), details
 
 

@@ -59,11 +59,11 @@ def collect_pages(pages: list[Page], config: Config, *, drafts: bool, future: bo
     """The Site of the parsed pages, without the pages sitegen makes. ``now`` is aware;
     entries dated after it are left out unless ``future``. Raises :class:`BuildError`
     on URL collisions. (What the build cache keeps between builds of ``sitegen serve``:
-    it depends on the pages and the settings only.)"""
+    it depends on the pages, the settings and which entries are in the future.)"""
     published: list[Page] = []
     left_out_future: list[Page] = []
     left_out_drafts = 0
-    pages = _with_consent(pages, config)
+    pages = _with_consent(pages, config, now)
     for page in pages:
         if page.draft and not drafts:
             left_out_drafts += 1
@@ -97,11 +97,12 @@ def collect_pages(pages: list[Page], config: Config, *, drafts: bool, future: bo
     return dataclasses.replace(site, by_language=editions, people=people, questions=questions, related=related)
 
 
-def _with_consent(pages: list[Page], config: Config) -> list[Page]:
+def _with_consent(pages: list[Page], config: Config, now: datetime) -> list[Page]:
     """The pages with each person's consent as their newest word decides it (see
     :func:`~sitegen.people.decide_consent`): drafts and scheduled interviews are words too,
-    so the decision does not depend on the build's options or on today's date."""
-    words = [word for word in map(consent_word, pages) if word is not None]
+    which can withdraw consent but not give it until they are published (at ``now``,
+    whatever the build's options)."""
+    words = [word for word in (consent_word(page, now) for page in pages) if word is not None]
     if not words:
         return pages
     decisions = decide_consent(words, config.language)
@@ -115,8 +116,8 @@ def _with_consent(pages: list[Page], config: Config) -> list[Page]:
             continue
         deciding = by_source.get(decision.source)  # (none: only drafts spoke, and they gave no consent)
         contact = deciding.person.contact if deciding is not None and deciding.person is not None else ()
-        now = governed_person(person, decision, contact)
-        governed.append(page if now is person else _moved(page, page.slug, page.url, now))
+        governing = governed_person(person, decision, contact)
+        governed.append(page if governing is person else _moved(page, page.slug, page.url, governing))
     return governed
 
 

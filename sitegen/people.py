@@ -55,8 +55,8 @@ class ConsentWord:
     """What one entry says about its person's consent: ``consent`` is true only when its
     front matter sets ``person.consent: true`` (a name alone, or a missing key, says no).
     ``work`` is the entry's ``translation_key`` (its editions in several languages are
-    one interview), or its own source when it has none. A draft's word can withdraw
-    consent, never give it."""
+    one interview), or its own source when it has none. The word of an entry not yet
+    published (a draft, or one dated after now) can withdraw consent, never give it."""
 
     source: str
     person: str  # the person's slug
@@ -66,6 +66,12 @@ class ConsentWord:
     work: str
     consent: bool
     draft: bool = False
+    scheduled: bool = False  # dated after now
+
+    @property
+    def unpublished(self) -> bool:
+        """Whether the entry is not published yet (a draft, or scheduled)."""
+        return self.draft or self.scheduled
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,15 +85,17 @@ class ConsentDecision:
     consent: bool
     source: str
     deciding: tuple[str, ...]
-    drafted: bool = False  # whether a draft is among the deciding entries
+    drafted: bool = False  # whether an entry not yet published (a draft, scheduled) is among the deciding
 
 
-def consent_word(page: Page) -> ConsentWord | None:
-    """The word on consent of an interview or story with a person (None otherwise)."""
+def consent_word(page: Page, now: datetime) -> ConsentWord | None:
+    """The word on consent of an interview or story with a person (None otherwise);
+    ``now`` (aware) tells a scheduled entry."""
     if page.person is None or not page.person.slug or page.kind not in ("interview", "story"):
         return None
     return ConsentWord(source=page.source, person=page.person.slug, kind=page.kind, date=page.date, lang=page.lang,
-                       work=page.translation_key or page.source, consent=page.person.consent, draft=page.draft)
+                       work=page.translation_key or page.source, consent=page.person.consent, draft=page.draft,
+                       scheduled=page.date is not None and page.date > now)
 
 
 def decide_consent(words: Iterable[ConsentWord], language: str) -> dict[str, ConsentDecision]:
@@ -99,9 +107,10 @@ def decide_consent(words: Iterable[ConsentWord], language: str) -> dict[str, Con
     every edition says ``consent: true``. The newest word governs; when several interviews
     share the newest date, each must consent. The published contact details are those
     of the newest interview's edition in the site's ``language`` (else the first by source).
-    A draft can withdraw consent but never give it: when the newest word is a draft that
-    consents, the words of the entries that are not drafts decide (and none: no consent),
-    so a draft's contact details are never published.
+    An entry not yet published (a draft, or one dated after now, whatever the build's
+    options) can withdraw consent but never give it: when the newest word is such an
+    entry's and consents, the words of the published entries decide (and none: no
+    consent), so its contact details are never published before it is.
     """
     by_person: dict[str, list[ConsentWord]] = {}
     for word in words:
@@ -110,7 +119,7 @@ def decide_consent(words: Iterable[ConsentWord], language: str) -> dict[str, Con
     for person, said in by_person.items():
         decision = _decide(person, said, language)
         if decision.consent and decision.drafted:
-            said = [w for w in said if not w.draft]
+            said = [w for w in said if not w.unpublished]
             decision = _decide(person, said, language) if said else ConsentDecision(person, False, "", ())
         decisions[person] = decision
     return decisions
@@ -130,7 +139,7 @@ def _decide(person: str, said: list[ConsentWord], language: str) -> ConsentDecis
                       key=lambda w: (w.lang != language, w.source))
     return ConsentDecision(person=person, consent=all(w.consent for w in deciding),
                            source=deciding[0].source, deciding=tuple(sorted(w.source for w in deciding)),
-                           drafted=any(w.draft for w in deciding))
+                           drafted=any(w.unpublished for w in deciding))
 
 
 def governed_person(own: Person, decision: ConsentDecision | None, contact: tuple[Channel, ...]) -> Person:

@@ -153,18 +153,65 @@ def test_check_still_reports_details_the_build_did_not_publish_when_a_template_s
 
 
 def _word(source: str, day: int, consent: bool, *, work: str | None = None, lang: str = "en",
-          kind: str = "interview", draft: bool = False) -> ConsentWord:
+          kind: str = "interview", draft: bool = False, scheduled: bool = False) -> ConsentWord:
     return ConsentWord(source=source, person="ana", kind=kind, date=datetime(2026, 1, day, tzinfo=timezone.utc),
-                       lang=lang, work=work or source, consent=consent, draft=draft)
+                       lang=lang, work=work or source, consent=consent, draft=draft, scheduled=scheduled)
 
 
-def test_a_draft_withdraws_consent_but_never_gives_it() -> None:
+@pytest.mark.parametrize("unpublished", ["draft", "scheduled"])
+def test_an_unpublished_entry_withdraws_consent_but_never_gives_it(unpublished: str) -> None:
     decide = lambda *words: decide_consent(words, "en")["ana"]  # noqa: E731
-    assert decide(_word("a", 1, True), _word("d", 2, False, draft=True)).consent is False
-    given = decide(_word("a", 1, True), _word("d", 2, True, draft=True))
+    later = {unpublished: True}
+    assert decide(_word("a", 1, True), _word("d", 2, False, **later)).consent is False
+    given = decide(_word("a", 1, True), _word("d", 2, True, **later))
     assert given.consent is True and given.source == "a"  # the published interview's details
-    assert decide(_word("a", 1, False), _word("d", 2, True, draft=True)).consent is False
-    assert decide(_word("d", 2, True, draft=True)).consent is False
+    assert decide(_word("a", 1, False), _word("d", 2, True, **later)).consent is False
+    assert decide(_word("d", 2, True, **later)).consent is False
+
+
+def test_a_scheduled_interviews_details_wait_for_its_date(make_site, tmp_path: Path) -> None:
+    """An interview dated next week that gives new contact details does not publish them
+    on the person's older pages before its date; from its date on, every page shows them.
+    Its withdrawal, by contrast, holds at once. Incremental builds equal clean ones."""
+    import shutil
+
+    from conftest import tree_digest
+
+    from sitegen import cache
+    from sitegen.build import BuildOptions, build
+
+    fresh = "ana-new@ana.example"
+    root = make_site({
+        "content/interviews/old.md": interview("Old talk", "2026-01-01", True),
+        "content/interviews/next.md": interview("Next talk", "2026-03-01", True, email=fresh).replace("[food]",
+                                                                                                      "[other]"),
+    }, config=CONFIG)
+    before = datetime(2026, 2, 1, tzinfo=timezone.utc)
+    after = datetime(2026, 3, 2, tzinfo=timezone.utc)
+
+    def shown() -> list[str]:
+        return [a["href"] for a in soup(root / "_site/interviews/old/index.html").select(".person-card .channels a")]
+
+    def equals_clean(now: datetime, name: str) -> None:
+        clean = tmp_path / name
+        shutil.copytree(root, clean, ignore=shutil.ignore_patterns("_site", cache.FOLDER))
+        build(clean, BuildOptions(jobs=1, clean=True, now=now))
+        assert tree_digest(root / "_site") == tree_digest(clean / "_site")
+
+    build(root, BuildOptions(jobs=1, now=before))
+    assert shown() == [f"mailto:{EMAIL}"]
+    assert_nowhere(root / "_site", fresh)
+    build(root, BuildOptions(jobs=1, now=before, future=True))  # a preview of the future: still not given
+    assert_nowhere(root / "_site", fresh)
+    build(root, BuildOptions(jobs=1, now=after))
+    assert shown() == [f"mailto:{fresh}"]
+    equals_clean(after, "clean-after")
+
+    (root / "content/interviews/next.md").write_text(
+        interview("Next talk", "2026-03-01", False, email=fresh).replace("[food]", "[other]"), encoding="utf-8")
+    build(root, BuildOptions(jobs=1, now=before))
+    assert shown() == []  # withdrawn in an entry not yet published: at once
+    equals_clean(before, "clean-withdrawn")
 
 
 def test_a_drafts_contact_details_are_never_published(make_site, cli) -> None:
