@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+from multiprocessing import connection
 import os
 from dataclasses import dataclass, replace
 from functools import partial
@@ -100,7 +101,17 @@ def _forked(function: Callable[[range], list[T]], chunks: list[range], processes
         if share:
             for chunk in _taken(taken, chunks):
                 yield function(chunk)
+        reader = results._reader  # type: ignore[attr-defined]  # (waited on with the workers)
         while finished < processes:
+            if results.empty():
+                if sum(w.exitcode is not None for w in workers) > finished:
+                    # A worker ended without finishing its work (killed, or out of memory): what
+                    # it had taken will never come. Waiting longer would wait forever.
+                    raise SitegenError("a worker process stopped before it finished its part of the build",
+                                       hint="build again; if it happens again, the computer may be short of "
+                                            "memory: build with --jobs 1")
+                connection.wait([reader, *(w.sentinel for w in workers if w.exitcode is None)])
+                continue
             kind, value = results.get()
             if kind == "done":
                 finished += 1

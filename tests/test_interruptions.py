@@ -212,3 +212,40 @@ def test_an_incremental_build_replaces_files_and_never_writes_into_them(make_sit
     assert more.stat().st_ino == more_inode  # an unchanged file is linked, not copied
     result = cli("build", root, "--explain")
     assert "nothing changed since the last build" in result.stdout  # the cache knows the new output
+
+
+# -- A worker killed outright ------------------------------------------------------------------
+
+@pytest.mark.parametrize("stage", ["parse", "render"])
+def test_a_worker_killed_outright_fails_the_build_instead_of_hanging_it(tmp_path: Path, stage: str) -> None:
+    """A forked worker killed by the system (out of memory, a kill -9) never sends its
+    part back: the build notices, fails with a message, and leaves the output as it was."""
+    root = _site(tmp_path / "site", 60, "first")
+    _build(root)
+    before = tree_digest(root / "_site")
+    for path in (root / "content/interviews").glob("*.md"):  # every page changed: all of it is parsed again
+        path.write_text(path.read_text(encoding="utf-8").replace(" first", " second"), encoding="utf-8")
+    target = "sitegen.parse.parse_source" if stage == "parse" else "sitegen.render.Renderer.render_page"
+    module, _, name = target.rpartition(".")
+    script = f"""
+import os, signal, sys
+from pathlib import Path
+import importlib
+parent = os.getpid()
+owner = importlib.import_module({module!r}) if {stage!r} == "parse" else importlib.import_module("sitegen.render").Renderer
+real = getattr(owner, {name!r})
+def dying(*args, **kwargs):
+    if os.getpid() != parent:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(*args, **kwargs)
+setattr(owner, {name!r}, dying)
+from sitegen.cli import main
+sys.argv = ["sitegen", "build", {str(root)!r}, "--jobs", "2"]
+main()
+"""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 1, done.stderr
+    assert "a worker process stopped before it finished" in done.stderr and "Traceback" not in done.stderr
+    assert tree_digest(root / "_site") == before
