@@ -408,8 +408,9 @@ def substitute(site: Site, fresh: Mapping[int, Page]) -> Site:
                 result = dataclasses.replace(value, **changes)
         elif isinstance(value, Answer):
             interview = get(id(value.interview), value.interview)
-            if interview is not value.interview:
-                result = value._replace(interview=interview)
+            if interview is not value.interview:  # (its question as the new page has it: its line moved)
+                question = next((h for h in interview.headings if h.id == value.question.id), value.question)
+                result = value._replace(interview=interview, question=question)
         elif isinstance(value, Mapping):
             pairs = [(key, walk(item)) for key, item in value.items()]
             if any(after is not before for (_, after), before in zip(pairs, value.values(), strict=True)):

@@ -81,6 +81,8 @@ def test_text_edits_reuse_the_collected_site_and_equal_a_clean_build(hub: Path, 
     assert now_ana is not ana and now_ana.word_count > words
     assert [h.line for h in now_ana.headings] != [h.line for h in headings]
     assert now_ana in warm.collected.site.interviews and ana not in warm.collected.site.interviews
+    answers = [a for group in warm.collected.site.questions for a in group.answers if a.interview is now_ana]
+    assert answers and all(a.question in now_ana.headings for a in answers)  # its questions at their new lines
     assert 0 < report.rendered < 15
     assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path, "clean1", now=NOW)
     header = soup(hub / "_site/interviews/ana/index.html").find("main").find("header")
