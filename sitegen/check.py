@@ -27,13 +27,11 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from .discover import discover_content
 from .errors import Problem, Severity, SitegenError
-from .frontmatter import split_front_matter
 from .guard import TAG_TOKEN, SiteGuard, finding_problem, locate, parse_attrs
-from .collect import placed
+from .collect import placed_sources
 from .model import Config
-from .parse import parse_date, read_source
+from .parse import parse_date
 from .people import ConsentWord, decide_consent
 from .pin import WORKFLOW, check_requirements
 from .slugs import slugify
@@ -230,19 +228,12 @@ def content_sources(config: Config) -> tuple[dict[str, str], list[tuple[str, str
     """Map output pages to content files, and list the contact details no page may show:
     (source, person's name, line, details). Which details a person agreed to publish is
     decided by the build's own rule (:func:`~sitegen.people.decide_consent`)."""
-    sources, _ = discover_content(config.root)
     pages: dict[str, str] = {}
     zone = ZoneInfo(config.timezone)
     now = datetime.now(UTC)  # (a scheduled entry cannot give consent yet)
     words: list[ConsentWord] = []
     listed: list[tuple[str, str, str, int | None, list[str], bool]] = []  # source, slug, name, line, details, consent
-    for source in sources:
-        try:
-            fm = split_front_matter(read_source(source), source.rel)
-        except SitegenError:
-            continue
-        meta = fm.meta if isinstance(fm.meta, dict) else {}
-        page = placed(source, meta, fm.lines, config)  # the URL as the build gives it
+    for source, meta, page in placed_sources(config):  # the URL as the build gives it
         lang = page.lang
         pages[output_file(page.url)] = source.rel
         word, person, name, details = _consent_of(source.rel, source.kind, meta, lang, zone, now)
@@ -250,7 +241,7 @@ def content_sources(config: Config) -> tuple[dict[str, str], list[tuple[str, str
             words.append(word)
         if details:
             consent = isinstance(meta.get("person"), dict) and meta["person"].get("consent") is True
-            listed.append((source.rel, person, name, fm.lines.get("person.contact"), details, consent))
+            listed.append((source.rel, person, name, page.lines.get("person.contact"), details, consent))
     decisions = decide_consent(words, config.language)
     agreed: dict[str, set[str]] = {}  # person -> the details their newest word agreed to publish
     for source_rel, person, _, _, details, _ in listed:

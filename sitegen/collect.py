@@ -16,10 +16,10 @@ import unicodedata
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from .discover import Source
-from .errors import BuildError, Problem
+from .errors import BuildError, Problem, SitegenError
 from .i18n import Catalogs
 from .membership import SLUG as MEMBERSHIP_SLUG, TEMPLATE as MEMBERSHIP_TEMPLATE
 from .model import Answer, Config, Page, Person, Profile, QuestionGroup, Site, Tag
@@ -132,6 +132,23 @@ def placed(source: Source, meta: Mapping[str, object], lines: Mapping[str, int],
     page = Page(kind=source.kind, source=source.rel, slug=slug, title="", body_html="", lang=lang,
                 lines=lines, permalink=permalink)
     return _with_url(page, config)
+
+
+def placed_sources(config: Config) -> Iterator[tuple[Source, dict[str, Any], Page]]:
+    """Every content file as the commands that read the sources without building read
+    it (``check``, ``due``): its front matter and where it is published (see ``placed``).
+    A file whose front matter cannot be read is left out, for the build to report."""
+    from .discover import discover_content
+    from .frontmatter import split_front_matter
+    from .parse import read_source
+
+    for source in discover_content(config.root)[0]:
+        try:
+            fm = split_front_matter(read_source(source), source.rel)
+        except SitegenError:
+            continue
+        meta = fm.meta if isinstance(fm.meta, dict) else {}
+        yield source, meta, placed(source, meta, fm.lines, config)
 
 
 def _with_url(page: Page, config: Config) -> Page:

@@ -25,13 +25,11 @@ from urllib.parse import urlsplit
 from urllib.request import Request, urlopen
 from zoneinfo import ZoneInfo
 
-from .collect import placed
+from .collect import placed_sources
 from .config import load_config
-from .discover import discover_content
 from .errors import SitegenError
-from .frontmatter import split_front_matter
 from .model import Config
-from .parse import parse_date, read_source
+from .parse import parse_date
 
 #: An environment variable that sets "now" (ISO 8601; without an offset, in the site's
 #: time zone). For testing the schedule; never set it in a workflow.
@@ -101,18 +99,12 @@ def _dated_entries(config: Config) -> list[tuple[str, str, datetime]]:
     """(source, site path, date) of every dated page that is not a draft. A file whose
     front matter cannot be read is left to the build to report."""
     zone = ZoneInfo(config.timezone)
-    sources, _ = discover_content(config.root)
     found = []
-    for source in sources:
-        try:
-            fm = split_front_matter(read_source(source), source.rel)
-        except SitegenError:
-            continue
-        meta = fm.meta if isinstance(fm.meta, dict) else {}
+    for source, meta, page in placed_sources(config):
         when = parse_date(meta.get("date"), zone)
         if when is None or meta.get("draft") is True:
             continue
-        found.append((source.rel, placed(source, meta, fm.lines, config).url, when))
+        found.append((source.rel, page.url, when))
     return found
 
 
