@@ -32,7 +32,7 @@ from .themes import Theme
 from .write import MARKER, SpareState
 
 if TYPE_CHECKING:  # parallel.py brings markdown-it, Jinja and Babel: a build with nothing to do needs none
-    from .parallel import References, Rendered
+    from .parallel import Fresh, Rendered
     from .render import Job, Renderer
     from .warm import Warm
 
@@ -193,11 +193,12 @@ class Memo:
                     results[i] = parsed
                     new_sources[rel] = record
                     continue
+                now_stat = cache.trusted_stat(source.path)  # before its bytes are read (see _parse_chunk)
                 digest = _file_digest(source)
                 if digest == record.content:
                     results[i] = parsed
                     self.new.sources[source.rel] = SourceRecord(
-                        source.kind, cache.trusted_stat(source.path) or stat, digest,
+                        source.kind, now_stat or stat, digest,
                         record.meta_digest, record.body_digest, record.problems, record.references)
                     self.changed = True  # a new time stamp to remember
                     continue
@@ -223,15 +224,14 @@ class Memo:
         return self._keep(rel, parsed)
 
     def parsed_now(self, sources: Sequence[Source], results: list[Parsed | None], todo: list[int],
-                   fresh: list[tuple[Parsed, bytes, References]]) -> list[Parsed]:
+                   fresh: list[Fresh]) -> list[Parsed]:
         """Remember the sources parsed now (``fresh``, at positions ``todo``); every
         source's parse result."""
         old_records = self._old_records
-        for i, (parsed, content, references) in zip(todo, fresh, strict=True):
+        for i, (parsed, content, stat, references) in zip(todo, fresh, strict=True):
             results[i] = parsed
             source = sources[i]
             self.dirty_shards.add(cache.shard_of(source.rel))
-            stat = cache.trusted_stat(source.path)
             if parsed.page is not None and stat is not None:
                 self.new.sources[source.rel] = SourceRecord(source.kind, stat, content, parsed.meta_digest,
                                                             parsed.body_digest, parsed.problems, references)

@@ -18,7 +18,7 @@ from multiprocessing import connection
 import os
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -162,16 +162,28 @@ def _taken(taken: Any, chunks: list[range]) -> Iterator[range]:
 References = tuple[tuple[str, tuple[int, int] | None], ...]
 
 
+class Fresh(NamedTuple):
+    """A content file parsed now, and what it was parsed from."""
+
+    parsed: Parsed
+    content: bytes  # the digest of the bytes parsed (empty when the file cannot be read)
+    stat: Stat | None  # the file's stat, taken before its bytes were read (see _parse_chunk)
+    references: References  # the pictures whose size the parse gave
+
+
 def _parse_chunk(sources: Sequence[Source], config: Config, md: MarkdownIt,
-                 chunk: range) -> list[tuple[int, Parsed, bytes, References]]:
+                 chunk: range) -> list[tuple[int, Fresh]]:
     from .cache import content_digest, trusted_stat
     from .parse import parse_source
     from .references import sized_pictures
 
     static_dir = config.root / "static"
-    done: list[tuple[int, Parsed, bytes, tuple[tuple[str, Stat | None], ...]]] = []
+    done: list[tuple[int, Fresh]] = []
     for i in chunk:
         source = sources[i]
+        # Stated before it is read: a file saved after this (while the build runs) differs
+        # from what the next build finds, and is parsed again then.
+        stat = trusted_stat(source.path)
         try:
             raw: bytes | None = source.path.read_bytes()
         except OSError:
@@ -179,32 +191,31 @@ def _parse_chunk(sources: Sequence[Source], config: Config, md: MarkdownIt,
         page, problems = parse_source(source, config, md, raw)
         digest = content_digest(raw) if raw is not None else b""
         if page is None:
-            done.append((i, Parsed(None, tuple(problems)), digest, ()))
+            done.append((i, Fresh(Parsed(None, tuple(problems)), digest, stat, ())))
         else:
             meta, body = page_digests(page)
             # Stated just after the parse read them: a picture replaced since is never taken
             # for the one read (and one replaced within the time-stamp tick never matches).
             references = tuple((str(path), trusted_stat(path)) for path in sized_pictures(page, static_dir))
-            done.append((i, Parsed(page, tuple(problems), meta, body), digest, references))
+            done.append((i, Fresh(Parsed(page, tuple(problems), meta, body), digest, stat, references)))
     return done
 
 
 def parse_sources(sources: Sequence[Source], config: Config, jobs: int,
-                  keep: Callable[[int, Parsed], Parsed] | None = None) -> list[tuple[Parsed, bytes, References]]:
-    """Parse ``sources`` with up to ``jobs`` processes; results in the order of ``sources``:
-    each parse result, with the digest of the bytes it was parsed from (empty when the file
-    cannot be read) and the other files the parse read (the pictures whose size it gave),
-    each with its stat. ``keep`` sees each result as it arrives and returns what to keep of it."""
+                  keep: Callable[[int, Parsed], Parsed] | None = None) -> list[Fresh]:
+    """Parse ``sources`` with up to ``jobs`` processes; what was parsed from each, in the
+    order of ``sources``. ``keep`` sees each parse result as it arrives and returns what
+    to keep of it."""
     if not sources:
         return []
     from .markdown import make_markdown
     from .parse import parse_source  # noqa: F401 - loaded once here, not in each worker
 
-    results: list[tuple[Parsed, bytes, References] | None] = [None] * len(sources)
+    results: list[Fresh | None] = [None] * len(sources)
     work = partial(_parse_chunk, sources, config, make_markdown())
     for done in _map(work, len(sources), _workers(jobs, len(sources))):
-        for i, parsed, digest, references in done:
-            results[i] = (parsed if keep is None else keep(i, parsed), digest, references)
+        for i, fresh in done:
+            results[i] = fresh if keep is None else fresh._replace(parsed=keep(i, fresh.parsed))
     return results  # type: ignore[return-value]
 
 

@@ -274,3 +274,35 @@ def test_previews_and_builds_keep_a_cache_each(hub: Path, tmp_path: Path) -> Non
     report = build(hub, BuildOptions())
     assert 0 < report.rendered < 10
     assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
+
+
+def test_a_file_saved_while_the_build_parses_it_is_parsed_again_next_time(
+        hub: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A writer saves a page just after the build read it (the first build of a big hub
+    in `sitegen serve` takes a while). What the build remembers of the file must be what
+    it read, or the next build takes the new file for the one it parsed and keeps the
+    old text for good."""
+    from sitegen import parse as parse_module
+
+    page = hub / "content/interviews/ana.md"
+    original = parse_module.parse_source
+    saved: list[str] = []
+
+    def parse_then_save(source, *args, **kwargs):  # type: ignore[no-untyped-def]
+        result = original(source, *args, **kwargs)
+        if source.rel == "content/interviews/ana.md" and not saved:
+            _edit(page, "More bread.", "More bread, saved while the build ran.")
+            old = page.stat().st_mtime_ns - 30_000_000_000  # long enough ago to be trusted
+            os.utime(page, ns=(old, old))
+            saved.append(source.rel)
+        return result
+
+    _edit(page, "More bread.", "More bread.\n\nA first change.")
+    monkeypatch.setattr(parse_module, "parse_source", parse_then_save)
+    build(hub, BuildOptions(jobs=1))
+    assert saved
+    monkeypatch.setattr(parse_module, "parse_source", original)
+    build(hub, BuildOptions(jobs=1))
+    text = soup(hub / "_site/interviews/ana/index.html").find("main").get_text()
+    assert "saved while the build ran" in text
+    assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
