@@ -334,6 +334,7 @@ class Guard:
         self._tags: dict[str, _TagInfo] = {}
         self._counters: dict[str, bool] = {}  # is_counter_text's answers, by text
         self._templates: dict[str, tuple[tuple[int, str], ...]] = {}  # scan_template's findings, by text
+        self._srcdoc_depth = 0  # how deep in <iframe srcdoc> pages the scan is (see check_srcdoc)
 
     # -- URLs ---------------------------------------------------------------------
     def check_url(self, url: str, what: str, findings: list[Finding]) -> None:
@@ -539,7 +540,8 @@ class Guard:
                 self._tag(lname, attrs, found)
             css_class = attrs.get("class")
             verdict = (tuple(found), bool(css_class and _COUNT_CLASS_HINT.search(css_class)))
-            if sum(map(len, attrs.values())) <= _MEMO_KEY:
+            # (what an <iframe srcdoc> holds is judged at the depth it is found: not kept)
+            if sum(map(len, attrs.values())) <= _MEMO_KEY and "srcdoc" not in attrs:
                 if len(self._verdicts) >= _MEMO_SIZE:
                     self._verdicts.clear()
                 self._verdicts[judged] = verdict
@@ -547,7 +549,7 @@ class Guard:
         if kind != _K_RAW and raw.rstrip().endswith("/"):
             kind = _K_VOID
         info = (lname, kind, verdict[0], "src" in attrs, verdict[1])
-        if len(raw) <= _MEMO_KEY:  # (a data: URL of a megabyte is not worth keeping)
+        if len(raw) <= _MEMO_KEY and "srcdoc" not in attrs:  # (a data: URL of a megabyte is not worth keeping)
             if len(self._tags) >= _MEMO_SIZE:
                 self._tags.clear()
             self._tags[name + raw] = info  # (one string: the name ends where the attributes start)
@@ -606,12 +608,17 @@ class Guard:
 
     def check_srcdoc(self, page: str, findings: list[Finding]) -> None:
         """Scan the page an ``<iframe srcdoc>`` holds as the page it is."""
-        if page.lower().count("srcdoc") >= _SRCDOC_DEPTH:  # (a page in a page in a page...)
+        if self._srcdoc_depth >= _SRCDOC_DEPTH:  # (a page in a page in a page...)
             findings.append(Finding("tracker", f"<iframe srcdoc> nested more than {_SRCDOC_DEPTH} deep, "
                                     "which the guard does not read", page[:80]))
             return
+        self._srcdoc_depth += 1
+        try:
+            inside = self.scan_html(page)
+        finally:
+            self._srcdoc_depth -= 1
         findings.extend(Finding(f.kind, f"{f.what} inside an <iframe srcdoc>", f.evidence, f.origin)
-                        for f in self.scan_html(page))
+                        for f in inside)
 
 
 #: Longer texts are prose, never counter displays (and never kept).

@@ -435,12 +435,18 @@ class Guard:
                 self.check_url(target, "a <meta http-equiv=refresh>", findings)
         elif name == "iframe" and "srcdoc" in attrs:  # Rule added: the page in srcdoc is a page
             page = attrs["srcdoc"]
-            if page.lower().count("srcdoc") >= 8:
+            depth = getattr(self, "srcdoc_depth", 0)
+            if depth >= 8:
                 findings.append(Finding("tracker", "<iframe srcdoc> nested more than 8 deep, "
                                         "which the guard does not read", page[:80]))
             else:
+                self.srcdoc_depth = depth + 1
+                try:
+                    inside = self.scan_html(page)
+                finally:
+                    self.srcdoc_depth = depth
                 findings.extend(Finding(f.kind, f"{f.what} inside an <iframe srcdoc>", f.evidence, f.origin)
-                                for f in self.scan_html(page))
+                                for f in inside)
 
 
 class _Frame:

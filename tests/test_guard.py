@@ -241,9 +241,25 @@ def test_what_the_new_rules_read_stays_quiet_when_it_is_the_sites_own() -> None:
     assert GUARD.scan_html(html) == []
 
 
+def _in_srcdoc(page: str, times: int) -> str:
+    for _ in range(times):
+        page = f'<iframe title="x" srcdoc="{page.replace("&", "&amp;").replace(chr(34), "&quot;")}"></iframe>'
+    return page
+
+
 def test_a_srcdoc_nested_too_deep_is_refused_not_a_crash() -> None:
-    page = "<p>x</p>"
-    for _ in range(12):
-        page = f'<iframe srcdoc="{page.replace("&", "&amp;").replace(chr(34), "&quot;")}"></iframe>'
-    found = GUARD.scan_html(page)
+    guard = Guard("https://example.org")
+    found = guard.scan_html(_in_srcdoc("<p>x</p>", 12))
     assert found and "nested more than" in found[0].what
+    # A tag met deep down and then at the top is judged at each depth, not remembered.
+    assert guard.scan_html(_in_srcdoc("<p>x</p>", 4)) == []
+
+
+def test_a_srcdoc_page_may_speak_of_srcdoc() -> None:
+    """Depth is how many pages are inside one another, not how often the word appears."""
+    prose = "<p>" + " ".join(["The srcdoc attribute holds a page."] * 10) + "</p>"
+    assert GUARD.scan_html(_in_srcdoc(prose, 2)) == []
+    tracked = prose + '<img src="https://cdn.example.net/pixel.gif" alt="">'
+    found = GUARD.scan_html(_in_srcdoc(tracked, 2))
+    assert [f.what for f in found] == ["<img src> loaded from https://cdn.example.net "
+                                       "inside an <iframe srcdoc> inside an <iframe srcdoc>"]
