@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from collections.abc import Callable, Mapping
 
-from .cache import CacheChanged, key_problems
+from .cache import CacheChanged, key_problems, output_stats
 from .collect import collect_pages, with_made_pages
 from .config import load_config
 from .contact import form_warnings
@@ -156,7 +156,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None, warm: W
     problems += missing_images(site, found.static_files)
 
     renderer = Renderer(site, theme, catalogs, memo.compiled_templates(), memo.tracker)
-    plan = memo.plan(renderer, found.static_files)
+    plan = memo.plan(renderer, found.static_files, now)
     rendered: dict[int, Rendered] = {}
     if plan.busy:
         staging = Staging(config.output)
@@ -297,8 +297,13 @@ def write(staging: Staging, plan: Plan, rendered: dict[int, Rendered], memo: Mem
     made from the old one's unchanged files and the files staged, and swapped in. A
     build killed at any moment leaves the old site or the new one, whole."""
     if plan.fresh:
-        staging.commit(set(plan.statics).union(*(r.outputs for r in rendered.values())), keep=memo.spare)
-        memo.output_made(staging.output)
+        files = set(plan.statics).union(*(r.outputs for r in rendered.values()))
+        # Listed before it goes live (a rename keeps every file's stat): a file changed by hand
+        # once it is live differs from the list. Moved into a mount point, listed once there.
+        staging.mark(files)
+        listed = None if staging.in_place else output_stats(staging.folder)
+        staging.commit(files, marked=True, keep=memo.spare)
+        memo.output_made(listed or output_stats(staging.output))
         return
     carried, stray = memo.carried(plan, rendered)
     known = memo.take_spare_state()

@@ -104,7 +104,7 @@ class Summary:
     files: int = 0
     left_out_future: tuple[Page, ...] = ()
     left_out_drafts: int = 0
-    next_due: datetime | None = None  # when the first future entry becomes due
+    next_due: datetime | None = None  # the first date after the build's of any entry (its output changes then)
     newest: datetime | None = None  # the date of the newest entry published (a build before it differs)
     warnings: tuple[Problem, ...] = ()
 
@@ -157,19 +157,25 @@ def stat_of(path: Path) -> Stat | None:
     return st.st_size, st.st_mtime_ns
 
 
-def _tree_stats(top: Path, skip: Iterable[str] = ()) -> list[tuple[str, Stat]]:
-    """Every file under ``top`` (relative path, size and time stamp), sorted."""
-    found: list[tuple[str, Stat]] = []
+def _tree_files(top: Path, skip: Iterable[str] = ()) -> list[str]:
+    """Every file under ``top`` (relative path), sorted, as a template loader finds them:
+    through links to folders too (each folder once), leaving out the folders named in
+    ``skip`` at the top only."""
+    found: list[str] = []
     skipped = set(skip)
-    for dirpath, dirnames, filenames in os.walk(top):
-        dirnames[:] = sorted(d for d in dirnames if d not in skipped)
-        for name in filenames:
-            path = os.path.join(dirpath, name)
-            try:
-                st = os.stat(path)
-            except OSError:
-                continue
-            found.append((os.path.relpath(path, top).replace(os.sep, "/"), (st.st_size, st.st_mtime_ns)))
+    seen: set[tuple[int, int]] = set()
+    for dirpath, dirnames, filenames in os.walk(top, followlinks=True):
+        try:
+            st = os.stat(dirpath)
+        except OSError:
+            dirnames[:] = []
+            continue
+        if (st.st_dev, st.st_ino) in seen:  # a link back up the tree
+            dirnames[:] = []
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        dirnames[:] = sorted(d for d in dirnames if not (dirpath == str(top) and d in skipped))
+        found.extend(os.path.relpath(os.path.join(dirpath, name), top).replace(os.sep, "/") for name in filenames)
     found.sort()
     return found
 
@@ -182,12 +188,13 @@ def settings_digest(root: Path, theme: Theme, config_repr: str, options: tuple[A
     the file system's time-stamp resolution must not go unnoticed)."""
     h = hashlib.blake2b(digest_size=16)
     h.update(pickle.dumps((config_repr, options), protocol=5))
-    folders = [root / name for name in ("templates", "i18n", "data")]
-    folders += [folder for folder in theme.folders]
-    for folder in folders:
+    # The site's own folders whole; of each theme, all but its static files.
+    folders: list[tuple[Path, tuple[str, ...]]] = [(root / name, ()) for name in ("templates", "i18n", "data")]
+    folders += [(folder, ("static", "__pycache__")) for folder in theme.folders]
+    for folder, skip in folders:
         h.update(portable(folder, root).encode() + b"\0")
         if folder.is_dir():
-            for rel, _ in _tree_stats(folder, skip=("static", "__pycache__")):
+            for rel in _tree_files(folder, skip):
                 h.update(rel.encode() + b"\0" + _file_hash(folder / rel))
     for name in sorted(os.listdir(root)):  # sitegen.yaml and any other settings file beside it
         path = root / name

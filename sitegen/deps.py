@@ -58,10 +58,11 @@ class Parsed:
 
 @dataclass(slots=True)
 class Reads:
-    """What one rendering job read: page bodies and metadata (by source) and assets (by site path)."""
+    """What one rendering job read: page bodies and metadata (by source) and assets (by site
+    path, with the versioned link it put in its pages)."""
 
     bodies: set[str] = field(default_factory=set)
-    assets: set[str] = field(default_factory=set)
+    assets: dict[str, str] = field(default_factory=dict)
     metas: set[str] = field(default_factory=set)
     files: dict[str, bool] = field(default_factory=dict)  # files it looked for (by path in the site): found?
 
@@ -96,10 +97,10 @@ class Tracker:
         finally:
             self.reads = None
 
-    def asset(self, site_path: str) -> None:
-        """Note that the current job linked the static file at ``site_path``."""
+    def asset(self, site_path: str, link: str) -> None:
+        """Note that the current job linked the static file at ``site_path`` as ``link``."""
         if self.reads is not None:
-            self.reads.assets.add(site_path)
+            self.reads.assets[site_path] = link
 
     def file(self, rel: str, found: bool) -> None:
         """Note that the current job looked for the file ``rel`` (a path in the site folder,

@@ -9,6 +9,7 @@ Standard library only; an unknown or damaged file gives ``None``, never an excep
 
 from __future__ import annotations
 
+import os
 import re
 import struct
 from pathlib import Path
@@ -26,8 +27,9 @@ def static_image_file(src: str, static_dir: Path) -> Path | None:
     if not src.startswith("/") or src.startswith("//"):
         return None
     rel = unquote(src.split("?", 1)[0].split("#", 1)[0]).lstrip("/")
-    target = (static_dir / rel).resolve()
-    return target if target.is_relative_to(static_dir.resolve()) else None
+    # As the page names it, not where a link leads: a link pointed elsewhere is another picture.
+    named = static_dir / os.path.normpath(rel)
+    return named if named.resolve().is_relative_to(static_dir.resolve()) else None
 
 
 def image_size(path: Path) -> tuple[int, int] | None:

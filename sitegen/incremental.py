@@ -376,12 +376,16 @@ class Memo:
         self.warm.collected = self.collected = memo
 
     # -- Rendering and writing -----------------------------------------------------------
-    def plan(self, renderer: Renderer, static_files: list[StaticFile]) -> Plan:
+    def plan(self, renderer: Renderer, static_files: list[StaticFile], now: datetime) -> Plan:
         """Which render jobs must run and which static files be copied, each explained:
         a file not made again was checked by the guard when it was made, with the same
         settings and templates (or it would be made again)."""
         self.renderer = renderer
         site = renderer.site
+        # The static files as they are now, stated before anything reads them (a style sheet
+        # is read for its version link): one saved after this is copied again next time.
+        stats = {target: cache.trusted_stat(file.path) or (0, 0)
+                 for target, file in cache.static_map(static_files).items()}
         # What every file depends on: which page is where, what each list holds (the site as
         # the renderer has it: with a contact or membership page made from the settings)
         # and the bodies collecting read. The metadata of the pages a job shows is recorded
@@ -405,21 +409,24 @@ class Memo:
             produced.add(jobs[i][0])
             produced.update(old_jobs[jobs[i][0]].outputs if jobs[i][0] in old_jobs else ())
         statics = {t: f for t, f in cache.static_map(static_files).items() if t not in produced}
-        copy = self._stale_static(statics, actual)
+        copy = self._stale_static(statics, actual, stats)
         if self.full:
             copy = list(statics.values())
             self.warm.spare = None  # (the spare is about to become another output)
         stray = bool(set(actual) - produced - set(statics))
         self.changed = self.changed or self.full or bool(todo or copy or stray)
+        # The output changes when an entry's date passes: one left out as future appears, and
+        # one published with --future gives its consent (see people.decide_consent).
+        every = (*site.entries, *site.pages, *site.left_out_future)
         self.new.summary = Summary(0, 0, site.left_out_future, site.left_out_drafts,
-                                   min(_dates(site.left_out_future), default=None),
+                                   min((d for d in _dates(every) if d > now), default=None),
                                    max(_dates((*site.entries, *site.pages)), default=None))
         return Plan(jobs, todo, statics, copy, self.full, self.full or bool(todo or copy or stray), actual, folders)
 
-    def output_made(self, output: Path) -> None:
-        """Note the output a full build swapped in."""
+    def output_made(self, listed: tuple[dict[str, cache.Stat], dict[str, int]]) -> None:
+        """Note the output a full build swapped in: its files and folders (see ``cache.output_stats``)."""
         self.warm.spare = None  # (the spare became another output)
-        self.new.files, self.new.folders = cache.output_stats(output)
+        self.new.files, self.new.folders = listed
 
     def output_kept(self, plan: Plan) -> None:
         """Note that the output was left as it was (nothing to render, copy or remove)."""
@@ -541,12 +548,13 @@ class Memo:
                 todo.append(i)
         return todo
 
-    def _stale_static(self, statics: dict[str, StaticFile], actual: dict[str, cache.Stat]) -> list[StaticFile]:
-        """The static files to copy again."""
+    def _stale_static(self, statics: dict[str, StaticFile], actual: dict[str, cache.Stat],
+                      stats: dict[str, cache.Stat]) -> list[StaticFile]:
+        """The static files to copy again (``stats``: each one's, taken before any was read)."""
         copy = []
         old = self.old.static if self.old is not None else {}
         for target, file in statics.items():
-            record = (cache.portable(file.path, self.root), cache.trusted_stat(file.path) or (0, 0))
+            record = (cache.portable(file.path, self.root), stats[target])
             self.new.static[target] = record
             if self.full:
                 continue
@@ -573,7 +581,7 @@ class Memo:
                 outputs=r.outputs,
                 bodies=tuple((rel, self._body(rel) or b"") for rel in r.bodies),
                 metas=tuple(known.get(rel, rel) for rel in r.metas if rel in known),
-                assets=tuple((a, self.renderer.asset(a)) for a in r.assets),
+                assets=r.assets,  # the links its pages hold (a file saved since has another)
                 missing=r.missing,
                 files=r.files,
             )

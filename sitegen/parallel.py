@@ -228,7 +228,7 @@ class Rendered:
     outputs: tuple[str, ...]
     bodies: tuple[str, ...] = ()  # sources whose body it read
     metas: tuple[str, ...] = ()  # sources whose metadata it read
-    assets: tuple[str, ...] = ()  # static files it linked with a version
+    assets: tuple[tuple[str, str], ...] = ()  # static files it linked, with the versioned link it used
     files: tuple[tuple[str, bool], ...] = ()  # files it looked for (path in the site), and whether found
     missing: tuple[tuple[str, str], ...] = ()  # interface strings it found missing
     problems: tuple[Problem, ...] = ()
@@ -262,15 +262,16 @@ def _render_chunk(renderer: Renderer, jobs: Sequence[Job], todo: Sequence[int], 
             continue
         missing = tuple(renderer.catalogs.missing)[known:]
         done.append((index, Rendered(tuple(written), tuple(sorted(reads.bodies)), tuple(sorted(reads.metas)),
-                                     tuple(sorted(reads.assets)), tuple(sorted(reads.files.items())), missing,
+                                     tuple(sorted(reads.assets.items())), tuple(sorted(reads.files.items())), missing,
                                      pages=tuple(pages))))
     return done
 
 
 def _recorded_asset(asset: Callable[[str], str], tracker: Tracker) -> Callable[[str], str]:
     def linked(site_path: str) -> str:
-        tracker.asset(site_path)
-        return asset(site_path)
+        link = asset(site_path)
+        tracker.asset(site_path, link)
+        return link
     return linked
 
 

@@ -532,6 +532,10 @@ class Staging:
         """Remove the staging folder (after a failed build)."""
         shutil.rmtree(self.folder, ignore_errors=True)
 
+    def mark(self, files: Iterable[str]) -> None:
+        """Write the marker of the staging folder, listing ``files`` (see ``commit``)."""
+        (self.folder / MARKER).write_bytes(marker_text(files))
+
     def commit(self, files: Iterable[str] | None = None, marked: bool = False, keep: Path | None = None) -> None:
         """Put the staging folder in place of the output, atomically where possible.
 
@@ -554,7 +558,7 @@ class Staging:
             self.discard()
             return
         if not marked:
-            (self.folder / MARKER).write_bytes(marker_text(written))
+            self.mark(written)
         if _test_kill_point("swap") is not None:
             _test_kill()
         if self.output.exists() and _exchange(self.folder, self.output):
