@@ -104,11 +104,20 @@ def _skip_content(name: str) -> bool:
 
 def _skip_static(name: str) -> bool:
     # Dotfiles such as .well-known/ are published; version control and editor litter is not.
-    return name in _LITTER or name.endswith(("~", ".swp"))
+    return name in _VERSION_CONTROL or is_litter(name)
+
+
+def is_litter(name: str) -> bool:
+    """True for the temporary, backup and lock files editors and systems leave beside a
+    file: never read by a build, never a reason for `sitegen serve` to rebuild."""
+    return (name in _LITTER_NAMES or name.endswith(_LITTER_SUFFIXES) or name.startswith(".#")
+            or (name.startswith("#") and name.endswith("#")) or name.startswith(".goutputstream-"))
 
 
 #: Never published from static/: version control, editor litter.
-_LITTER = (".git", ".hg", ".svn", ".DS_Store", "Thumbs.db")
+_VERSION_CONTROL = (".git", ".hg", ".svn")
+_LITTER_SUFFIXES = ("~", ".swp", ".swx", ".swo", ".tmp", ".crdownload", ".part")
+_LITTER_NAMES = frozenset({"4913", ".DS_Store", "Thumbs.db"})  # 4913: vim's test of a folder's permissions
 #: Files of secrets for tools (``.env``, ``.env.local``, ``.env.production``): never published.
 _SECRETS = re.compile(r"^\.env(\..*)?$")
 #: Names Windows reserves for devices, with any extension and in any case: a checkout of

@@ -27,6 +27,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 from collections.abc import Iterable, Mapping
 
+from .discover import is_litter
 from .errors import Problem
 from .urls import split_url
 
@@ -829,7 +830,8 @@ class SiteGuard:
         self.templates: list[tuple[str, Path]] = []
         for folder in theme.template_dirs:
             for path in sorted(folder.rglob("*.html")):
-                self.templates.append((_shown_path(path, config.root), path))
+                if not is_litter(path.name) and path.is_file():  # (an editor's lock: a link to nothing)
+                    self.templates.append((_shown_path(path, config.root), path))
         self._found: dict[tuple[str, str, str | None, int | None], list[str]] = {}
         self._order: list[tuple[Finding, str | None, int | None]] = []
         self.template_problems = self._scan_templates()

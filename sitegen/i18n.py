@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from collections.abc import Mapping
 
+from .discover import is_litter
 from .errors import SitegenError
 from .frontmatter import load_yaml
 
@@ -80,6 +81,8 @@ def load_catalogs(folders: tuple[Path, ...], root: Path) -> Catalogs:
         if not folder.is_dir():
             continue
         for path in sorted(folder.glob("*.yaml")):
+            if path.name.startswith(".") or is_litter(path.name) or not path.is_file():
+                continue  # an editor's lock or backup, not a catalog
             shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
             raw = path.read_bytes()
             try:

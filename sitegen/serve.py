@@ -56,7 +56,7 @@ from watchdog.observers.polling import PollingObserver
 from .build import BuildOptions, BuildReport, build
 from .cache import spare_folder
 from .config import CONFIG_FILE, load_config
-from .discover import Source, discover_content
+from .discover import Source, discover_content, is_litter
 from .errors import Problem, SitegenError
 from .themes import load_theme
 from .warm import Warm
@@ -121,8 +121,6 @@ TEXT_NAMES = frozenset({"CNAME", ".nojekyll"})
 
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 _HOST = re.compile(r"(\[[0-9a-f:.]+\]|[^:\[\]/@\s]+)(?::(\d{1,5}))?")  # a Host header: name or [IPv6], port
-_LITTER_SUFFIXES = ("~", ".swp", ".swx", ".swo", ".tmp", ".crdownload", ".part")
-_LITTER_NAMES = frozenset({"4913", ".DS_Store", "Thumbs.db"})  # 4913: vim's test of a folder's permissions
 
 
 def content_type(name: str) -> str:
@@ -130,12 +128,6 @@ def content_type(name: str) -> str:
     if name in TEXT_NAMES:
         return "text/plain; charset=utf-8"
     return CONTENT_TYPES.get(os.path.splitext(name)[1].lower(), "application/octet-stream")
-
-
-def is_litter(name: str) -> bool:
-    """True for the temporary and backup files editors and systems leave beside a file."""
-    return (name in _LITTER_NAMES or name.endswith(_LITTER_SUFFIXES) or name.startswith(".#")
-            or (name.startswith("#") and name.endswith("#")) or name.startswith(".goutputstream-"))
 
 
 # -- Deciding when to rebuild ------------------------------------------------------
