@@ -61,14 +61,18 @@ from .warm import Warm
 
 FOLDER = ".sitegen-cache"
 #: Bump when the records below (or the files' layout) change shape.
-FORMAT = 7
+FORMAT = 8
 _MAGIC = b"sitegen build cache %d\n" % FORMAT
 _BODIES_MAGIC = b"sitegen page bodies %d\n" % FORMAT
 _LIBRARIES = ("jinja2", "markdown_it", "mdit_py_plugins", "babel", "yaml")
 KEY_BYTES = 32
 _MAC_BYTES = 32  # HMAC-SHA256
 
-Stat = tuple[int, int]  # size, mtime in nanoseconds
+Stat = tuple[int, int]  # an output file's: size, mtime in nanoseconds
+#: A file the build reads (content, static, a picture): size, mtime and ctime in nanoseconds.
+#: No tool sets a ctime back: a file replaced by one of the same size with its time stamp
+#: restored (cp -p, rsync -t, tar) still differs.
+FileStat = tuple[int, int, int]
 
 
 @dataclass(slots=True)
@@ -76,12 +80,12 @@ class SourceRecord:
     """A content file as last parsed (the page itself is in a shard, see ``load_shard``)."""
 
     kind: str
-    stat: Stat
+    stat: FileStat
     content: bytes  # digest of its bytes
     meta_digest: bytes
     body_digest: bytes
     problems: tuple[Problem, ...]  # its warnings, shown again by builds that skip parsing
-    references: tuple[tuple[str, Stat | None], ...] = ()  # files its parse read besides it (pictures), as then
+    references: tuple[tuple[str, FileStat | None], ...] = ()  # files its parse read besides it (pictures), as then
 
 
 @dataclass(slots=True)
@@ -122,7 +126,7 @@ class CacheData:
     shards: dict[int, bytes] = field(default_factory=dict)  # shard -> token of its file
     jobs: dict[str, JobRecord] = field(default_factory=dict)  # read through jobs_of()
     jobs_pickle: bytes = b""  # the jobs as written (sealed), unpickled only when a build needs them
-    static: dict[str, tuple[str, Stat]] = field(default_factory=dict)  # target -> (source, stat)
+    static: dict[str, tuple[str, FileStat]] = field(default_factory=dict)  # target -> (source, stat)
     files: dict[str, Stat] = field(default_factory=dict)  # every output file as written
     folders: dict[str, int] = field(default_factory=dict)  # every output folder's time stamp
     summary: Summary = field(default_factory=Summary)
@@ -148,13 +152,13 @@ def code_digest() -> bytes:
     return h.digest()
 
 
-def stat_of(path: Path) -> Stat | None:
-    """Size and modification time of a file, or None when it is missing."""
+def stat_of(path: Path) -> FileStat | None:
+    """Size, modification and change time of a file, or None when it is missing."""
     try:
         st = path.stat()
     except OSError:
         return None
-    return st.st_size, st.st_mtime_ns
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 def _tree_files(top: Path, skip: Iterable[str] = ()) -> list[str]:
@@ -219,13 +223,13 @@ def _file_hash(path: Path) -> bytes:
         return b"?"
 
 
-def trusted_stat(path: Path) -> Stat | None:
+def trusted_stat(path: Path) -> FileStat | None:
     """A file's stat to remember, or a stat that will never match again when the file was
     modified in the last two seconds: another edit within the same time-stamp tick would
     leave size and time unchanged, so such a file is compared by content next time."""
     stat = stat_of(path)
     if stat is not None and time.time_ns() - stat[1] < 2_000_000_000:
-        return stat[0], -1
+        return stat[0], -1, -1
     return stat
 
 

@@ -37,10 +37,10 @@ class Source:
 
     kind: Kind
     rel: str  # relative to the site folder, with forward slashes
-    stat: tuple[int, int] | None  # size, mtime_ns when discovered (not compared)
+    stat: tuple[int, int, int] | None  # size, mtime_ns, ctime_ns when discovered (not compared)
     _path: Path | str  # absolute, as given
 
-    def __init__(self, kind: Kind, path: Path | str, rel: str, stat: tuple[int, int] | None = None) -> None:
+    def __init__(self, kind: Kind, path: Path | str, rel: str, stat: tuple[int, int, int] | None = None) -> None:
         _set_kind(self, kind)
         _set_path(self, path)
         _set_rel(self, rel)
@@ -58,7 +58,7 @@ class Source:
         """The file's absolute path, as text (without making a Path)."""
         return os.fspath(self._path)
 
-    def with_stat(self, stat: tuple[int, int] | None) -> Source:
+    def with_stat(self, stat: tuple[int, int, int] | None) -> Source:
         """The same file with another ``stat``."""
         return Source(self.kind, self._path, self.rel, stat)
 
@@ -79,7 +79,7 @@ class Source:
     def __repr__(self) -> str:
         return f"Source(kind={self.kind!r}, path={self.path!r}, rel={self.rel!r}, stat={self.stat!r})"
 
-    def __reduce__(self) -> tuple[type[Source], tuple[Kind, Path | str, str, tuple[int, int] | None]]:
+    def __reduce__(self) -> tuple[type[Source], tuple[Kind, Path | str, str, tuple[int, int, int] | None]]:
         return Source, (self.kind, self._path, self.rel, self.stat)
 
 
@@ -166,13 +166,13 @@ def _not_utf8(name: str) -> bool:
 
 def _walk(top: Path, root: Path, problems: list[Problem],
           skip: Callable[[str], bool] = _skip_content, bound: Path | None = None,
-          wanted: Callable[[str], bool] = lambda name: True) -> list[tuple[str, tuple[int, int] | None]]:
+          wanted: Callable[[str], bool] = lambda name: True) -> list[tuple[str, tuple[int, int, int] | None]]:
     """Every regular file under ``top`` (as paths relative to ``top``, with forward
     slashes), sorted, skipping ``skip`` names and link loops. Symbolic links are
     followed when they stay inside ``bound`` (default: ``root``), out of its .git, its
     settings and its build cache. A name that is not UTF-8 or that Windows reserves,
     and a ``wanted`` name that is not a regular file (a named pipe), are problems."""
-    found: list[tuple[str, tuple[int, int] | None]] = []
+    found: list[tuple[str, tuple[int, int, int] | None]] = []
     seen: set[tuple[int, int]] = set()
     inside = bound or root
 
@@ -242,7 +242,7 @@ def _walk(top: Path, root: Path, problems: list[Problem],
                     continue
             try:  # the build cache compares it with the last build's: one stat, taken here
                 st = entry.stat()
-                stat: tuple[int, int] | None = (st.st_size, st.st_mtime_ns)
+                stat: tuple[int, int, int] | None = (st.st_size, st.st_mtime_ns, st.st_ctime_ns)
             except OSError:
                 stat = None
             else:

@@ -384,7 +384,7 @@ class Memo:
         site = renderer.site
         # The static files as they are now, stated before anything reads them (a style sheet
         # is read for its version link): one saved after this is copied again next time.
-        stats = {target: cache.trusted_stat(file.path) or (0, 0)
+        stats = {target: cache.trusted_stat(file.path) or (0, 0, 0)
                  for target, file in cache.static_map(static_files).items()}
         # What every file depends on: which page is where, what each list holds (the site as
         # the renderer has it: with a contact or membership page made from the settings)
@@ -549,7 +549,7 @@ class Memo:
         return todo
 
     def _stale_static(self, statics: dict[str, StaticFile], actual: dict[str, cache.Stat],
-                      stats: dict[str, cache.Stat]) -> list[StaticFile]:
+                      stats: dict[str, cache.FileStat]) -> list[StaticFile]:
         """The static files to copy again (``stats``: each one's, taken before any was read)."""
         copy = []
         old = self.old.static if self.old is not None else {}
@@ -682,7 +682,7 @@ def _with_body(page: Page, fresh: Page) -> Page:
     return made
 
 
-def _unchanged(references: tuple[tuple[str, cache.Stat | None], ...]) -> bool:
+def _unchanged(references: tuple[tuple[str, cache.FileStat | None], ...]) -> bool:
     """Whether the files a parse read besides its source are as it read them (a file
     changed within the time-stamp tick of that parse never is)."""
     for path, stat in references:

@@ -28,7 +28,7 @@ from .errors import Problem, SitegenError
 from .model import Config
 
 if TYPE_CHECKING:  # parse.py and render.py load markdown-it, Jinja and Babel: imported when used
-    from .cache import Stat
+    from .cache import FileStat
     from markdown_it import MarkdownIt
 
     from .guard import Finding, Guard
@@ -159,7 +159,7 @@ def _taken(taken: Any, chunks: list[range]) -> Iterator[range]:
 # -- Parsing -------------------------------------------------------------------------
 
 #: The files a page's parse read besides its source, each with its stat then (None: missing).
-References = tuple[tuple[str, tuple[int, int] | None], ...]
+References = tuple[tuple[str, tuple[int, int, int] | None], ...]
 
 
 class Fresh(NamedTuple):
@@ -167,7 +167,7 @@ class Fresh(NamedTuple):
 
     parsed: Parsed
     content: bytes  # the digest of the bytes parsed (empty when the file cannot be read)
-    stat: Stat | None  # the file's stat, taken before its bytes were read (see _parse_chunk)
+    stat: FileStat | None  # the file's stat, taken before its bytes were read (see _parse_chunk)
     references: References  # the pictures whose size the parse gave
 
 

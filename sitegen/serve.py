@@ -184,7 +184,7 @@ class Debouncer:
             self._cond.notify_all()
 
 
-Snapshot = dict[str, tuple[int, int, int]]
+Snapshot = dict[str, tuple[int, int, int, int]]
 #: Folders that snapshots never look into.
 _UNWATCHED_FOLDERS = frozenset((".git", "__pycache__"))
 #: A folder's listing is kept for the next snapshot only if its time stamps were at least this
@@ -226,7 +226,8 @@ class Snapshots:
 
     def take(self, paths: tuple[Path, ...]) -> Snapshot:
         """Every file under ``paths`` (folders or single files) with its modification
-        time, size and inode; editors' litter is left out."""
+        time, size, inode and change time (which no tool sets back: a save within the same
+        time-stamp tick, of the same size, still differs); editors' litter is left out."""
         with self._lock:
             forgotten, self._forgotten = self._forgotten, set()
         settled_before = self.clock() - SETTLE_NS  # read before any listing is made
@@ -240,7 +241,7 @@ class Snapshots:
             except OSError:
                 continue
             if S_ISREG(st.st_mode):
-                found[name] = (st.st_mtime_ns, st.st_size, st.st_ino)
+                found[name] = (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
                 continue
             if not S_ISDIR(st.st_mode):
                 continue
@@ -266,7 +267,7 @@ class Snapshots:
                     except OSError:  # gone, or a link to nothing: it is not there
                         continue
                     if not S_ISDIR(st.st_mode):  # a link to a folder that appeared since the listing
-                        found[path] = (st.st_mtime_ns, st.st_size, st.st_ino)
+                        found[path] = (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
                 pending.extend((sub, None) for sub in listing.folders)
         self._listings = kept
         return found
@@ -578,7 +579,7 @@ class PreviewServer:
                 if source is None or st is None or not S_ISREG(st.st_mode):  # (lstat: a link is not a plain file)
                     known = None
                     break
-                known[path] = source.with_stat((st.st_size, st.st_mtime_ns))
+                known[path] = source.with_stat((st.st_size, st.st_mtime_ns, st.st_ctime_ns))
         if known is None:
             self._sources = None
             found, problems = discover_content(self.root)

@@ -87,8 +87,8 @@ def picture_size(site: Path) -> tuple[str, str]:
 # -- A file read at one moment, its stat or digest taken at another ---------------------------
 
 @pytest.mark.xfail(strict=True, reason=(
-    "parallel._parse_chunk stats the pictures a page shows (trusted_stat) after the parse read "
-    "their size: a picture replaced in between is remembered with the new stat and the old size"))
+    "parallel._parse_chunk stats the pictures a page shows after the parse read their size: a picture "
+    "replaced in between by one with an older time stamp is remembered with the new stat and the old size"))
 def test_a_picture_replaced_while_its_page_is_parsed_gets_its_new_size(
         hub: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from sitegen import images
@@ -271,10 +271,6 @@ REPLACED = {
     "picture": ("static/images/p.svg", 'width="40" height="30"', 'width="50" height="20"', "about/index.html"),
     "output": ("_site/about/index.html", "About this hub.", "About this hug.", "about/index.html"),
 }
-SAME_STAT = pytest.mark.xfail(strict=True, reason=(
-    "a file is known by its size and time stamp only (cache.Stat): a replacement of the same size "
-    "with the time stamp restored (cp -p, rsync -t, tar, touch -r) is not seen; the inode and "
-    "st_ctime_ns, which no tool can restore, are not compared"))
 OUTPUT_TICK = pytest.mark.xfail(strict=True, reason=(
     "output files get no two-second rule: write.Staging._make_next (placed) and cache.output_stats "
     "record the stat of a file written moments ago as trusted, so a hand edit of the same size "
@@ -287,7 +283,7 @@ def _cases() -> list[Any]:
         for when in ("tick", "same", "older"):
             if (kind, when) == ("output", "same"):
                 continue  # (an output file is always written moments before: that is "tick")
-            marks = [SAME_STAT] if when == "same" else [OUTPUT_TICK] if (when, kind) == ("tick", "output") else []
+            marks = [OUTPUT_TICK] if (when, kind) in {("tick", "output"), ("same", "output")} else []
             cases.append(pytest.param(kind, when, marks=marks, id=f"{kind}-{when}"))
     return cases
 

@@ -79,7 +79,7 @@ def test_discovered_sources_by_kind_then_path(tmp_path):
         assert source.path == root / source.rel and source.path.is_absolute()
         assert str(source.path) == str(root / source.rel)
         st = source.path.stat()
-        assert source.stat == (st.st_size, st.st_mtime_ns)
+        assert source.stat == (st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 @can_link
@@ -100,6 +100,6 @@ def test_links_in_content_are_followed_only_inside_the_site(tmp_path):
     assert [s.rel for s in sources] == ["content/stories/linked.md", "content/stories/folder/in-folder.md"]
     linked = sources[0]
     st = (root / "shared/linked.md").stat()
-    assert linked.stat == (st.st_size, st.st_mtime_ns)  # the file's, not the link's
+    assert linked.stat == (st.st_size, st.st_mtime_ns, st.st_ctime_ns)  # the file's, not the link's
     assert linked.path == stories / "linked.md"
     assert sorted(p.path for p in problems) == ["content/stories/git.md", "content/stories/out.md"]

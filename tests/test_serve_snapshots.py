@@ -27,7 +27,7 @@ def walked(paths: tuple[Path, ...]) -> dict[str, tuple[int, int, int]]:
             st = path.stat()
         except OSError:
             return
-        found[str(path)] = (st.st_mtime_ns, st.st_size, st.st_ino)
+        found[str(path)] = (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
 
     for top in paths:
         if top.is_file():

@@ -130,8 +130,6 @@ def serve(tmp_path: Path) -> Iterator[Callable[[Path], Preview]]:
 
 # -- Bugs --------------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="serve's snapshot compares only mtime, size and inode: a same-size save "
-                                       "within one time-stamp tick is never rebuilt")
 def test_a_second_same_size_save_within_the_same_time_stamp_tick_shows(serve, hub: Path) -> None:
     """On a file system with whole-second time stamps (FAT, exFAT, HFS+, many network
     shares) two saves in one second leave the same mtime; with the same size and the
