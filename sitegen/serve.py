@@ -54,7 +54,7 @@ from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
 from .build import BuildOptions, BuildReport, build
-from .cache import spare_folder
+from .cache import FOLDER as CACHE_FOLDER, spare_folder
 from .config import CONFIG_FILE, load_config
 from .discover import Source, discover_content, is_litter
 from .errors import Problem, SitegenError
@@ -413,7 +413,8 @@ class _Watcher(FileSystemEventHandler):
         if is_litter(p.name):
             return False
         if p.parent == self.root:  # the site folder itself is watched only for these
-            return p.name == CONFIG_FILE or p.name in WATCHED_DIRS or p.name == "themes"
+            # (and for the build cache, which holds the preview: deleted, it is built again)
+            return p.name in (CONFIG_FILE, "themes", CACHE_FOLDER) or p.name in WATCHED_DIRS
         return True
 
     def on_any_event(self, event: FileSystemEvent) -> None:
@@ -598,7 +599,7 @@ class PreviewServer:
             self._sync_watches()
             after = self._snapshots.take(self._watched_paths())
             changed = changed_files(self._snapshot, after, self.root)
-            if not changed:
+            if not changed and self.output.is_dir():  # (a deleted preview is built again)
                 continue
             self._snapshot = after
             self._rebuild(changed)
@@ -613,7 +614,9 @@ class PreviewServer:
             return self._theme_dirs
 
     def _watched_paths(self) -> tuple[Path, ...]:
-        folders = [self.root / name for name in WATCHED_DIRS]
+        # themes/ whole: a theme made after sitegen.yaml names it (the build said "no such
+        # theme") is picked up as it appears.
+        folders = [self.root / name for name in (*WATCHED_DIRS, "themes")]
         return (self.root / CONFIG_FILE, *folders, *self._theme_dirs)
 
     def _sync_watches(self) -> None:

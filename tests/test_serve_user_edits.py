@@ -180,8 +180,6 @@ def test_edits_of_a_linked_content_file_show(serve, hub: Path) -> None:
     assert preview.differences() == []
 
 
-@pytest.mark.xfail(strict=True, reason="while the theme named in sitegen.yaml is missing, serve keeps watching the "
-                                       "old theme's folders: the theme made afterwards is never noticed")
 def test_a_theme_made_after_sitegen_yaml_names_it_is_picked_up(serve, hub: Path) -> None:
     (hub / "themes").mkdir()
     preview = serve(hub)
@@ -229,8 +227,6 @@ def test_files_serve_calls_litter_are_what_a_clean_build_publishes(serve, hub: P
     assert preview.differences() == []
 
 
-@pytest.mark.xfail(strict=True, reason="the preview lives in .sitegen-cache/, which is not watched: deleting the "
-                                       "cache (docs: 'whenever you like', git clean -fdx) empties it until a save")
 def test_deleting_the_build_cache_while_serving_brings_the_preview_back(serve, hub: Path) -> None:
     preview = serve(hub)
     assert (preview.output / "index.html").is_file()
