@@ -200,6 +200,8 @@ class _Listing:
     key: tuple[int, int, int, int]  # device, inode, mtime_ns, ctime_ns
     files: tuple[str, ...]  # paths of the entries that are not folders, litter left out
     folders: tuple[str, ...]  # paths of the subfolders to look into
+    links: tuple[str, ...] = ()  # paths of the links to folders
+    linked_files: tuple[str, ...] = ()  # paths of the files (in ``files``) that are links
 
 
 class Snapshots:
@@ -213,8 +215,13 @@ class Snapshots:
     go (for file systems that leave a folder's time stamps alone).
     """
 
-    def __init__(self, clock: Callable[[], int] = time.time_ns) -> None:
+    def __init__(self, clock: Callable[[], int] = time.time_ns, root: Path | None = None) -> None:
         self.clock = clock
+        # With the site's folder: links to folders inside it are looked into, as discovery
+        # follows them (each folder once); ``outside`` then names the folders and files
+        # reached through a link that lie outside ``paths``, for the watcher to watch too.
+        self.root = root.resolve() if root is not None else None
+        self.outside: set[Path] = set()
         self._listings: dict[str, _Listing] = {}
         self._forgotten: set[str] = set()
         self._lock = threading.Lock()
@@ -234,6 +241,8 @@ class Snapshots:
         known, kept = self._listings, {}
         found: Snapshot = {}
         stat = os.stat
+        visited: set[tuple[int, int]] = set()
+        links: list[str] = []
         for top in paths:
             name = str(top)
             try:
@@ -253,6 +262,9 @@ class Snapshots:
                         folder_st = stat(folder)
                     except OSError:
                         continue
+                if (folder_st.st_dev, folder_st.st_ino) in visited:
+                    continue  # reached again through a link
+                visited.add((folder_st.st_dev, folder_st.st_ino))
                 key = (folder_st.st_dev, folder_st.st_ino, folder_st.st_mtime_ns, folder_st.st_ctime_ns)
                 listing = known.get(folder)
                 if listing is None or listing.key != key or folder in forgotten:
@@ -269,8 +281,33 @@ class Snapshots:
                     if not S_ISDIR(st.st_mode):  # a link to a folder that appeared since the listing
                         found[path] = (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
                 pending.extend((sub, None) for sub in listing.folders)
+                if self.root is not None:
+                    pending.extend((link, None) for link in listing.links if self._inside(link))
+                    links += listing.links
+                    links += listing.linked_files
         self._listings = kept
+        if self.root is not None:
+            self.outside = self._reached_outside(paths, links)
         return found
+
+    def _inside(self, link: str) -> bool:
+        """Whether what a link leads to is in the site, below its folder and out of its
+        .git and build cache (where discovery follows links)."""
+        assert self.root is not None
+        try:
+            target = Path(link).resolve()
+        except (OSError, RuntimeError):
+            return False
+        parts = target.relative_to(self.root).parts if target.is_relative_to(self.root) else ()
+        return bool(parts) and parts[0] not in (".git", CACHE_FOLDER)
+
+    def _reached_outside(self, paths: tuple[Path, ...], links: list[str]) -> set[Path]:
+        """The folders that links lead to (a file's link: its folder), outside ``paths``:
+        an edit there changes the site, and only a watch there sees it."""
+        tops = [p.resolve() for p in paths]
+        targets = {Path(link).resolve() for link in links if self._inside(link)}
+        folders = {t if t.is_dir() else t.parent for t in targets}
+        return {f for f in folders if f != self.root and not any(f.is_relative_to(top) for top in tops)}
 
 
 def _list_folder(folder: str, key: tuple[int, int, int, int]) -> _Listing | None:
@@ -282,6 +319,8 @@ def _list_folder(folder: str, key: tuple[int, int, int, int]) -> _Listing | None
         return None
     files: list[str] = []
     folders: list[str] = []
+    links: list[str] = []
+    linked_files: list[str] = []
     for entry in entries:
         name = entry.name
         try:
@@ -291,21 +330,23 @@ def _list_folder(folder: str, key: tuple[int, int, int, int]) -> _Listing | None
         if not is_folder:
             if not is_litter(name):
                 files.append(entry.path)
+                if entry.is_symlink():  # (known from the listing: no look at the file)
+                    linked_files.append(entry.path)
         elif name not in _UNWATCHED_FOLDERS:
             try:
                 is_link = entry.is_symlink()
             except OSError:
                 is_link = False
-            if not is_link:
-                folders.append(entry.path)
-    return _Listing(key, tuple(files), tuple(folders))
+            (links if is_link else folders).append(entry.path)
+    return _Listing(key, tuple(files), tuple(folders), tuple(links), tuple(linked_files))
 
 
 def snapshot(paths: tuple[Path, ...]) -> Snapshot:
     """Every file under ``paths`` (folders or single files) with its modification
     time, size and inode: two snapshots differ when a file was edited, added, renamed
     or deleted. Editors' litter is left out, and so are .git and __pycache__ folders
-    and links to folders. :class:`Snapshots` takes them faster, one after another."""
+    and links to folders (a preview's :class:`Snapshots` follows those that stay in the
+    site). :class:`Snapshots` takes them faster, one after another."""
     return Snapshots().take(paths)
 
 
@@ -458,7 +499,7 @@ class PreviewServer:
         self.httpd: ThreadingHTTPServer | None = None
         self._watches: dict[Path, tuple[Any, int]] = {}
         self._theme_dirs: tuple[Path, ...] = ()
-        self._snapshots = Snapshots()
+        self._snapshots = Snapshots(root=self.root)
         self._snapshot: Snapshot = {}
         # The content files of the last discovery, by path (see _content_sources).
         self._sources: dict[str, Source] | None = None
@@ -625,7 +666,7 @@ class PreviewServer:
             return
         handler = _Watcher(self.root, self.debouncer, self._snapshots.forget)
         wanted: dict[Path, bool] = {self.root: False}
-        for path in self._watched_paths()[1:]:
+        for path in (*self._watched_paths()[1:], *sorted(self._snapshots.outside)):
             if path.is_dir():
                 wanted[path] = True
         for path, (watch, inode) in list(self._watches.items()):

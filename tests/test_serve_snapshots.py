@@ -293,3 +293,27 @@ def test_content_reached_through_links_is_always_discovered_again(tmp_path: Path
     (tmp_path.parent / "elsewhere.md").write_text("x")
     (tmp_path / "content/pages/e.md").symlink_to(tmp_path.parent / "elsewhere.md")
     assert preview.rebuild() is None, "discovery has a problem to report: the build discovers again"
+
+
+@can_link
+def test_a_previews_snapshots_follow_links_to_folders_in_the_site_only(tmp_path):
+    """As discovery does: a link to a folder of the site is looked into (and its folder is
+    to be watched); a link to the site itself, its .git or its build cache, or out of it, is not."""
+    paths = make_tree(tmp_path)
+    write(tmp_path / "shared/stories/s.md", "shared")
+    write(tmp_path / ".sitegen-cache/serve/index.html", "built")
+    write(tmp_path.parent / f"{tmp_path.name}-outside/o.md", "outside")
+    pages = tmp_path / "content/pages"
+    os.symlink(tmp_path / "shared/stories", pages / "shared")
+    os.symlink(tmp_path, pages / "whole-site")
+    os.symlink(tmp_path / ".sitegen-cache", pages / "cache")
+    os.symlink(tmp_path.parent / f"{tmp_path.name}-outside", pages / "outside")
+    snapshots = Snapshots(root=tmp_path)
+    found = snapshots.take(paths)
+    assert str(pages / "shared/s.md") in found
+    assert not any(name.startswith((str(pages / "whole-site"), str(pages / "cache"), str(pages / "outside")))
+                   for name in found)
+    assert snapshots.outside == {(tmp_path / "shared/stories").resolve()}
+    write(tmp_path / "shared/stories/s.md", "shared, edited")
+    assert changed_files(found, snapshots.take(paths), tmp_path) == ("content/pages/shared/s.md",)
+    assert Snapshots().take(paths) == walked(paths)  # without the site's folder: links to folders not followed

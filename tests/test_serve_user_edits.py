@@ -149,8 +149,6 @@ def test_a_second_same_size_save_within_the_same_time_stamp_tick_shows(serve, hu
 
 
 @can_link
-@pytest.mark.xfail(strict=True, reason="snapshots and the watcher never look behind a link to a folder: edits in a "
-                                       "linked section folder never reach the preview")
 def test_edits_in_a_section_folder_that_is_a_link_show(serve, hub: Path) -> None:
     shared = hub / "shared/stories"
     shared.mkdir(parents=True)
@@ -167,8 +165,6 @@ def test_edits_in_a_section_folder_that_is_a_link_show(serve, hub: Path) -> None
 
 
 @can_link
-@pytest.mark.xfail(strict=True, reason="nothing watches the target of a linked content file outside the watched "
-                                       "folders, so saving it never triggers a rebuild")
 def test_edits_of_a_linked_content_file_show(serve, hub: Path) -> None:
     write_files(hub, {"shared/faq.md": "---\ntitle: FAQ\n---\nFirst answer.\n"})
     (hub / "content/pages/faq.md").symlink_to("../../shared/faq.md")
