@@ -41,7 +41,9 @@ import importlib.util
 import os
 import pickle
 import stat
+import sys
 import time
+import unicodedata
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -138,9 +140,10 @@ for _cls in (SourceRecord, JobRecord):
 
 
 def code_digest() -> bytes:
-    """A digest of sitegen's own code and of the versions of the libraries it renders with."""
+    """A digest of sitegen's own code, of the versions of the libraries it renders with and
+    of Python's (its Unicode tables make slugs and word counts)."""
     h = hashlib.blake2b(digest_size=16)
-    h.update(__version__.encode())
+    h.update(f"{__version__};{sys.version};{unicodedata.unidata_version};".encode())
     for name in _LIBRARIES:  # where each is installed and its first file's bytes (which name its version):
         # not its time stamp, which every fresh install (each deploy's runner) changes
         spec = importlib.util.find_spec(name)  # finds without importing
@@ -566,7 +569,7 @@ def load(root: Path, code: bytes, warm: Warm) -> tuple[CacheData | None, str]:
     if not isinstance(data, CacheData):
         return None, "the build cache is damaged"
     if data.code != code:
-        return None, "sitegen or its libraries changed since the last build"
+        return None, "sitegen, its libraries or Python changed since the last build"
     return data, ""
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import os
 import shutil
@@ -177,7 +178,7 @@ def test_a_cache_from_another_sitegen_is_not_used(hub: Path, monkeypatch: pytest
     monkeypatch.setattr(cache, "code_digest", lambda: b"another version")
     report = build(hub, BuildOptions())
     assert report.rendered > 10
-    assert any("sitegen or its libraries changed" in line for line in report.explanation)
+    assert any("sitegen, its libraries or Python changed" in line for line in report.explanation)
 
 
 def test_failed_incremental_build_leaves_output_and_cache_as_they_were(hub: Path, tmp_path: Path) -> None:
@@ -306,3 +307,14 @@ def test_a_file_saved_while_the_build_parses_it_is_parsed_again_next_time(
     text = soup(hub / "_site/interviews/ana/index.html").find("main").get_text()
     assert "saved while the build ran" in text
     assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
+
+
+@pytest.mark.parametrize("what", ["sys.version", "unicodedata.unidata_version"])
+def test_a_cache_made_by_another_python_is_not_used(hub: Path, monkeypatch: pytest.MonkeyPatch, what: str) -> None:
+    """Slugs and word counts come from Python's Unicode tables: another Python may make
+    other pages from the same files."""
+    module, name = what.split(".")
+    monkeypatch.setattr(importlib.import_module(module), name, "another")
+    report = build(hub, BuildOptions())
+    assert report.rendered > 0
+    assert any("sitegen, its libraries or Python changed" in line for line in report.explanation)
