@@ -104,9 +104,10 @@ def _forked(function: Callable[[range], list[T]], chunks: list[range], processes
         reader = results._reader  # type: ignore[attr-defined]  # (waited on with the workers)
         while finished < processes:
             if results.empty():
-                if sum(w.exitcode is not None for w in workers) > finished:
-                    # A worker ended without finishing its work (killed, or out of memory): what
-                    # it had taken will never come. Waiting longer would wait forever.
+                if any(w.exitcode for w in workers):
+                    # A worker killed (by a signal, or out of memory): what it had taken will never
+                    # come, and waiting longer would wait forever. (One that ended well sent all it
+                    # made, though the parent may see its end before its last message.)
                     raise SitegenError("a worker process stopped before it finished its part of the build",
                                        hint="build again; if it happens again, the computer may be short of "
                                             "memory: build with --jobs 1")
