@@ -307,7 +307,7 @@ def write(staging: Staging, plan: Plan, rendered: dict[int, Rendered], memo: Mem
         return
     carried, stray = memo.carried(plan, rendered)
     known = memo.take_spare_state()
-    moved, made = staging.merge(list(carried), stray, spare=memo.spare, known=known,
+    moved, made = staging.merge(carried, stray, spare=memo.spare, known=known,
                                 live_folders=plan.folders.keys() if memo.trust_output else None)
     memo.output_merged(plan, carried, stray, moved, made, staging.left)
 

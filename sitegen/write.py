@@ -31,7 +31,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from .discover import StaticFile
 from .errors import BuildError, Problem, SitegenError
@@ -319,13 +319,13 @@ class Staging:
             raise BuildError(problems)
         return copied
 
-    def merge(self, carry: Iterable[str], remove: Iterable[str] = (), spare: Path | None = None,
+    def merge(self, carry: Mapping[str, Stat], remove: Iterable[str] = (), spare: Path | None = None,
               known: SpareState | None = None,
               live_folders: Iterable[str] | None = None) -> tuple[dict[str, Stat], dict[str, int]]:
         """Bring the output up to date with the few files staged (an incremental build).
 
         The next output is made beside the old one: the staged files, and the old output's
-        files ``carry`` (hard links, or copies where the file system has none), and then
+        files ``carry`` (each with its stat as the plan saw it: hard links, or copies where the file system has none), and then
         swapped in as a full build's is; a build killed at any moment leaves the old or the
         new site, whole. The files ``remove`` are simply not carried over.
 
@@ -371,8 +371,8 @@ class Staging:
             shutil.rmtree(tree, ignore_errors=True)
             raise
 
-    def _make_next(self, tree: Path, have: tuple[dict[str, int], set[str]], carry: Iterable[str], staged: list[str],
-                   spare: Path | None, fast: SpareState | None, remove: Iterable[str],
+    def _make_next(self, tree: Path, have: tuple[dict[str, int], set[str]], carry: Mapping[str, Stat],
+                   staged: list[str], spare: Path | None, fast: SpareState | None, remove: Iterable[str],
                    live_folders: frozenset[str] | None) -> tuple[dict[str, Stat], dict[str, int]]:
         """Make ``tree`` (empty, or an earlier output: ``have``, its files' inodes and its
         folders; or, with ``fast``, the spare it describes) hold the staged files and the
@@ -450,7 +450,10 @@ class Staging:
                         gone.add(rel)
                         continue
                     shutil.copy2(old, new, follow_symlinks=False)  # no hard links here (another device, a FAT disk)
-                    placed[rel] = _stat(Path(new))
+                    copied = _stat(Path(new))  # (the live file's size and time stamp, as copied)
+                    # Changed by hand since the plan listed it: remembered as never matching, so
+                    # the next build makes it again (a link shares the live file's stat itself).
+                    placed[rel] = copied if copied == carry.get(rel) else (-1, -1)
             except OSError as exc:
                 clash = self._collision(rel)
                 raise SitegenError(f"cannot write /{rel}: {clash or exc.strerror}",

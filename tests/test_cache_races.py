@@ -183,10 +183,6 @@ def test_an_output_file_changed_just_after_a_full_build_swapped_it_in_is_repaire
     assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "write.Staging._make_next: where hard links fail (another device, a FAT disk) a kept file is "
-    "copied with shutil.copy2 and recorded with the copy's stat, not the stat the plan compared: "
-    "a hand edit of the live output made while the build ran is kept for good"))
 def test_without_hard_links_an_output_file_changed_during_the_build_is_repaired(
         hub: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import errno
