@@ -325,8 +325,8 @@ class Staging:
         """Bring the output up to date with the few files staged (an incremental build).
 
         The next output is made beside the old one: the staged files, and the old output's
-        files ``carry`` (each with its stat as the plan saw it: hard links, or copies where the file system has none), and then
-        swapped in as a full build's is; a build killed at any moment leaves the old or the
+        files ``carry`` (with their stats as the plan saw them; hard links, or copies where
+        the file system has none), and then swapped in as a full build's is; a build killed at any moment leaves the old or the
         new site, whole. The files ``remove`` are simply not carried over.
 
         The output it replaces is kept in ``spare`` (a folder of the build cache), and the

@@ -5,11 +5,15 @@ A hypothesis state machine edits the fixture hub ``tests/sites/stateful/`` at ra
 bodies and every front-matter field, content files added, deleted and renamed,
 pictures replaced by pictures of other sizes, captions beside a local video, static
 files that collide with a page's URL, template overrides and partials, interface
-strings, each section of ``sitegen.yaml``, the theme's static files, and the clock.
-After each edit it builds three ways: ``sitegen build`` (a new process with the build
-cache), a preview that keeps its warm state between rebuilds (``sitegen serve``), and
-a clean build of a copy of the hub; the three must make the same files, or fail with
-the same problems.
+strings, each section of ``sitegen.yaml``, the theme's static files, the clock and
+``--future``; and what tools do around them: a file replaced by one of the same size
+with its time stamp restored (cp -p, tar), a section folder that is a link to a folder
+elsewhere in the site, templates in templates/static/ or behind a link, a picture
+behind a link that is pointed at another, and editors' litter (backups, swap files,
+auto-saves, Emacs locks). After each edit it builds three ways: ``sitegen build`` (a
+new process with the build cache), a preview that keeps its warm state between
+rebuilds (``sitegen serve``), and a clean build of a copy of the hub without the
+litter; the three must make the same files, or fail with the same problems.
 
 CI runs a few examples; ``SITEGEN_STATEFUL_EXAMPLES=500`` runs more (docs/testing.md).
 """
@@ -30,18 +34,22 @@ import yaml
 from conftest import SITES, soup, tree_digest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (RuleBasedStateMachine, initialize, invariant, precondition, rule,
+                                 run_state_machine_as_test)
 
 from sitegen import cache
 from sitegen.build import BuildOptions, build
 from sitegen.errors import SitegenError
 from sitegen.warm import Warm
 from sitegen.serve import PreviewServer, ServeOptions, changed_files
+from sitegen.write import mirror
 
 HUB = SITES / "stateful"
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
 EXAMPLES = int(os.environ.get("SITEGEN_STATEFUL_EXAMPLES", "15"))
 STEPS = int(os.environ.get("SITEGEN_STATEFUL_STEPS", "10"))
+#: Rules that make symbolic links run only where there are links (as other tests skip).
+CAN_LINK = hasattr(os, "symlink") and os.name != "nt"
 
 
 def png(width: int, height: int) -> bytes:
@@ -80,7 +88,8 @@ FIELDS: dict[str, tuple[Any, ...]] = {
     "tags": (["food"], ["food", "craft"], ["craft"], [], None),
     "person": (None, "Ana Pérez", "Bea Ruiz", {"name": "Ana Pérez", "role": "Baker", "consent": True},
                {"name": "Ana Pérez", "role": "Potter", "consent": False,
-                "links": {"Site": "https://ana.example.org/"}}),
+                "links": {"Site": "https://ana.example.org/"}},
+               {"name": "Ana Pérez", "role": "Baker", "consent": True, "contact": {"email": "ana@ana.example"}}),
     "draft": (True, False, None),
     "lang": ("en", "es", "fr", None),
     "translation_key": ("bread", "clay", None),
@@ -148,6 +157,26 @@ SETTINGS: dict[str, tuple[Any, ...]] = {
     "timezone": ("UTC", "Europe/Madrid"),
 }
 CLOCK = (NOW, NOW + timedelta(days=40), NOW + timedelta(days=60), NOW - timedelta(days=70))
+#: Dates of a scheduled interview: the clock crosses each (NOW + 40 days is 2027-01-01).
+SCHEDULED = (date(2026, 12, 24), date(2027, 1, 3))
+#: Templates outside templates/partials/ that a partial includes: in a folder named
+#: static/, and in a folder elsewhere in the site reached through templates/shared.
+NOTES = {"static": "templates/static/note.html", "shared": "shared-templates/note.html"}
+NOTE_TEXTS = ("<p>note one</p>\n", "<p>note two, {{ t('latest') }}</p>\n", "<p>note one!</p>\n")
+#: Pictures a link in static/ can lead to (the link: static/images/p.png or q.png).
+LINKED_PICTURES = {"images/v1.png": (40, 30), "images/v2.png": (400, 300), "pictures/v3.png": (24, 24)}
+#: Where editors leave litter, beside which file (the file need not exist).
+LITTER_BESIDE = ("content/pages/about.md", "content/stories/first.md", "static/favicon.svg",
+                 "static/images/p.png", "templates/partials/entry_card.html", "i18n/en.yaml")
+#: Editors' litter beside a file, and what it holds: read by a build, it would break it.
+LITTER = {"backup": "{}~", "vim swap": ".{}.swp", "emacs auto-save": "#{}#", "emacs lock": ".#{}", "vim probe": "4913"}
+LITTER_TEXT = "---\ntitle: [broken\n---\n{{ broken }\n<script>alert(1)</script>\n"
+
+
+def rot13(text: str) -> str:
+    """``text`` with its ASCII letters moved 13 places: other bytes, of the same length."""
+    return text.translate(str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+                                        "NOPQRSTUVWXYZABCDEFGHIJKLMnopqrstuvwxyzabcdefghijklm"))
 
 
 def _front_matter(text: str) -> tuple[dict[str, Any], str]:
@@ -171,20 +200,76 @@ class StalePages(RuleBasedStateMachine):
                       for rel in (self.root / "content").rglob("*.md")}
         self.settings: dict[str, Any] = yaml.safe_load((self.root / "sitegen.yaml").read_text("utf-8"))
         self.now = NOW
+        self.future = False
+        self.section_linked = False  # content/stories -> ../shared/stories
+        self.litter: set[str] = set()  # the litter's paths: a clean build is of a copy without it
+        self._start_preview()
+        self.steps: list[str] = []
+
+    def _start_preview(self) -> None:
+        """A new `sitegen serve` (started again, e.g. with or without --future): a new
+        process, with the preview folder the last one left in the build cache."""
         self.preview = Process()
         # The preview's server, not started: it only lists the content files for each
         # rebuild from the changes it sees, as `sitegen serve` does between rebuilds.
-        self.server = PreviewServer(self.root, ServeOptions(port=0), lambda outcome: None)
+        self.server = PreviewServer(self.root, ServeOptions(port=0, future=self.future), lambda outcome: None)
         self.server._theme_dirs = self.server._current_theme_dirs()
-        self.steps: list[str] = []
 
     tmp: Path
     counter: Iterator[int]
 
+    # -- how the hub is laid out ---------------------------------------------------------
+    @initialize(section_link=st.booleans(), note=st.sampled_from((None, *sorted(NOTES))),
+                picture=st.sampled_from((None, *sorted(LINKED_PICTURES))), future=st.booleans(),
+                scheduled=st.sampled_from((None, *SCHEDULED)))
+    def layout(self, section_link: bool, note: str | None, picture: str | None, future: bool,
+               scheduled: date | None) -> None:
+        """How the hub is before its first build: made by the rules below, so that an
+        example's edits start from it (the first build sees it as it is)."""
+        if section_link and CAN_LINK:
+            self.link_section(True)
+        if note is not None and (note != "shared" or CAN_LINK):
+            self.note(note, NOTE_TEXTS[0])
+        if picture is not None and CAN_LINK:
+            self.repoint_picture("static/images/p.png", picture)
+        if future:
+            self.use_future(True)
+        if scheduled is not None:
+            self.scheduled_interview(scheduled, True)
+
+    @precondition(lambda self: CAN_LINK)
+    @rule(on=st.booleans())
+    def link_section(self, on: bool) -> None:
+        """content/stories becomes a link to ../shared/stories, its files moved there (or
+        a folder again); its files are then edited through the link's target."""
+        if on == self.section_linked:
+            return
+        self.steps.append(f"content/stories {'-> ../shared/stories' if on else 'a folder again'}")
+        section, shared = self.root / "content/stories", self.root / "shared/stories"
+        if on:
+            shared.mkdir(parents=True, exist_ok=True)
+            if section.is_dir():
+                for entry in section.iterdir():
+                    os.rename(entry, shared / entry.name)
+                section.rmdir()
+            section.symlink_to("../shared/stories", target_is_directory=True)
+        else:
+            section.unlink()
+            section.mkdir()
+            for entry in shared.iterdir():
+                os.rename(entry, section / entry.name)
+        self.section_linked = on
+
     # -- content -----------------------------------------------------------------------
+    def _source(self, rel: str) -> Path:
+        """Where a content file is: through a linked section, at the link's target."""
+        if self.section_linked and rel.startswith("stories/"):
+            return self.root / "shared" / rel
+        return self.root / "content" / rel
+
     def _write_page(self, rel: str) -> None:
         meta, body = self.pages[rel]
-        path = self.root / "content" / rel
+        path = self._source(rel)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(_page_text(meta, body), encoding="utf-8")
 
@@ -235,7 +320,7 @@ class StalePages(RuleBasedStateMachine):
         if rel is not None:
             self.steps.append(f"delete {rel}")
             del self.pages[rel]
-            (self.root / "content" / rel).unlink()
+            self._source(rel).unlink()
 
     @rule(pick=st.integers(0, 20), slot=st.sampled_from(SLOTS))
     def rename_page(self, pick: int, slot: str) -> None:
@@ -247,6 +332,35 @@ class StalePages(RuleBasedStateMachine):
         (self.root / "content" / rel).rename(self.root / "content" / slot)
         self.pages[slot] = self.pages.pop(rel)
 
+    @rule(pick=st.integers(0, 20), how=st.sampled_from(("in place", "cp -p")))
+    def same_size_with_old_time_stamp(self, pick: int, how: str) -> None:
+        """A content file (or the site's style sheet) replaced by other bytes of the same
+        size, its time stamp then set back: only its ctime (and, for cp -p, its inode) differs."""
+        rel = self._existing(pick) if pick % 4 else None
+        if rel is not None:
+            meta, body = self.pages[rel]
+            self.pages[rel] = (meta, rot13(body))
+            path, text = self._source(rel), _page_text(meta, rot13(body))
+        else:
+            rel = "static/assets/sitegen.css"
+            path = self.root / rel
+            old = path.read_text(encoding="utf-8") if path.is_file() else ""
+            if "#222" not in old and "#333" not in old:
+                return
+            text = old.replace("#222", "#555") if "#222" in old else old.replace("#333", "#222")
+        before = path.stat()
+        if len(text.encode("utf-8")) != before.st_size:
+            raise AssertionError(f"the replacement of {rel} is not of the same size")
+        self.steps.append(f"{rel} replaced ({how}) by {text!r}, of the same size and time stamp")
+        if how == "in place":
+            path.write_text(text, encoding="utf-8")
+        else:
+            temp = path.with_name(path.name + ".part")  # (litter while it exists)
+            temp.write_text(text, encoding="utf-8")
+            os.utime(temp, ns=(before.st_atime_ns, before.st_mtime_ns))
+            os.replace(temp, path)
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
     # -- static files ------------------------------------------------------------------
     @rule(path=st.sampled_from(PICTURES), size=st.sampled_from((*SIZES, None)))
     def replace_picture(self, path: str, size: tuple[int, int] | None) -> None:
@@ -257,6 +371,24 @@ class StalePages(RuleBasedStateMachine):
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(png(*size))
+
+    @precondition(lambda self: CAN_LINK)
+    @rule(path=st.sampled_from(("static/images/p.png", "static/images/q.png")),
+          picture=st.sampled_from(sorted(LINKED_PICTURES)))
+    def repoint_picture(self, path: str, picture: str) -> None:
+        """A picture a page shows becomes a link (`ln -sfn`) to another picture in static/,
+        of another size."""
+        self.steps.append(f"{path} -> {picture}")
+        target = self.root / "static" / picture
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(png(*LINKED_PICTURES[picture]))
+        link = self.root / path
+        link.parent.mkdir(parents=True, exist_ok=True)
+        temp = link.with_name(f".{link.name}.tmp")
+        temp.unlink(missing_ok=True)
+        temp.symlink_to(os.path.relpath(target, link.parent))
+        os.replace(temp, link)
 
     @rule(path=st.sampled_from(CAPTIONS), text=st.sampled_from(("WEBVTT\n", "WEBVTT\n\n00:01.000 --> 00:02.000\nHi\n",
                                                                  None)))
@@ -284,6 +416,27 @@ class StalePages(RuleBasedStateMachine):
         self.steps.append(f"template {path} = {text!r}")
         self._put(path, text)
 
+    @rule(where=st.sampled_from(sorted(NOTES)), text=st.sampled_from((*NOTE_TEXTS, None)))
+    def note(self, where: str, text: str | None) -> None:
+        """A template that the site's entry card includes, in templates/static/ or in
+        shared-templates/ reached through the link templates/shared (made here if missing),
+        written (edited) where it really is."""
+        if where == "shared" and not CAN_LINK:
+            return
+        self.steps.append(f"template {NOTES[where]} = {text!r}")
+        if where == "shared" and not (self.root / "templates/shared").is_symlink():
+            (self.root / "templates").mkdir(exist_ok=True)
+            (self.root / "templates/shared").symlink_to("../shared-templates", target_is_directory=True)
+        self._put(NOTES[where], text)
+        card = self.root / "templates/partials/entry_card.html"
+        include = f'{{% include "{where}/note.html" %}}'
+        if text is not None and not (card.is_file() and include in card.read_text(encoding="utf-8")):
+            old = card.read_text(encoding="utf-8") if card.is_file() else (
+                self.root / "themes/hubtheme/templates/partials/entry_card.html").read_text(encoding="utf-8")
+            self.steps.append(f"template {card.relative_to(self.root).as_posix()} includes it")
+            card.parent.mkdir(parents=True, exist_ok=True)
+            card.write_text(include + old, encoding="utf-8")
+
     @rule(data=st.data())
     def strings(self, data: st.DataObject) -> None:
         path = data.draw(st.sampled_from(sorted(STRINGS)), label="path")
@@ -308,6 +461,50 @@ class StalePages(RuleBasedStateMachine):
         self.steps.append(f"now = {now:%Y-%m-%d}")
         self.now = now
 
+    @rule(on=st.booleans())
+    def use_future(self, on: bool) -> None:
+        """Builds with --future (or without); the preview is started again with it."""
+        if on == self.future:
+            return
+        self.steps.append(f"future = {on}")
+        self.future = on
+        self._start_preview()
+
+    @rule(when=st.sampled_from(SCHEDULED), consent=st.booleans())
+    def scheduled_interview(self, when: date, consent: bool) -> None:
+        """A newer interview of Ana, dated after the build, giving (or refusing) consent
+        with a contact: its details appear only once it is due (docs/people.md)."""
+        rel = "interviews/cleo.md"
+        self.steps.append(f"{rel}: Ana, on {when}, consent {consent}")
+        self.pages[rel] = ({"title": "Clay and bread", "date": when, "tags": ["craft"],
+                            "person": {"name": "Ana Pérez", "role": "Baker",
+                                       "contact": {"email": "ana@ana.example"}, "consent": consent}},
+                           "## Why clay?\n\nBecause.\n")
+        self._write_page(rel)
+
+    @rule(beside=st.sampled_from(LITTER_BESIDE), kind=st.sampled_from(sorted(LITTER)), present=st.booleans())
+    def litter(self, beside: str, kind: str, present: bool) -> None:
+        """Editors' litter appears or vanishes beside a file: never read, never published."""
+        folder, name = (self.root / beside).parent, LITTER[kind].format(Path(beside).name)
+        if kind == "emacs lock" and not CAN_LINK:
+            return
+        path = folder / name
+        rel = path.relative_to(self.root).as_posix()
+        self.steps.append(f"litter {rel} {'appears' if present else 'vanishes'}")
+        if not present:
+            if os.path.lexists(path):
+                path.unlink()
+            self.litter.discard(rel)
+            return
+        folder.mkdir(parents=True, exist_ok=True)
+        if os.path.lexists(path):
+            path.unlink()
+        if kind == "emacs lock":  # a link to nothing, named after who holds it
+            path.symlink_to("writer@laptop.4242:1700000000")
+        else:
+            path.write_text(LITTER_TEXT, encoding="utf-8")
+        self.litter.add(rel)
+
     def _put(self, rel: str, text: str | None) -> None:
         path = self.root / rel
         if text is None:
@@ -322,19 +519,26 @@ class StalePages(RuleBasedStateMachine):
         """A `sitegen build`, a preview rebuild and a clean build make the same files."""
         clean = self.root.parent / f"{self.root.name}-clean"
         shutil.rmtree(clean, ignore_errors=True)
-        shutil.copytree(self.root, clean, ignore=shutil.ignore_patterns(cache.FOLDER, "_site"))
-        expected = _outcome(clean, BuildOptions(output=clean / "out", jobs=1, clean=True, now=self.now), Process())
+        # (links copied as links; the editors' litter left out: a build must never see it)
+        litter = {Path(rel).name for rel in self.litter}
+        shutil.copytree(self.root, clean, symlinks=True, ignore=shutil.ignore_patterns(cache.FOLDER, "_site", *litter))
+        when = {"now": self.now, "future": self.future}
+        expected = _outcome(clean, BuildOptions(output=clean / "out", jobs=1, clean=True, **when), Process())
         # `sitegen build`: a new process, with the build cache
-        built = _outcome(self.root, BuildOptions(jobs=1, now=self.now), Process())
-        # `sitegen serve`: one process, rebuilding, given the content files as the server lists them
+        built = _outcome(self.root, BuildOptions(jobs=1, **when), Process())
+        # `sitegen serve`: one process, rebuilding, given the content files as the server
+        # lists them (its loop: snapshot, rebuild, then mirror the spare once it built)
         server = self.server
         seen = server._snapshots.take(server._watched_paths())
-        sources = server._content_sources(changed_files(server._snapshot, seen, server.root))
+        changed = changed_files(server._snapshot, seen, server.root)
         server._snapshot = seen
-        previewed = _outcome(self.root, BuildOptions(output=server.output, jobs=1, defer_cache=True, now=self.now,
-                                                     sources=sources), self.preview)
+        sources = server._content_sources(changed)
+        previewed = _outcome(self.root, BuildOptions(output=server.output, jobs=1, defer_cache=True, sources=sources,
+                                                     **when), self.preview)
         self.preview.warm.flush()
         server._theme_dirs = server._current_theme_dirs()
+        if not isinstance(previewed, tuple) and self.preview.warm.spare is None:
+            self.preview.warm.spare = mirror(server.output, cache.spare_folder(server.root, server.output))
         steps = "\n  ".join(self.steps)
         if isinstance(expected, tuple):  # the edits made the site invalid: all three fail alike
             assert built == expected, f"sitegen build did not fail as a clean build did, after:\n  {steps}"
