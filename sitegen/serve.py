@@ -311,7 +311,7 @@ class Snapshots:
 
 
 def _list_folder(folder: str, key: tuple[int, int, int, int]) -> _Listing | None:
-    """A folder's files and subfolders (links to folders are not followed); None if it cannot be read."""
+    """A folder's files, subfolders and links to folders (apart); None if it cannot be read."""
     try:
         with os.scandir(folder) as listing:
             entries = list(listing)

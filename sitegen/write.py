@@ -326,8 +326,9 @@ class Staging:
 
         The next output is made beside the old one: the staged files, and the old output's
         files ``carry`` (with their stats as the plan saw them; hard links, or copies where
-        the file system has none), and then swapped in as a full build's is; a build killed at any moment leaves the old or the
-        new site, whole. The files ``remove`` are simply not carried over.
+        the file system has none), and then swapped in as a full build's is; a build killed
+        at any moment leaves the old or the new site, whole. The files ``remove`` are simply
+        not carried over.
 
         The output it replaces is kept in ``spare`` (a folder of the build cache), and the
         next incremental build makes its next output from it: only the files that differ
