@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import struct
+import zlib
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 from bs4 import BeautifulSoup
@@ -109,3 +111,12 @@ Because it brings people together.
 
 More bread.
 """
+
+
+def png(width: int, height: int) -> bytes:
+    """A real PNG picture of ``width`` x ``height`` pixels."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\0" + b"\x80\x40\x20" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import struct
-import zlib
 from pathlib import Path
 
 import pytest
 
-from conftest import soup
+from conftest import png, soup
 from sitegen.build import BuildOptions, build
 from sitegen.images import image_size
-
-
-def png(width: int, height: int) -> bytes:
-    """A real (tiny, grey) PNG file of the given size."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    rows = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 def gif(width: int, height: int) -> bytes:

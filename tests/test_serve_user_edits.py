@@ -11,14 +11,12 @@ from __future__ import annotations
 import os
 import queue
 import shutil
-import struct
 import time
-import zlib
 from pathlib import Path
 from collections.abc import Callable, Iterator
 
 import pytest
-from conftest import INTERVIEW, MINIMAL_CONFIG, soup, tree_digest, write_files
+from conftest import INTERVIEW, MINIMAL_CONFIG, png, soup, tree_digest, write_files
 
 from sitegen.build import BuildOptions, build
 from sitegen.errors import SitegenError
@@ -28,15 +26,6 @@ can_link = pytest.mark.skipif(not hasattr(os, "symlink") or os.name == "nt", rea
 
 ABOUT = "content/pages/about.md"
 STORY = "---\ntitle: {title}\ndate: 2026-08-01\ntags: [food]\n---\n{body}\n"
-
-
-def png(width: int, height: int) -> bytes:
-    """A real PNG picture of ``width`` x ``height`` pixels."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    rows = b"".join(b"\0" + b"\x80\x40\x20" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
 class Preview:
