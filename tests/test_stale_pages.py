@@ -22,16 +22,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import struct
-import zlib
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, UTC
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 import pytest
 import yaml
-from conftest import SITES, soup, tree_digest
+from conftest import SITES, png, soup, tree_digest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (RuleBasedStateMachine, initialize, invariant, precondition, rule,
@@ -45,20 +44,11 @@ from sitegen.serve import PreviewServer, ServeOptions, changed_files
 from sitegen.write import mirror
 
 HUB = SITES / "stateful"
-NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, tzinfo=UTC)
 EXAMPLES = int(os.environ.get("SITEGEN_STATEFUL_EXAMPLES", "15"))
 STEPS = int(os.environ.get("SITEGEN_STATEFUL_STEPS", "10"))
 #: Rules that make symbolic links run only where there are links (as other tests skip).
 CAN_LINK = hasattr(os, "symlink") and os.name != "nt"
-
-
-def png(width: int, height: int) -> bytes:
-    """A real PNG picture of ``width`` x ``height`` pixels."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    rows = b"".join(b"\0" + b"\x80\x40\x20" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
 # -- One process's memory ----------------------------------------------------------------
@@ -202,7 +192,7 @@ class StalePages(RuleBasedStateMachine):
         self.now = NOW
         self.future = False
         self.section_linked = False  # content/stories -> ../shared/stories
-        self.litter: set[str] = set()  # the litter's paths: a clean build is of a copy without it
+        self.litter_paths: set[str] = set()  # the litter's paths: a clean build is of a copy without it
         self._start_preview()
         self.steps: list[str] = []
 
@@ -340,7 +330,10 @@ class StalePages(RuleBasedStateMachine):
         if rel is not None:
             meta, body = self.pages[rel]
             self.pages[rel] = (meta, rot13(body))
-            path, text = self._source(rel), _page_text(meta, rot13(body))
+            path = self._source(rel)
+            old = path.read_text(encoding="utf-8")  # (as the fixture wrote it, or _page_text)
+            text = old[:len(old) - len(body)] + rot13(body)
+            assert old.endswith(body)
         else:
             rel = "static/assets/sitegen.css"
             path = self.root / rel
@@ -494,7 +487,7 @@ class StalePages(RuleBasedStateMachine):
         if not present:
             if os.path.lexists(path):
                 path.unlink()
-            self.litter.discard(rel)
+            self.litter_paths.discard(rel)
             return
         folder.mkdir(parents=True, exist_ok=True)
         if os.path.lexists(path):
@@ -503,7 +496,7 @@ class StalePages(RuleBasedStateMachine):
             path.symlink_to("writer@laptop.4242:1700000000")
         else:
             path.write_text(LITTER_TEXT, encoding="utf-8")
-        self.litter.add(rel)
+        self.litter_paths.add(rel)
 
     def _put(self, rel: str, text: str | None) -> None:
         path = self.root / rel
@@ -520,7 +513,7 @@ class StalePages(RuleBasedStateMachine):
         clean = self.root.parent / f"{self.root.name}-clean"
         shutil.rmtree(clean, ignore_errors=True)
         # (links copied as links; the editors' litter left out: a build must never see it)
-        litter = {Path(rel).name for rel in self.litter}
+        litter = {Path(rel).name for rel in self.litter_paths}
         shutil.copytree(self.root, clean, symlinks=True, ignore=shutil.ignore_patterns(cache.FOLDER, "_site", *litter))
         when = {"now": self.now, "future": self.future}
         expected = _outcome(clean, BuildOptions(output=clean / "out", jobs=1, clean=True, **when), Process())
