@@ -37,6 +37,7 @@ import functools
 import hashlib
 import hmac
 import io
+import importlib.resources
 import importlib.util
 import os
 import pickle
@@ -45,6 +46,7 @@ import sys
 import time
 import unicodedata
 import zlib
+import zoneinfo
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -208,6 +210,20 @@ def settings_digest(root: Path, theme: Theme, config_repr: str, options: tuple[A
         if path.is_file():
             h.update(name.encode() + b"\0" + _file_hash(path))
     return h.digest()
+
+
+def zone_digest(name: str) -> str:
+    """A digest of the rules of the time zone ``name``, from where ``zoneinfo`` reads them
+    (the system's time-zone data, else the tzdata package); "?" when not found."""
+    for folder in zoneinfo.TZPATH:
+        path = Path(folder) / name
+        if path.is_file():
+            return _file_hash(path).hex()
+    try:
+        rules = importlib.resources.files("tzdata.zoneinfo").joinpath(*name.split("/")).read_bytes()
+    except (ModuleNotFoundError, OSError, ValueError):
+        return "?"
+    return hashlib.blake2b(rules, digest_size=16).hexdigest()
 
 
 def portable(path: Path, root: Path) -> str:

@@ -66,7 +66,10 @@ class Memo:
         # Paths inside the site are kept relative to it: a hub cloned or copied elsewhere
         # (each deploy's fresh checkout) keeps its cache.
         self.new = CacheData(code=code, output=cache.portable(config.output, self.root))
+        # (with the rules of the site's time zone: dates are read and shown in it, and the
+        # system's time-zone data changes when a country moves its clocks)
         settings = repr(dataclasses.replace(config, root=Path("."), output=Path(self.new.output)))
+        settings += f";zone={cache.zone_digest(config.timezone)}"
         self.new.parse_context = combine((settings,))
         self.new.settings = cache.settings_digest(self.root, theme, settings, options)
         self.explanation: list[str] = []

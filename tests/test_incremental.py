@@ -318,3 +318,16 @@ def test_a_cache_made_by_another_python_is_not_used(hub: Path, monkeypatch: pyte
     report = build(hub, BuildOptions())
     assert report.rendered > 0
     assert any("sitegen, its libraries or Python changed" in line for line in report.explanation)
+
+
+def test_new_rules_for_the_sites_time_zone_rebuild_everything(hub: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dates are read and shown in the site's time zone, whose rules come from the
+    system's time-zone data: an update of them (a country moving its clocks) may change
+    every date, though no file of the site changed."""
+    assert cache.zone_digest("UTC") not in ("", "?")
+    real = cache.zone_digest
+    monkeypatch.setattr(cache, "zone_digest", lambda name: "new rules" + real(name))
+    report = build(hub, BuildOptions())
+    assert report.rendered > 0
+    assert any("parsed (" in line for line in report.explanation)
+    assert any("settings, templates or interface strings changed" in line for line in report.explanation)
