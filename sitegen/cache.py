@@ -246,7 +246,11 @@ def trusted_stat(path: Path) -> FileStat | None:
     """A file's stat to remember, or a stat that will never match again when the file was
     modified in the last two seconds: another edit within the same time-stamp tick would
     leave size and time unchanged, so such a file is compared by content next time."""
-    stat = stat_of(path)
+    return trusted(stat_of(path))
+
+
+def trusted(stat: FileStat | None) -> FileStat | None:
+    """``stat`` to remember (see ``trusted_stat``)."""
     if stat is not None and time.time_ns() - stat[1] < 2_000_000_000:
         return stat[0], -1, -1
     return stat

@@ -32,13 +32,20 @@ def static_image_file(src: str, static_dir: Path) -> Path | None:
     return named if named.resolve().is_relative_to(static_dir.resolve()) else None
 
 
-def image_size(path: Path) -> tuple[int, int] | None:
+def image_size(path: Path, read: dict[str, tuple[int, int, int] | None] | None = None) -> tuple[int, int] | None:
     """The (width, height) in CSS pixels of the image at ``path``, or None when the
-    file is missing, not an image this reader knows, or damaged."""
+    file is missing, not an image this reader knows, or damaged. ``read`` is told the
+    stat of the file it read (size, mtime, ctime; None: missing), taken from the file it
+    opened: a picture replaced a moment later differs from it."""
     try:
         with path.open("rb") as handle:
+            if read is not None:
+                st = os.fstat(handle.fileno())
+                read[str(path)] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns)
             head = handle.read(64 * 1024)
     except OSError:
+        if read is not None:
+            read.setdefault(str(path), None)
         return None
     if path.suffix.lower() == ".svg" or head.lstrip().startswith((b"<svg", b"<?xml")):
         return _svg_size(head)

@@ -132,7 +132,7 @@ def _site_rule(state: StateCore) -> None:
                 elif kind == "image":
                     src = str(child.attrGet("src") or "")
                     images.append((src, line))
-                    _set_image_size(child, src, static_dir)
+                    _set_image_size(child, src, static_dir, env.get("pictures_read"))
                     if urls is not None:
                         child.attrSet("src", urls.link(src))
         elif kind == "heading_open":
@@ -162,12 +162,14 @@ def _site_rule(state: StateCore) -> None:
     found.extend(unsafe_inline)
 
 
-def _set_image_size(image: Token, src: str, static_dir: Path | None) -> None:
-    """Width and height from the file, so the page does not jump as the image loads."""
+def _set_image_size(image: Token, src: str, static_dir: Path | None,
+                    read: dict[str, tuple[int, int, int] | None] | None) -> None:
+    """Width and height from the file, so the page does not jump as the image loads
+    (``read``: see ``image_size``)."""
     target = static_image_file(src, static_dir) if static_dir is not None else None
     if target is None:
         return
-    size = image_size(target)
+    size = image_size(target, read)
     if size is not None:
         image.attrSet("width", str(size[0]))
         image.attrSet("height", str(size[1]))

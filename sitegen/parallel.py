@@ -174,7 +174,7 @@ class Fresh(NamedTuple):
 
 def _parse_chunk(sources: Sequence[Source], config: Config, md: MarkdownIt,
                  chunk: range) -> list[tuple[int, Fresh]]:
-    from .cache import content_digest, trusted_stat
+    from .cache import content_digest, trusted, trusted_stat
     from .parse import parse_source
     from .references import sized_pictures
 
@@ -189,15 +189,17 @@ def _parse_chunk(sources: Sequence[Source], config: Config, md: MarkdownIt,
             raw: bytes | None = source.path.read_bytes()
         except OSError:
             raw = None  # parse_source reads it again, and says why it cannot
-        page, problems = parse_source(source, config, md, raw)
+        read: dict[str, FileStat | None] = {}
+        page, problems = parse_source(source, config, md, raw, read)
         digest = content_digest(raw) if raw is not None else b""
         if page is None:
             done.append((i, Fresh(Parsed(None, tuple(problems)), digest, stat, ())))
         else:
             meta, body = page_digests(page)
-            # Stated just after the parse read them: a picture replaced since is never taken
-            # for the one read (and one replaced within the time-stamp tick never matches).
-            references = tuple((str(path), trusted_stat(path)) for path in sized_pictures(page, static_dir))
+            # Each picture as the parse read it (the file it opened): one replaced since is never
+            # taken for it (and one replaced within the time-stamp tick never matches).
+            references = tuple((str(path), trusted(read[str(path)]) if str(path) in read else trusted_stat(path))
+                               for path in sized_pictures(page, static_dir))
             done.append((i, Fresh(Parsed(page, tuple(problems), meta, body), digest, stat, references)))
     return done
 

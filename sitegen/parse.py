@@ -318,10 +318,13 @@ def _permalink(f: _Fields, is_entry: bool) -> str | None:
     return path
 
 
-def parse_source(source: Source, config: Config, md: MarkdownIt,
-                 raw: bytes | None = None) -> tuple[Page | None, list[Problem]]:
+def parse_source(source: Source, config: Config, md: MarkdownIt, raw: bytes | None = None,
+                 pictures_read: dict[str, tuple[int, int, int] | None] | None = None,
+                 ) -> tuple[Page | None, list[Problem]]:
     """Parse one source (whose bytes are ``raw`` if already read) into a Page. Returns the
-    page (None when it has errors) and every problem found in it, warnings included."""
+    page (None when it has errors) and every problem found in it, warnings included.
+    ``pictures_read`` is told the stat of each picture whose size the page was given, as
+    it was read (see ``images.image_size``)."""
     try:
         text, invisible = remove_invisible(read_source(source, raw), source.rel)
         fm = split_front_matter(text, source.rel)
@@ -389,7 +392,8 @@ def parse_source(source: Source, config: Config, md: MarkdownIt,
                 hint="use an https:// address, a mailto: address or a path on the site such as /about/")
     if any(p.severity == "error" for p in f.problems):
         return None, f.problems
-    env: dict[str, Any] = {"urls": config.urls, "line_offset": fm.body_line, "static_dir": config.root / "static"}
+    env: dict[str, Any] = {"urls": config.urls, "line_offset": fm.body_line, "static_dir": config.root / "static",
+                           "pictures_read": pictures_read}
     # markdown-it keeps javascript:, vbscript:, file: and data: links (other than
     # images) out of the HTML; links and images are recorded with their lines.
     body_html = md.render(fm.body, env)
