@@ -39,9 +39,9 @@ def image_size(path: Path, read: dict[str, tuple[int, int, int] | None] | None =
     opened: a picture replaced a moment later differs from it."""
     try:
         with path.open("rb") as handle:
-            if read is not None:
+            if read is not None:  # (read twice: the first stands, and a change between never matches)
                 st = os.fstat(handle.fileno())
-                read[str(path)] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+                read.setdefault(str(path), (st.st_size, st.st_mtime_ns, st.st_ctime_ns))
             head = handle.read(64 * 1024)
     except OSError:
         if read is not None:
