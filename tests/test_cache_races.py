@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import INTERVIEW, REPO, soup, tree_digest
+from conftest import INTERVIEW, REPO, SMALL_HUB, soup, tree_digest
 
 from sitegen import cache
 from sitegen.build import BuildOptions, build
@@ -60,9 +60,7 @@ def hub(make_site: Callable[..., Path]) -> Path:
     """A small hub: two interviews, a story, a draft, a page that shows a picture, a style
     sheet of its own over the theme's, a site template and a partial. Built once."""
     files: dict[str, str | bytes] = {
-        "content/interviews/ana.md": INTERVIEW.format(title="Baking bread as a co-op"),
-        "content/interviews/bea.md": INTERVIEW.format(title="Pottery by post").replace("2026-10-02", "2026-09-01"),
-        "content/stories/first.md": "---\ntitle: The first year\ndate: 2026-08-01\ntags: [food]\n---\nIt began.\n",
+        **SMALL_HUB,
         "content/stories/draft.md": "---\ntitle: Not yet\ndate: 2026-07-01\ndraft: true\ntags: [secret]\n---\nSoon.\n",
         "content/pages/about.md": "---\ntitle: About\n---\nAbout this hub.\n\n![A loaf](/images/p.svg)\n",
         "static/images/p.svg": svg(40, 30),

@@ -16,10 +16,11 @@ import shutil
 import stat
 import zlib
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import pytest
-from conftest import INTERVIEW, tree_digest
+from conftest import INTERVIEW, make_old, SMALL_HUB, tree_digest
 
 from sitegen import cache
 from sitegen.build import BuildOptions, BuildReport, build
@@ -39,13 +40,9 @@ def key_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def hub(make_site: Callable[..., Path]) -> Path:
     """A small hub, built once (so that it has a whole cache)."""
     site = make_site(files={
-        "content/interviews/ana.md": INTERVIEW.format(title="Baking bread as a co-op"),
-        "content/interviews/bea.md": INTERVIEW.format(title="Pottery by post").replace("2026-10-02", "2026-09-01"),
-        "content/stories/first.md": "---\ntitle: The first year\ndate: 2026-08-01\ntags: [food]\n---\nIt began.\n",
-        "content/pages/about.md": "---\ntitle: About\n---\nAbout this hub.\n",
+        **SMALL_HUB,
     })
-    for path in site.rglob("*"):  # older than the time-stamp tick, as a hub's files usually are
-        os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns - 10_000_000_000))
+    make_old(site)
     build(site, BuildOptions(jobs=1))
     return site
 

@@ -6,12 +6,12 @@ import importlib
 import importlib.util
 import os
 import shutil
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
-from conftest import INTERVIEW, REPO, soup, tree_digest
+from conftest import INTERVIEW, make_old, REPO, SMALL_HUB, soup, tree_digest
 
 from sitegen import cache
 from sitegen.build import BuildOptions, build
@@ -40,11 +40,8 @@ def clean_digest(site: Path, tmp_path: Path, name: str = "clean", now: datetime 
 def hub(make_site: Callable[..., Path]) -> Path:
     """A small hub with a site template, a site partial, a static file, a draft, tags."""
     files: dict[str, str | bytes] = {
-        "content/interviews/ana.md": INTERVIEW.format(title="Baking bread as a co-op"),
-        "content/interviews/bea.md": INTERVIEW.format(title="Pottery by post").replace("2026-10-02", "2026-09-01"),
-        "content/stories/first.md": "---\ntitle: The first year\ndate: 2026-08-01\ntags: [food]\n---\nIt began.\n",
+        **SMALL_HUB,
         "content/stories/draft.md": "---\ntitle: Not yet\ndate: 2026-07-01\ndraft: true\ntags: [secret]\n---\nSoon.\n",
-        "content/pages/about.md": "---\ntitle: About\n---\nAbout this hub.\n",
         "static/images/logo.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>\n",
         "templates/story.html": (DEFAULT_TEMPLATES / "story.html").read_text(encoding="utf-8"),
         "templates/partials/entry_card.html": (DEFAULT_TEMPLATES / "partials" / "entry_card.html").read_text(encoding="utf-8"),
@@ -52,8 +49,7 @@ def hub(make_site: Callable[..., Path]) -> Path:
     site = make_site(files=files)
     # Files edited moments before a build are compared by content on the next one (their
     # time stamps cannot be trusted yet); a hub's files are usually older than that.
-    for path in site.rglob("*"):
-        os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns - 10_000_000_000))
+    make_old(site)
     build(site, BuildOptions(jobs=1))
     return site
 
@@ -229,11 +225,11 @@ def test_cli_jobs_clean_and_explain(hub: Path, cli: Callable[..., object]) -> No
 
 def test_a_future_entry_appears_when_due_without_any_file_changing(hub: Path, tmp_path: Path) -> None:
     (hub / "content/stories/later.md").write_text("---\ntitle: Later\ndate: 2030-01-01\n---\nSoon.\n")
-    before_due = datetime(2029, 12, 31, tzinfo=timezone.utc)
+    before_due = datetime(2029, 12, 31, tzinfo=UTC)
     build(hub, BuildOptions(now=before_due))
     assert not (hub / "_site/stories/later/index.html").exists()
     assert build(hub, BuildOptions(now=before_due)).rendered == 0
-    due = datetime(2030, 1, 2, tzinfo=timezone.utc)
+    due = datetime(2030, 1, 2, tzinfo=UTC)
     build(hub, BuildOptions(now=due))
     assert (hub / "_site/stories/later/index.html").is_file()
     assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path, now=due)

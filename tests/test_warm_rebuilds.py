@@ -4,14 +4,13 @@ same process left in memory, and still make exactly what a clean build makes."""
 from __future__ import annotations
 
 import importlib
-import os
 import shutil
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
-from conftest import INTERVIEW, soup, tree_digest
+from conftest import make_old, SMALL_HUB, soup, tree_digest
 from test_incremental import _edit, clean_digest
 
 from sitegen import cache, write
@@ -25,14 +24,10 @@ LONG_ANSWER = " ".join(["Flour, water, salt and time."] * 150)  # enough words t
 @pytest.fixture
 def hub(make_site: Callable[..., Path]) -> Path:
     site = make_site(files={
-        "content/interviews/ana.md": INTERVIEW.format(title="Baking bread as a co-op"),
-        "content/interviews/bea.md": INTERVIEW.format(title="Pottery by post").replace("2026-10-02", "2026-09-01"),
-        "content/stories/first.md": "---\ntitle: The first year\ndate: 2026-08-01\ntags: [food]\n---\nIt began.\n",
+        **SMALL_HUB,
         "content/stories/later.md": "---\ntitle: Later\ndate: 2026-12-24\ntags: [food]\n---\nSoon.\n",
-        "content/pages/about.md": "---\ntitle: About\n---\nAbout this hub.\n",
     })
-    for path in site.rglob("*"):  # files older than the time-stamp tick, as a hub's usually are
-        os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns - 10_000_000_000))
+    make_old(site)
     return site
 
 
@@ -56,7 +51,7 @@ def warm() -> Warm:
     return Warm()
 
 
-NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, tzinfo=UTC)
 
 
 def test_text_edits_reuse_the_collected_site_and_equal_a_clean_build(hub: Path, tmp_path: Path,
@@ -110,7 +105,7 @@ def test_anything_but_text_collects_the_site_again(hub: Path, tmp_path: Path, co
     elif change == "deleted file":
         (hub / "content/interviews/bea.md").unlink()
     else:
-        now = datetime(2026, 12, 25, tzinfo=timezone.utc)  # "Later" is dated the 24th
+        now = datetime(2026, 12, 25, tzinfo=UTC)  # "Later" is dated the 24th
     build(hub, BuildOptions(jobs=1, now=now), warm=warm)
     assert len(collects) == 2
     assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path, now=now)
