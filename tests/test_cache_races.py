@@ -23,6 +23,8 @@ from conftest import INTERVIEW, REPO, SMALL_HUB, soup, tree_digest
 
 from sitegen import cache
 from sitegen.build import BuildOptions, build
+from sitegen.config import load_config
+from sitegen.themes import load_theme
 
 DEFAULT_TEMPLATES = REPO / "themes" / "default" / "templates"
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}"/>\n'
@@ -355,3 +357,30 @@ def test_a_static_file_edited_in_place_never_reaches_the_output_through_a_link(h
     build(hub, BuildOptions(jobs=1))
     assert live.read_bytes() == sheet.read_bytes()
     assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink") or os.name == "nt", reason="needs symbolic links")
+def test_a_link_loop_in_templates_does_not_stop_the_digest(hub: Path, tmp_path: Path) -> None:
+    """The settings digest follows links to folders, each folder once: a link back up the
+    tree ends the walk instead of looping, and the templates are still watched."""
+    (hub / "templates/partials/loop").symlink_to("..", target_is_directory=True)
+    digest = cache.settings_digest(hub, load_theme(load_config(hub)), "", ())
+    card = hub / "templates/partials/entry_card.html"
+    card.write_text("<!-- edited -->" + card.read_text(encoding="utf-8"), encoding="utf-8")
+    assert cache.settings_digest(hub, load_theme(load_config(hub)), "", ()) != digest
+    build(hub, BuildOptions(jobs=1))
+    assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
+
+
+def test_a_picture_read_twice_by_one_parse_is_remembered_as_first_read(tmp_path: Path) -> None:
+    from sitegen.images import image_size
+
+    picture = tmp_path / "p.svg"
+    picture.write_text(svg(40, 30), encoding="utf-8")
+    read: dict[str, tuple[int, int, int] | None] = {}
+    assert image_size(picture, read) == (40, 30)
+    first = read[str(picture)]
+    picture.write_text(svg(400, 300), encoding="utf-8")
+    assert image_size(picture, read) == (400, 300)
+    assert read[str(picture)] == first  # differs from the file now: the next build parses again
+    assert first is not None and first[0] == len(svg(40, 30))
