@@ -155,7 +155,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None, warm: W
     problems += made_warnings
     problems += missing_images(site, found.static_files)
 
-    renderer = Renderer(site, theme, catalogs, memo.compiled_templates(), memo.tracker)
+    renderer = Renderer(site, theme, catalogs, memo.compiled_templates())
     plan = memo.plan(renderer, found.static_files, now)
     rendered: dict[int, Rendered] = {}
     if plan.busy:
@@ -241,8 +241,7 @@ def collect(pages: list[Page], config: Config, options: BuildOptions, now: datet
     pages' metadata did not change."""
     site = memo.kept_site(pages, options.drafts, options.future, now)
     if site is None:
-        with memo.tracker.reading(memo.collect_reads):  # the page bodies collecting reads are inputs of every page
-            site = collect_pages(pages, config, drafts=options.drafts, future=options.future, now=now)
+        site = collect_pages(pages, config, drafts=options.drafts, future=options.future, now=now)
         memo.keep_site(site)
     return with_made_pages(site, catalogs)
 

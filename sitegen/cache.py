@@ -56,7 +56,7 @@ from zoneinfo import ZoneInfo
 from collections.abc import Iterable
 
 from . import __version__
-from .deps import Parsed, Tracker, flat_reducer, plain_page
+from .deps import LazyPages, Parsed, flat_reducer, plain_page
 from .discover import StaticFile
 from .errors import Problem
 from .model import Heading, Page
@@ -486,9 +486,9 @@ def bodies_file(root: Path, shard: int) -> Path:
     return root / FOLDER / f"bodies-{shard:02x}.bin"
 
 
-def _read(path: Path, role: str, tracker: Tracker | None = None) -> Any:
+def _read(path: Path, role: str, lazy: LazyPages | None = None) -> Any:
     """The object in a cache file; raises CacheError when it is missing, damaged, of
-    another format or not made with this user's key. Its pages are of ``tracker``'s
+    another format or not made with this user's key. Its pages are of ``lazy``'s
     class (plain pages without one)."""
     try:
         raw = path.read_bytes()
@@ -498,7 +498,7 @@ def _read(path: Path, role: str, tracker: Tracker | None = None) -> Any:
         raise CacheError(f"the build cache cannot be read ({exc.strerror})") from None
     payload = unseal(role, raw)  # first: pickle runs code from the bytes it loads
     try:
-        return _Unpickler(io.BytesIO(payload), tracker).load()
+        return _Unpickler(io.BytesIO(payload), lazy).load()
     except Exception:
         raise CacheError("the build cache is damaged") from None
 
@@ -541,18 +541,18 @@ def _dumps(value: Any) -> bytes:
 
 
 class _Unpickler(pickle.Unpickler):
-    """Reads a cache file's values: only those of ``_LOADABLE``, each page of one tracker's
+    """Reads a cache file's values: only those of ``_LOADABLE``, each page of one ``LazyPages``'
     class (plain pages without one)."""
 
-    def __init__(self, file: BinaryIO, tracker: Tracker | None) -> None:
+    def __init__(self, file: BinaryIO, lazy: LazyPages | None) -> None:
         super().__init__(file)
-        self.tracker = tracker
+        self.lazy = lazy
 
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) not in _LOADABLE:
             raise pickle.UnpicklingError(f"{module}.{name} is not a value of the build cache")
-        if self.tracker is not None and (module, name) == (plain_page.__module__, plain_page.__name__):
-            return self.tracker.page_from
+        if self.lazy is not None and (module, name) == (plain_page.__module__, plain_page.__name__):
+            return self.lazy.page_from
         return super().find_class(module, name)
 
 
@@ -600,7 +600,7 @@ def load_shard(root: Path, shard: int, token: bytes, warm: Warm) -> dict[str, Pa
     kept = warm.shards.get(str(path))
     if kept is not None and kept[0] == token and kept[1] == _identity(path):
         return kept[2]  # `sitegen serve`: read (or written) by this process's last build
-    value = _read(path, path.name, warm.tracker)
+    value = _read(path, path.name, warm.lazy_pages)
     if not (isinstance(value, tuple) and len(value) == 2 and value[0] == token and isinstance(value[1], dict)):
         raise CacheError("the build cache is damaged")
     warm.shards[str(path)] = (token, _identity(path), value[1])
@@ -683,9 +683,9 @@ class StashWriter:
     come (so that a build never holds every body at once), and keeps the pages without
     them, each knowing where its body is (see ``read_body``)."""
 
-    def __init__(self, root: Path, tracker: Tracker) -> None:
+    def __init__(self, root: Path, lazy: LazyPages) -> None:
         self.root = root
-        self.tracker = tracker  # the pages kept are of its class
+        self.lazy = lazy  # the pages kept are of its class
         self._open: dict[int, tuple[BinaryIO, bytes, Path]] = {}
         self._ends: dict[int, int] = {}
         self.pages: dict[int, dict[str, Parsed]] = {}
@@ -713,7 +713,7 @@ class StashWriter:
         f.write(raw)
         self._ends[shard] += len(raw)
         assert parsed.page is not None
-        stored = Parsed(self.tracker.track(parsed.page, body=False), parsed.problems, parsed.meta_digest,
+        stored = Parsed(self.lazy.adopt(parsed.page, body=False), parsed.problems, parsed.meta_digest,
                         parsed.body_digest, at)
         self.pages[shard][rel] = stored
         return stored, temporary, token

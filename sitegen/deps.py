@@ -1,7 +1,7 @@
 """Dependencies of rendering (used by the build cache): what a rendered file was made from.
 
-A rendered file depends on three kinds of input, and the renderer records which ones
-each job actually used rather than assuming who shows what:
+A rendered file depends on three kinds of input, and each render job declares which
+ones it shows (``shows.py``) rather than the cache assuming who shows what:
 
 - a page's body (its HTML and word count), large and changed by nearly every edit;
 - a page's metadata (its front matter and headings), changed by a title or date edit;
@@ -9,14 +9,10 @@ each job actually used rather than assuming who shows what:
   order, and what collecting derived from them (tags, people, shared questions, related
   entries, translations). Every file depends on it: it decides what each list holds.
 
-A :class:`Tracker` (one per build, or per preview process) hands the renderer pages whose
-fields note each read in the :class:`Reads` of the job being rendered (the fields the
-skeleton covers excepted); nothing is kept at module level. A rendered file is
-up to date when the digests of the bodies and metadata it read, of the assets it linked
-and of the skeleton and everything else are unchanged (a computation that reads the same
-inputs takes the same path and makes the same bytes). A helper that remembers a result
-between jobs must note the reads it made again for each job that uses it
-(:meth:`Tracker.metas`).
+A rendered file is up to date when the digests of the bodies and metadata it declared,
+of the assets it linked, of the files it looked for and of the skeleton and everything
+else are unchanged. Pages kept in the build cache without their bodies are of a
+:class:`LazyPages` class, which reads a body back when it is used.
 """
 
 from __future__ import annotations
@@ -25,10 +21,9 @@ import copyreg
 import hashlib
 import io
 import pickle
-from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from typing import Any
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 
 from .errors import Problem
 from .model import Heading, Link, Page, Person, Site
@@ -39,9 +34,8 @@ BODY_FIELDS = ("body_html", "word_count")
 _METADATA_FIELDS = tuple(f.name for f in fields(Page) if f.name not in BODY_FIELDS)
 _HEADINGS = _METADATA_FIELDS.index("headings")
 #: The fields that say which page it is and where it is published: the skeleton covers
-#: them, so reading them is not recorded (every link to a page reads its URL).
+#: them, so reading them shows no page's metadata (every link to a page reads its URL).
 PLACE_FIELDS = ("kind", "source", "slug", "lang", "url")
-_TRACKED_METADATA = tuple(name for name in _METADATA_FIELDS if name not in PLACE_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +52,8 @@ class Parsed:
 
 @dataclass(slots=True)
 class Reads:
-    """What one rendering job read: page bodies and metadata (by source) and assets (by site
-    path, with the versioned link it put in its pages)."""
+    """What one rendering job shows: page bodies and metadata (by source), assets (by site
+    path, with the versioned link it put in its pages) and files it looked for."""
 
     bodies: set[str] = field(default_factory=set)
     assets: dict[str, str] = field(default_factory=dict)
@@ -72,109 +66,54 @@ _SOURCE = Page.__dict__["source"]
 _BODY_HTML = Page.__dict__["body_html"]
 
 
-class Tracker:
-    """Records what each render job reads of the pages it is handed (see the module's
-    docstring). One build has one; a preview keeps one for all its rebuilds (in its
-    ``Warm``), since the pages it keeps are of its class.
-
-    The pages a job is handed are of :attr:`page_class`, a :class:`~sitegen.model.Page`
-    whose fields note each read into the ``Reads`` being recorded (but those of
-    PLACE_FIELDS); a page kept without its body (``body_html`` None) reads it with
-    :attr:`load_body`, which the build sets."""
+class LazyPages:
+    """Pages kept without their bodies (the build cache keeps bodies in files of their
+    own) are of :attr:`page_class`, a :class:`~sitegen.model.Page` whose ``body_html``,
+    when None, is read with :attr:`load_body` (which the build sets) each time it is used.
+    One build has one; a preview keeps one for all its rebuilds (in its ``Warm``), since
+    the pages it keeps are of its class."""
 
     def __init__(self) -> None:
-        self.reads: Reads | None = None
         #: Reads the body of a page kept without it (by its source); set by the build.
         self.load_body: Callable[[str], str] | None = None
-        self.page_class: type[Page] = _tracked_class(self)
-
-    @contextmanager
-    def reading(self, reads: Reads) -> Iterator[Reads]:
-        """Record into ``reads`` within a ``with`` block."""
-        self.reads = reads
-        try:
-            yield reads
-        finally:
-            self.reads = None
-
-    def asset(self, site_path: str, link: str) -> None:
-        """Note that the current job linked the static file at ``site_path`` as ``link``."""
-        if self.reads is not None:
-            self.reads.assets[site_path] = link
-
-    def file(self, rel: str, found: bool) -> None:
-        """Note that the current job looked for the file ``rel`` (a path in the site folder,
-        such as ``static/video/talk.vtt``) and whether it was there: its output depends on it."""
-        if self.reads is not None:
-            self.reads.files[rel] = found
-
-    def metas(self, sources: Iterable[str]) -> None:
-        """Note that the current job used the metadata of the pages ``sources`` (read once
-        by a helper that remembers what it made of them)."""
-        if self.reads is not None:
-            self.reads.metas.update(sources)
+        self.page_class: type[Page] = _lazy_class(self)
 
     def page_from(self, values: tuple[Any, ...]) -> Page:
-        """A page of this tracker's class, of its fields' values in order (see ``plain_page``)."""
+        """A page of this class, of its fields' values in order (see ``plain_page``)."""
         page = object.__new__(self.page_class)
         for slot, value in zip(_SLOTS, values, strict=True):
             slot.__set__(page, value)
         return page
 
-    def track(self, page: Page, body: bool = True) -> Page:
-        """The same page, of this tracker's class (without its body unless ``body``);
-        copied slot by slot, so no read is recorded."""
+    def adopt(self, page: Page, body: bool = True) -> Page:
+        """The same page, of this class (without its body unless ``body``)."""
         if type(page) is self.page_class and (body or _BODY_HTML.__get__(page, Page) is None):
             return page
-        tracked = object.__new__(self.page_class)
+        adopted = object.__new__(self.page_class)
         for slot in _SLOTS:
-            slot.__set__(tracked, None if slot is _BODY_HTML and not body else slot.__get__(page, Page))
-        return tracked
+            slot.__set__(adopted, None if slot is _BODY_HTML and not body else slot.__get__(page, Page))
+        return adopted
 
 
-def _tracked_class(tracker: Tracker) -> type[Page]:
-    """A subclass of Page whose fields record their reads into ``tracker``."""
+def _lazy_class(pages: LazyPages) -> type[Page]:
+    """A subclass of Page that reads a body it was kept without with ``pages.load_body``."""
 
-    def meta_field(name: str) -> property:
-        slot = Page.__dict__[name]  # the slot's member descriptor on the dataclass
+    def get(self: Page) -> Any:
+        value = _BODY_HTML.__get__(self, Page)
+        if value is None and pages.load_body is not None:
+            return pages.load_body(_SOURCE.__get__(self, Page))  # read each time: pages stay small
+        return value
 
-        def get(self: Page) -> Any:
-            reads = tracker.reads
-            if reads is not None:
-                reads.metas.add(_SOURCE.__get__(self, Page))
-            return slot.__get__(self, Page)
-
-        def set_(self: Page, value: Any) -> None:  # only dataclass __init__ sets it
-            slot.__set__(self, value)
-
-        return property(get, set_, doc=f"The page's {name} (each read is recorded).")
-
-    def body_field(name: str) -> property:
-        slot = Page.__dict__[name]
-        loads = slot is _BODY_HTML  # (a page is kept without its text, never without its word count)
-
-        def get(self: Page) -> Any:
-            reads = tracker.reads
-            if reads is not None:
-                reads.bodies.add(_SOURCE.__get__(self, Page))
-            value = slot.__get__(self, Page)
-            if value is None and loads and tracker.load_body is not None:
-                return tracker.load_body(_SOURCE.__get__(self, Page))  # read each time: pages stay small
-            return value
-
-        def set_(self: Page, value: Any) -> None:
-            slot.__set__(self, value)
-
-        return property(get, set_, doc=f"The page's {name} (each read is recorded).")
+    def set_(self: Page, value: Any) -> None:  # only dataclass __init__ sets it
+        _BODY_HTML.__set__(self, value)
 
     def reduce(self: Page) -> tuple[Any, ...]:  # pickled (into the build cache) as a plain page
         return plain_page, (tuple(slot.__get__(self, Page) for slot in _SLOTS),)
 
     namespace: dict[str, Any] = {"__slots__": (), "__reduce__": reduce, "__module__": __name__,
-                                 "__doc__": "A Page whose fields record who reads them (see Tracker)."}
-    namespace.update({name: meta_field(name) for name in _TRACKED_METADATA})
-    namespace.update({name: body_field(name) for name in BODY_FIELDS})
-    return type("TrackedPage", (Page,), namespace)
+                                 "__doc__": "A Page whose body is read from the build cache (see LazyPages).",
+                                 "body_html": property(get, set_, doc="The page's body.")}
+    return type("LazyPage", (Page,), namespace)
 
 
 def plain_page(values: tuple[Any, ...]) -> Page:
@@ -257,9 +196,8 @@ def skeleton(site: Site) -> bytes:
     collecting derived from their metadata (tags, people, questions asked in several
     interviews, related entries, translations, the editions of a multilingual site).
 
-    A job reads pages' metadata and bodies through the pages of its build's
-    :class:`Tracker`, which records it; what it reads from the site's lists is covered
-    here. (``config``: by the settings digest; ``interviews``, ``stories`` and
+    A job declares the pages whose metadata and bodies it shows (``shows.py``); what
+    it reads from the site's lists is covered here. (``config``: by the settings digest; ``interviews``, ``stories`` and
     ``_profiles`` are made from other fields.)
     """
     parts: list[Any] = [

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 from . import cache, deps
 from .cache import CacheData, CacheError, JobRecord, SourceRecord, Summary
-from .deps import Parsed, Reads, combine
+from .deps import Parsed, combine
 from .discover import Source, StaticFile
 from .errors import Problem
 from .collect import substitute
@@ -54,7 +54,7 @@ class Memo:
                  warm: Warm) -> None:
         self.config = config
         self.warm = warm  # what this process kept from its last build (see warm.py)
-        self.tracker = warm.tracker  # the pages of this build are of its class
+        self.lazy_pages = warm.lazy_pages  # the pages of this build are of its class
         self.root = config.root
         self.store = cache.store_for(config.root, config.output)  # where this build's cache lives
         code = cache.code_digest()
@@ -82,7 +82,6 @@ class Memo:
         self.stashes: dict[int, cache.Stash] = {}  # the shards to write, see _stash
         self.unwritable = ""  # why the cache cannot be written, if it cannot
         self.writer: cache.StashWriter | None = None  # while parsing: writes the bodies
-        self.collect_reads = Reads()
         self.dirty_shards: set[int] = set()
         self.old_shards: dict[int, dict[str, Parsed]] = {}  # the pages of each shard of the last build, by source
         self.reuse_shards = False  # whether the shards of the last build hold this build's pages
@@ -244,7 +243,7 @@ class Memo:
             self.dirty_shards = set(range(cache.SHARDS))
         self.parsed = {s.rel: r for s, r in zip(sources, results, strict=True) if r is not None and r.page is not None}
         self._stash()
-        self.tracker.load_body = self._load_body
+        self.lazy_pages.load_body = self._load_body
         return [self.parsed.get(s.rel, r) for s, r in zip(sources, results, strict=True)]  # type: ignore[misc]
 
     def _writer(self) -> cache.StashWriter | None:
@@ -253,7 +252,7 @@ class Memo:
         except OSError as exc:
             self._cannot_write(exc)
             return None
-        return cache.StashWriter(self.store, self.tracker)
+        return cache.StashWriter(self.store, self.lazy_pages)
 
     def _cannot_write(self, exc: OSError) -> None:
         """Go on without a cache (a site folder we may not write in, a full disk)."""
@@ -267,14 +266,14 @@ class Memo:
         if parsed.page is None:
             return parsed
         if self.writer is None:
-            return dataclasses.replace(parsed, page=self.tracker.track(parsed.page))
+            return dataclasses.replace(parsed, page=self.lazy_pages.adopt(parsed.page))
         text = deps.body_of(parsed.page) if body is None else body
         assert text is not None  # (a page just parsed holds its body)
         try:
             stored, where, token = self.writer.add(rel, parsed, text)
         except OSError as exc:
             self._cannot_write(exc)
-            return dataclasses.replace(parsed, page=self.tracker.track(parsed.page))
+            return dataclasses.replace(parsed, page=self.lazy_pages.adopt(parsed.page))
         self.kept_bodies[rel] = (where, token, stored.body_at or (0, 0, 0))
         return stored
 
@@ -340,8 +339,8 @@ class Memo:
         """This process's last collected site (see ``collect.py``), when it is this
         build's too; else None, and ``keep_site`` is to be given the site collected now.
 
-        Collecting depends only on the pages' metadata, on which entries are in the
-        future, on the settings and on the bodies it read; when none of those changed
+        Collecting depends only on the pages' metadata (it reads no body: a test holds it
+        to that), on which entries are in the future and on the settings; when none changed
         since this process's last build (`sitegen serve`, after an edit of a page's
         text), its site is used again, with each page's body fields (text, word count,
         heading lines) brought up to date."""
@@ -356,26 +355,20 @@ class Memo:
         memo, self.warm.collected = self.warm.collected, None  # taken: a build that fails leaves none behind
         # Only pages parsed again can differ from the last build's when the cache it compared
         # with is the one this process wrote; else collect again.
-        if (memo is None or memo.key != key or not self.own_index
-                or any(self._body(rel) != d for rel, d in memo.reads)):
+        if memo is None or memo.key != key or not self.own_index:
             return None
         by_source = memo.by_source()
         fresh = {id(page): _with_body(page, parsed[rel].page)  # type: ignore[arg-type]
                  for rel in self.reparsed for page in by_source.get(rel, ())}
         if fresh:
             site = substitute(memo.site, fresh)
-            memo = _Collected(key, site, memo.reads, (*site.entries, *site.pages, *site.left_out_future),
-                              memo.structure)
-        self.collect_reads.bodies.update(rel for rel, _ in memo.reads)
+            memo = _Collected(key, site, (*site.entries, *site.pages, *site.left_out_future), memo.structure)
         self.warm.collected = self.collected = memo
         return memo.site
 
     def keep_site(self, site: Site) -> None:
-        """Remember the site collected now (``kept_site`` said there was none to use), and
-        which page bodies collecting read (recorded in ``collect_reads``): they become
-        inputs of every page."""
-        reads = tuple((rel, self._body(rel)) for rel in sorted(self.collect_reads.bodies))
-        memo = _Collected(self._collect_key, site, reads, (*site.entries, *site.pages, *site.left_out_future))
+        """Remember the site collected now (``kept_site`` said there was none to use)."""
+        memo = _Collected(self._collect_key, site, (*site.entries, *site.pages, *site.left_out_future))
         self.warm.collected = self.collected = memo
 
     # -- Rendering and writing -----------------------------------------------------------
@@ -390,13 +383,10 @@ class Memo:
         stats = {target: cache.trusted_stat(file.path) or (0, 0, 0)
                  for target, file in cache.static_map(static_files).items()}
         # What every file depends on: which page is where, what each list holds (the site as
-        # the renderer has it: with a contact or membership page made from the settings)
-        # and the bodies collecting read. The metadata of the pages a job shows is recorded
-        # by the job: a title edit renders the pages that show the title, not every page.
-        self.new.structure = self.collected.structure if self.collected.structure else combine((
-            deps.skeleton(site),
-            [(rel, self._body(rel)) for rel in sorted(self.collect_reads.bodies)],
-        ))
+        # the renderer has it: with a contact or membership page made from the settings).
+        # The metadata of the pages a job shows is declared by the job: a title edit
+        # renders the pages that show the title, not every page.
+        self.new.structure = self.collected.structure or deps.skeleton(site)
         self.collected.structure = self.new.structure  # the same for every build that reuses it
         jobs = _unique(list(renderer.jobs()))
         if self.full or self.old is None:
@@ -582,7 +572,7 @@ class Memo:
                 self.new.static.pop(out, None)
             self.new.jobs[jobs[i][0]] = JobRecord(
                 outputs=r.outputs,
-                bodies=tuple((rel, self._body(rel) or b"") for rel in r.bodies),
+                bodies=tuple((known[rel], self._body(rel) or b"") for rel in r.bodies if rel in known),
                 metas=tuple(known.get(rel, rel) for rel in r.metas if rel in known),
                 assets=r.assets,  # the links its pages hold (a file saved since has another)
                 missing=r.missing,
@@ -656,7 +646,6 @@ class _Collected:
 
     key: tuple[object, ...]
     site: Site
-    reads: tuple[tuple[str, bytes | None], ...]  # the bodies collecting read, with their digests
     pages: tuple[Page, ...]  # its pages, whose body fields a later build brings up to date
     structure: bytes = b""  # the digest that decides whether every file is rendered again (see plan)
     _by_source: dict[str, list[Page]] | None = None

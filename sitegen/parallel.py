@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from .deps import Parsed, Reads, Tracker, page_digests
+from .deps import Parsed, Reads, page_digests
 from .discover import Source
 from .errors import Problem, SitegenError
 from .model import Config
@@ -246,13 +246,16 @@ def _render_chunk(renderer: Renderer, jobs: Sequence[Job], todo: Sequence[int], 
     done = []
     for position in chunk:
         index = todo[position]
-        reads = Reads()
+        reads = Reads()  # what the job declares it shows, as it renders (see shows.py)
         known = len(renderer.catalogs.missing)
         pages = []
         written = []
         try:
-            with renderer.tracker.reading(reads):
+            renderer.showing = reads
+            try:
                 files = list(jobs[index][1]())
+            finally:
+                renderer.showing = None
             for file in files:
                 if file.path.endswith(".html"):  # a net under raw HTML and added templates
                     protected = protect_external_links(file.data.decode("utf-8"), base_url)
@@ -270,22 +273,10 @@ def _render_chunk(renderer: Renderer, jobs: Sequence[Job], todo: Sequence[int], 
     return done
 
 
-def _recorded_asset(asset: Callable[[str], str], tracker: Tracker) -> Callable[[str], str]:
-    def linked(site_path: str) -> str:
-        link = asset(site_path)
-        tracker.asset(site_path, link)
-        return link
-    return linked
-
-
 def render_jobs(renderer: Renderer, jobs: Sequence[Job], todo: Sequence[int], staging: Staging, workers: int,
                 progress: Callable[[int], None] | None = None) -> dict[int, Rendered]:
     """Run the jobs at positions ``todo`` of ``jobs``, writing their files into ``staging``,
     with up to ``workers`` processes. Returns what each job did, by position."""
-    if not getattr(renderer.env.globals["asset"], "records", False):
-        linked = _recorded_asset(renderer.asset, renderer.tracker)
-        linked.records = True  # type: ignore[attr-defined]
-        renderer.env.globals["asset"] = linked
     results: dict[int, Rendered] = {}
     work = partial(_render_chunk, renderer, jobs, todo, staging)
     for done in _share(work, len(todo), _workers(workers, len(todo))):

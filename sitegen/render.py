@@ -33,13 +33,14 @@ from .l10n import format_date, format_number, format_price, language_name, text_
 from .membership import SLUG as MEMBERSHIP_SLUG, Membership, minor_unit
 from .model import Config, Heading, Page, Person, QuestionGroup, Site
 from .contact import Channel
-from .deps import Tracker
+from .deps import Reads
+from .shows import Declaring, Shows, template_shows
 from .people import introduction_pairs, question_key, split_answers
 from .themes import Theme, undecodable_template
 from .slugs import slugify
 from .urls import (PEOPLE_PATH, QUESTIONS_PATH, Urls, entry_path, mailto, output_file, page_number_path,
                    section_path)
-from .video import page_policy, page_video
+from .video import captions_file, page_policy, page_video
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -51,6 +52,11 @@ SHARED_PATHS = ("", "interviews/", "stories/", "tags/")
 FEED_ENTRIES = 20
 #: Template chosen for each kind of page when the page does not name one.
 TEMPLATES = MappingProxyType({"interview": "interview.html", "story": "story.html", "page": "page.html"})
+#: The template helpers whose results hold no page (text, numbers, links): what a
+#: template does with them shows no page.
+PLAIN_HELPERS = frozenset({"t", "url", "abs_url", "link", "link_rel", "asset", "format_date", "format_number",
+                           "format_price", "language_name", "text_direction", "iso_date", "mailto", "csp",
+                           "lang_attr", "membership_json_ld", "membership_url"})
 #: The template of content/pages/contact.md (or of the contact page made from the settings).
 CONTACT_TEMPLATE = "contact.html"
 
@@ -154,13 +160,10 @@ def _template_location(filename: str | None, root: Path) -> str:
 class Renderer:
     """Renders pages of one site through one theme."""
 
-    def __init__(self, site: Site, theme: Theme, catalogs: Catalogs, compiled: Path | None = None,
-                 tracker: Tracker | None = None) -> None:
+    def __init__(self, site: Site, theme: Theme, catalogs: Catalogs, compiled: Path | None = None) -> None:
         """``site``: as collected (with the pages sitegen makes); ``catalogs``: the
         interface strings (:func:`~sitegen.i18n.load_catalogs`); ``compiled``: a folder
-        where compiled templates are kept between builds; ``tracker``: what records the
-        reads of each job (the build cache's, see ``deps.py``)."""
-        self.tracker = tracker if tracker is not None else Tracker()
+        where compiled templates are kept between builds."""
         self.compiled = compiled
         self.site = site
         self.config = site.config
@@ -173,6 +176,10 @@ class Renderer:
         self._asset_versions: dict[str, str] = {}
         self._plain_policy: str | None = None
         self._menus: dict[tuple[int, str, str], tuple[Site, tuple[MenuItem, ...], tuple[str, ...]]] = {}
+        #: What the job being rendered declares it shows (see shows.py); set by whoever runs it.
+        self.showing: Reads | None = None
+        self._shows: dict[tuple[str, frozenset[str]], Shows] = {}
+        self._helper_shows = self._helpers_shown()
 
     # -- Jinja -----------------------------------------------------------------
     def _make_env(self) -> jinja2.Environment:
@@ -226,10 +233,8 @@ class Renderer:
         return env
 
     def is_file(self, rel: str) -> bool:
-        """Whether the path ``rel`` in the site folder is a file; the job's output depends on it."""
-        found = (self.config.root / rel).is_file()
-        self.tracker.file(rel, found)
-        return found
+        """Whether the path ``rel`` in the site folder is a file (a job that asks declares it)."""
+        return (self.config.root / rel).is_file()
 
     def ask_target(self, person: Person | None) -> Channel | None:
         """Where an "ask about this" message goes: the person's e-mail or WhatsApp when they
@@ -249,7 +254,6 @@ class Renderer:
         key = (id(site), lang_root, lang)
         known = self._menus.get(key)
         if known is not None and known[0] is site:
-            self.tracker.metas(known[2])  # each page's menu shows those pages' titles
             return known[1]
         items: list[MenuItem] = []
         shown: list[str] = []  # the pages whose titles it shows
@@ -364,6 +368,8 @@ class Renderer:
 
     def render_template(self, name: str, source: str | None, **context: Any) -> str:
         """Render one template, turning template mistakes into problems with a location."""
+        if self.showing is not None:
+            self.show_template(name, context)
         try:
             return self.env.get_template(name).render(**context)
         except jinja2.TemplateSyntaxError as exc:
@@ -395,6 +401,74 @@ class Renderer:
                 path=_template_location(frame.filename, self.config.root), line=frame.lineno,
                 hint="a variable or filter this template uses does not exist here; check its spelling",
             ) from None
+
+    # -- What a job shows ---------------------------------------------------------
+    def show_template(self, name: str, context: dict[str, Any]) -> None:
+        """Declare what rendering template ``name`` with ``context`` shows (shows.py)."""
+        assert self.showing is not None
+        key = (name, frozenset(context))
+        shows = self._shows.get(key)
+        if shows is None:
+            shows = self._shows[key] = template_shows(self.env, name, context)
+        Declaring(self.site, context, self.env.globals, self._helper_shows, PLAIN_HELPERS, self.showing).declare(shows)
+        for asset in self._static_paths() if shows.assets is None else shows.assets:
+            self.showing.assets[asset] = self.asset(asset)
+
+    def show(self, metas: Iterable[Page] = (), bodies: Iterable[Page] = ()) -> None:
+        """Declare that the job being rendered shows the metadata of ``metas`` and the
+        bodies of ``bodies`` (for the files made here, without a template)."""
+        if self.showing is not None:
+            self.showing.metas.update(p.source for p in metas)
+            self.showing.bodies.update(p.source for p in bodies)
+
+    def _static_paths(self) -> list[str]:
+        """Every static file's site path (what a template may link when it names the
+        file only as it renders)."""
+        found: set[str] = set()
+        for folder in (self.config.root / "static", *self.theme.static_dirs):
+            if folder.is_dir():
+                found.update(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+        return sorted(found)
+
+    def _helpers_shown(self) -> dict[str, Callable[[Reads, list[Any]], None]]:
+        """What each template helper that reads pages shows of the values it is given;
+        any other helper is taken to show all of every page it is handed. A new helper
+        that reads pages declares here what it reads."""
+        def pages(values: Iterable[Any]) -> Iterator[Page]:
+            return (v for v in values if isinstance(v, Page))
+
+        def meta(reads: Reads, args: list[Any]) -> None:
+            reads.metas.update(p.source for p in pages(args[:1]))
+
+        def text(reads: Reads, args: list[Any]) -> None:
+            meta(reads, args)
+            reads.bodies.update(p.source for p in pages(args[:1]))
+
+        def video(reads: Reads, args: list[Any]) -> None:
+            meta(reads, args)
+            for page in pages(args[:1]):
+                captions = captions_file(page.video) if page.video else None
+                if captions is not None:
+                    reads.files[captions] = self.is_file(captions)
+
+        def introductions(reads: Reads, args: list[Any]) -> None:
+            meta(reads, args)
+            for page in pages(args[:1]):
+                reads.metas.update(p.source for p in self.site.related.get(page.url, ()))
+
+        def menu(reads: Reads, args: list[Any]) -> None:
+            if len(args) == 3 and isinstance(args[0], Site):
+                self.menu_items(*args)
+                reads.metas.update(self._menus[(id(args[0]), args[1], args[2])][2])
+            else:
+                reads.metas.update(p.source for p in self.site.pages)
+
+        def nothing(reads: Reads, args: list[Any]) -> None:
+            pass
+
+        return {"video": video, "csp": meta, "answers": text, "answer_parts": text, "introductions": introductions,
+                "menu_items": menu, "ask_target": nothing, "shared_question": nothing,
+                "membership_json_ld": meta}
 
     # -- Pages -----------------------------------------------------------------
     def page_context(self, page: Page | None, lang: str, site_path: str, title: str,
@@ -445,6 +519,7 @@ class Renderer:
         """The HTML of one interview, story or page."""
         name = page.template or (CONTACT_TEMPLATE if page.kind == "page" and page.slug == "contact"
                                  else TEMPLATES[page.kind])
+        self.show(metas=[page])  # its title, summary and template are read here
         context = self.page_context(page, page.lang, page.url, page.title, page.summary)
         # The language of the page's text: another one on a fallback page (the English
         # contact.md's words on /es/contact/), which the template marks on their element.
@@ -566,6 +641,7 @@ class Renderer:
         ET.SubElement(feed, q("link"), rel="alternate", type="text/html", href=self.urls.absolute(edition.root))
         ET.SubElement(feed, q("id"), ).text = self.urls.absolute(path)
         shown = entries[:FEED_ENTRIES]
+        self.show(metas=shown, bodies=shown)
         ET.SubElement(feed, q("updated")).text = _rfc3339(max((_changed(e) for e in shown), default=_EPOCH))
         author = ET.SubElement(feed, q("author"))
         ET.SubElement(author, q("name")).text = self.config.author.name if self.config.author else self.config.title
@@ -604,6 +680,7 @@ class Renderer:
             feed["description"] = self.config.description
         if author:
             feed["authors"] = [{"name": author.name, **({"url": author.url} if author.url else {})}]
+        self.show(metas=edition.entries[:FEED_ENTRIES], bodies=edition.entries[:FEED_ENTRIES])
         for page in edition.entries[:FEED_ENTRIES]:
             item: dict[str, Any] = {
                 "id": self.urls.absolute(page.url),
@@ -645,6 +722,7 @@ class Renderer:
         ET.register_namespace("", SITEMAP_NS)
         ET.register_namespace("xhtml", XHTML_NS)
         pages = {p.url: p for p in (*self.site.entries, *self.site.pages)}
+        self.show(metas=pages.values())  # when each changed
         urlset = ET.Element(f"{{{SITEMAP_NS}}}urlset")
         for site_path, changed in self.html_paths():
             node = ET.SubElement(urlset, f"{{{SITEMAP_NS}}}url")

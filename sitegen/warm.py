@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from collections.abc import Callable
 
-from .deps import Tracker
+from .deps import LazyPages
 from .errors import Problem
 
 if TYPE_CHECKING:
@@ -30,8 +30,8 @@ Identity = tuple[int, int, int]
 class Warm:
     """The state one process keeps from a build for the next (see the module's docstring)."""
 
-    #: What records the reads of each render job; the pages this process keeps are of its class.
-    tracker: Tracker = field(default_factory=Tracker)
+    #: The pages this process keeps are of its class (they read their bodies back from the cache).
+    lazy_pages: LazyPages = field(default_factory=LazyPages)
     #: The build cache index this process wrote last, by file: its file's identity then,
     #: and the index (never changed in memory after it was written). Used again only
     #: while the file has that identity and the index was made by the same code.

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from conftest import EXAMPLE_SITE, soup, tree_digest
@@ -17,10 +16,10 @@ from test_incremental import _edit, clean_digest, write_corpus
 
 from sitegen import cache, deps
 from sitegen.build import BuildOptions, build
-from sitegen.model import Page, Site
+from sitegen.model import Site
 from sitegen.warm import Warm
 
-NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, tzinfo=UTC)
 INTERVIEWS = "content/interviews"
 
 #: (file, text, replacement): each changes only front matter or a heading.
@@ -167,24 +166,3 @@ def test_the_skeleton_covers_every_field_of_a_site() -> None:
     """A field added to Site must be covered by deps.skeleton (or every list that shows
     it could go stale): this fails until it is."""
     assert {f for f in Site.__dataclass_fields__} == deps.SKELETON_FIELDS
-
-
-def test_reading_a_page_in_a_job_records_its_metadata_but_not_its_place() -> None:
-    tracker = deps.Tracker()
-    page = tracker.track(Page(kind="story", source="content/stories/x.md", slug="x", title="X",
-                              body_html="<p>x</p>", lang="en", tags=("a",), url="stories/x/"))
-    reads = deps.Reads()
-    with tracker.reading(reads):
-        assert (page.url, page.slug, page.kind, page.lang, page.is_entry) == ("stories/x/", "x", "story", "en", True)
-    assert reads.metas == set() and reads.bodies == set()
-    with tracker.reading(reads):
-        assert (page.title, page.tags, page.date) == ("X", ("a",), None)
-    assert reads.metas == {"content/stories/x.md"} and reads.bodies == set()
-    page.title  # outside a job: nothing is recorded
-    assert reads.metas == {"content/stories/x.md"}
-    with tracker.reading(reads):
-        assert page.body_html == "<p>x</p>"
-    assert reads.bodies == {"content/stories/x.md"}
-    with deps.Tracker().reading(deps.Reads()):  # another build's tracker records nothing of this page
-        page.word_count
-    assert reads.bodies == {"content/stories/x.md"} and reads.metas == {"content/stories/x.md"}

@@ -13,7 +13,9 @@ behind a link that is pointed at another, and editors' litter (backups, swap fil
 auto-saves, Emacs locks). After each edit it builds three ways: ``sitegen build`` (a
 new process with the build cache), a preview that keeps its warm state between
 rebuilds (``sitegen serve``), and a clean build of a copy of the hub without the
-litter; the three must make the same files, or fail with the same problems.
+litter; the three must make the same files, or fail with the same problems. In the
+clean build, a read tracer (``tests/oracle.py``) checks that no render job read what
+it did not declare.
 
 CI runs a few examples; ``SITEGEN_STATEFUL_EXAMPLES=500`` runs more (docs/testing.md).
 """
@@ -31,6 +33,7 @@ from collections.abc import Iterator
 import pytest
 import yaml
 from conftest import SITES, png, soup, tree_digest
+from oracle import checked_declarations
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (RuleBasedStateMachine, initialize, invariant, precondition, rule,
@@ -118,6 +121,20 @@ TEMPLATES = {
                              "{% endblock %}\n"),
     "themes/hubtheme/templates/partials/entry_card.html": (
         '<article class="card hub-card"><a href="{{ url(entry.url) }}">{{ entry.title }}</a></article>\n',),
+    # A hub's own base reaching into the site: what the read of templates must follow
+    # (a footer of the newest entries, a page chosen by its slug, a macro, a loop's neighbour).
+    "templates/base.html": (
+        '{% extends "default/base.html" %}{% block footer %}{{ super() }}<ul>{% for e in site.entries[:2] %}'
+        "<li>{{ e.title }} ({{ e.reading_minutes }})</li>{% endfor %}</ul>{% endblock %}\n",
+        '{% extends "default/base.html" %}{% from "partials/macros.html" import card %}{% block footer %}'
+        "{% set about = site.page('about') %}{% if about %}<p>{{ about.summary }}</p>{% endif %}"
+        "{% for e in site.stories %}{% if not loop.first %}{{ card(loop.previtem) }}{% endif %}{% endfor %}"
+        "{% endblock %}\n",
+        '{% extends "default/base.html" %}{% block footer %}{% include footer_name | default("partials/extra.html") %}'
+        "{% endblock %}\n",  # a template named as it renders: followed as showing everything
+    ),
+    "templates/partials/macros.html": (
+        "{% macro card(entry) %}<b>{{ entry.title }}: {{ entry.body_html | length }}</b>{% endmacro %}\n",),
 }
 STRINGS = {
     "i18n/en.yaml": ({"latest": "Newest"}, {"latest": "Latest of all", "section_interview": "Conversations"}, {},
@@ -516,7 +533,9 @@ class StalePages(RuleBasedStateMachine):
         litter = {Path(rel).name for rel in self.litter_paths}
         shutil.copytree(self.root, clean, symlinks=True, ignore=shutil.ignore_patterns(cache.FOLDER, "_site", *litter))
         when = {"now": self.now, "future": self.future}
-        expected = _outcome(clean, BuildOptions(output=clean / "out", jobs=1, clean=True, **when), Process())
+        with checked_declarations() as oracle:  # and no job of it read what it did not declare
+            expected = _outcome(clean, BuildOptions(output=clean / "out", jobs=1, clean=True, **when), Process())
+        assert oracle.undeclared == [], "\n".join(oracle.undeclared)
         # `sitegen build`: a new process, with the build cache
         built = _outcome(self.root, BuildOptions(jobs=1, **when), Process())
         # `sitegen serve`: one process, rebuilding, given the content files as the server

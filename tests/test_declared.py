@@ -1,0 +1,224 @@
+"""Render jobs declare what they show (sitegen/shows.py), and the build cache trusts it.
+
+The oracle (tests/oracle.py) renders with a read tracer and fails a job that read a
+page's metadata or body, a static file's link or a looked-for file it had not declared.
+It runs here over the example hub and over hub templates that reach into the site in
+every way a template can; the state machine (test_stale_pages.py) runs it after each edit.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import jinja2
+import pytest
+from conftest import EXAMPLE_SITE, SITES, SMALL_HUB, make_old, soup, tree_digest
+from oracle import checked_declarations
+
+from sitegen.build import BuildOptions, build
+from sitegen.collect import collect_pages
+from sitegen.config import load_config
+from sitegen.model import Page
+from sitegen.shows import template_shows
+
+#: Hub templates that reach into the site, each as a site template override.
+REACHING = {
+    "newest in the footer": (
+        "base.html", '{% extends "default/base.html" %}{% block footer %}<ul>{% for e in site.entries[:2] %}'
+                     "<li>{{ e.title }} ({{ e.reading_minutes }} min)</li>{% endfor %}</ul>{% endblock %}"),
+    "a page by a slug given at run time": (
+        "base.html", '{% extends "default/base.html" %}{% block footer %}{% set slug = "ab" ~ "out" %}'
+                     "{% set found = site.page(slug) %}{% if found %}{{ found.summary }}{% endif %}{% endblock %}"),
+    "a macro handed entries": (
+        "list.html", '{% extends "default/list.html" %}{% import "partials/cards.html" as cards %}'
+                     "{% block content %}{% for entry in entries %}{{ cards.card(entry) }}{% endfor %}{% endblock %}"),
+    "a loop's neighbour": (
+        "story.html", '{% extends "default/story.html" %}{% block content %}{{ super() }}'
+                      "{% for e in site.entries %}{% if not loop.first %}<i>{{ loop.previtem.summary }}</i>"
+                      "{% endif %}{% endfor %}{% endblock %}"),
+    "attributes named in filters": (
+        "home.html", '{% extends "default/home.html" %}{% block content %}{{ super() }}'
+                     "<p>{{ site.entries | map(attribute='title') | join(', ') }}</p>"
+                     "<p>{{ site.entries | sum(attribute='word_count') }}</p>{% endblock %}"),
+    "a page printed whole": (
+        "page.html", '{% extends "default/page.html" %}{% block content %}{{ super() }}'
+                     "<pre>{{ site.related.values() | list | length }}{{ site.pages[0] }}</pre>{% endblock %}"),
+    "a namespace and a with block": (
+        "interview.html", '{% extends "default/interview.html" %}{% block content %}{{ super() }}'
+                          "{% set ns = namespace(last=none) %}{% for e in site.stories %}{% set ns.last = e %}"
+                          "{% endfor %}{% with other = ns.last %}{% if other %}{{ other.title }}{% endif %}"
+                          "{% endwith %}{% endblock %}"),
+    "a call block": (
+        "tags.html", '{% extends "default/tags.html" %}{% from "partials/cards.html" import frame %}'
+                     "{% block content %}{% call(entry) frame(site.entries) %}{{ entry.title }}{% endcall %}"
+                     "{% endblock %}"),
+    "a template named at run time": (
+        "person.html", '{% extends "default/person.html" %}{% block content %}'
+                       "{% include ('partials/' ~ 'cards_list.html') %}{% endblock %}"),
+}
+PARTIALS = {
+    "templates/partials/cards.html": (
+        "{% macro card(entry) %}<b>{{ entry.title }}: {{ entry.body_html | length }}</b>{% endmacro %}\n"
+        "{% macro frame(items) %}{% for item in items %}<li>{{ caller(item) }}</li>{% endfor %}{% endmacro %}\n"),
+    "templates/partials/cards_list.html": "{% for e in site.entries %}{{ e.date }}{% endfor %}\n",
+}
+
+
+def _undeclared(root: Path) -> tuple[int, list[str]]:
+    with checked_declarations() as oracle:
+        build(root, BuildOptions(clean=True, jobs=1, output=root / "out-oracle"))
+    return oracle.jobs, oracle.undeclared
+
+
+def test_the_example_hub_declares_every_read(copy_site: Callable[[Path], Path]) -> None:
+    jobs, undeclared = _undeclared(copy_site(EXAMPLE_SITE))
+    assert jobs > 40
+    assert undeclared == []
+
+
+def test_the_stateful_hub_declares_every_read(copy_site: Callable[[Path], Path]) -> None:
+    jobs, undeclared = _undeclared(copy_site(SITES / "stateful"))
+    assert jobs > 20
+    assert undeclared == []
+
+
+@pytest.mark.parametrize("how", sorted(REACHING))
+def test_hub_templates_that_reach_into_the_site_declare_every_read(
+        how: str, copy_site: Callable[[Path], Path]) -> None:
+    root = copy_site(EXAMPLE_SITE)
+    name, text = REACHING[how]
+    (root / "templates" / name).parent.mkdir(parents=True, exist_ok=True)
+    (root / "templates" / name).write_text(text, encoding="utf-8")
+    for rel, partial in PARTIALS.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(partial, encoding="utf-8")
+    jobs, undeclared = _undeclared(root)
+    assert jobs > 40
+    assert undeclared == []
+
+
+def test_helpers_without_declarations_are_taken_to_read_all_they_are_handed(
+        copy_site: Callable[[Path], Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    import sitegen.render
+    monkeypatch.setattr(sitegen.render.Renderer, "_helpers_shown", lambda self: {})
+    monkeypatch.setattr(sitegen.render, "PLAIN_HELPERS", frozenset())
+    jobs, undeclared = _undeclared(copy_site(EXAMPLE_SITE))
+    assert jobs > 40
+    assert undeclared == []
+
+
+def test_the_oracle_fails_a_job_that_did_not_declare_what_it_read(
+        copy_site: Callable[[Path], Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    import sitegen.render
+    monkeypatch.setattr(sitegen.render.Renderer, "show_template", lambda self, name, context: None)
+    jobs, undeclared = _undeclared(copy_site(EXAMPLE_SITE))
+    assert any(line.startswith("interviews/") and "the bodies of" in line for line in undeclared)
+    assert any(line.startswith("index.html read the metadata of") for line in undeclared)
+
+
+# -- What the declarations are for: an edit renders exactly what shows it -------------------
+@pytest.fixture
+def hub(make_site: Callable[..., Path]) -> Path:
+    site = make_site(files={**SMALL_HUB, "templates/base.html": REACHING["newest in the footer"][1]})
+    make_old(site)
+    build(site, BuildOptions(jobs=1))
+    return site
+
+
+def _rendered(root: Path) -> set[str]:
+    report = build(root, BuildOptions(jobs=1))
+    return {line.split(":")[0] for line in report.explanation if "rendered" in line}
+
+
+def _clean(root: Path, tmp_path: Path) -> dict[str, str]:
+    clean = tmp_path / "clean"
+    shutil.copytree(root, clean, ignore=shutil.ignore_patterns("_site", ".sitegen-cache"))
+    build(clean, BuildOptions(jobs=1, clean=True))
+    return tree_digest(clean / "_site")
+
+
+def test_a_title_shown_in_a_hub_footer_renders_every_page_again(hub: Path, tmp_path: Path) -> None:
+    newest = soup(hub / "_site/index.html").find("footer").find("li").get_text()
+    source = next(p for p in (hub / "content").rglob("*.md") if newest.split(" (")[0] in p.read_text(encoding="utf-8"))
+    text = source.read_text(encoding="utf-8")
+    title = newest.split(" (")[0]
+    source.write_text(text.replace(f"title: {title}", f"title: {title} again"), encoding="utf-8")
+    rendered = _rendered(hub)
+    pages = {p for p in tree_digest(hub / "_site") if p.endswith(".html")}
+    assert pages <= rendered  # every page has the footer
+    assert tree_digest(hub / "_site") == _clean(hub, tmp_path)
+    assert soup(hub / "_site/about/index.html").find("footer").find("li").get_text().startswith(f"{title} again")
+
+
+def test_a_body_edit_renders_the_pages_of_the_footer_that_show_its_length_only(hub: Path, tmp_path: Path) -> None:
+    """The footer shows the two newest entries' reading time (their word count): a body
+    edit of an older entry renders its own page and the feeds, not every page."""
+    footer = [li.get_text() for li in soup(hub / "_site/index.html").find("footer").find_all("li")]
+    shown = {line.split(" (")[0] for line in footer}
+    older = next(p for p in (hub / "content").rglob("*.md")
+                 if "date:" in p.read_text(encoding="utf-8")
+                 and not any(f"title: {t}\n" in p.read_text(encoding="utf-8") for t in shown))
+    older.write_text(older.read_text(encoding="utf-8") + "\nOne more line of text here.\n", encoding="utf-8")
+    rendered = _rendered(hub)
+    assert "index.html" not in rendered and "about/index.html" not in rendered
+    assert any(path.endswith("feed.xml") for path in rendered)
+    assert tree_digest(hub / "_site") == _clean(hub, tmp_path)
+
+
+# -- The reading itself -----------------------------------------------------------------------
+def _env(templates: dict[str, str]) -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.DictLoader(templates))
+    env.globals.update(asset=lambda path: path, t=lambda key: key)
+    return env
+
+
+def test_the_static_files_a_template_links_are_read_from_it() -> None:
+    env = _env({"a.html": "{% include 'b.html' %}{{ asset('site.css') }}", "b.html": "{{ asset('x.js') }}"})
+    assert template_shows(env, "a.html", ["page"]).assets == frozenset({"site.css", "x.js"})
+    env = _env({"a.html": "{{ asset(page.script) }}"})
+    assert template_shows(env, "a.html", ["page"]).assets is None  # named as it renders: any of them
+
+
+def test_a_template_the_reading_cannot_follow_shows_everything() -> None:
+    env = _env({"a.html": "{% include page.partial %}", "b.html": "{% extends page.layout %}",
+                "c.html": "{% if page %}{% extends 'a.html' %}{% endif %}", "d.html": "{% include 'd.html' %}"})
+    for name in ("a.html", "b.html", "c.html", "d.html"):
+        assert template_shows(env, name, ["page"]).everything, name
+    assert not template_shows(_env({"e.html": "{{ page.title }}"}), "e.html", ["page"]).everything
+
+
+def test_an_included_template_sees_the_loop_around_it() -> None:
+    env = _env({"list.html": "{% for entry in entries %}{% include 'card.html' %}{% endfor %}",
+                "card.html": "{{ entry.title }}"})
+    shows = template_shows(env, "list.html", ["entries"])
+    assert shows.reads[("entries",)] == frozenset({"title"})
+
+
+def test_collecting_reads_no_page_body() -> None:
+    """The collected site depends on metadata only (kept_site relies on it): pages whose
+    body cannot be read collect all the same."""
+    class Bodiless(Page):
+        __slots__ = ()
+
+        @property  # type: ignore[misc]
+        def body_html(self) -> str:
+            raise AssertionError("collect read a page's body")
+
+        @property  # type: ignore[misc]
+        def word_count(self) -> int:
+            raise AssertionError("collect read a page's word count")
+
+    config = load_config(EXAMPLE_SITE)
+    pages = []
+    for i, kind in enumerate(("interview", "story", "page")):
+        page = object.__new__(Bodiless)
+        plain = Page(kind=kind, source=f"content/{kind}s/p{i}.md", slug=f"p{i}", title=f"P{i}", body_html="",
+                     lang="en", date=datetime(2026, 1, 1 + i, tzinfo=UTC), tags=("a",))
+        for name in Page.__dataclass_fields__:  # (slot by slot: the properties raise)
+            Page.__dict__[name].__set__(page, Page.__dict__[name].__get__(plain, Page))
+        pages.append(page)
+    site = collect_pages(pages, config, drafts=False, future=False, now=datetime(2026, 6, 1, tzinfo=UTC))
+    assert len(site.entries) == 2 and len(site.pages) == 1
