@@ -34,6 +34,7 @@ from .write import MARKER, SpareState
 if TYPE_CHECKING:  # parallel.py brings markdown-it, Jinja and Babel: a build with nothing to do needs none
     from .parallel import Fresh, Rendered
     from .render import Job, Renderer
+    from .shows import ShowPlan
     from .warm import Warm
 
 
@@ -118,6 +119,16 @@ class Memo:
         except OSError:
             return None
         return mine
+
+    def template_plans(self) -> dict[tuple[str, frozenset[str]], ShowPlan]:
+        """What each template shows, as the last build of this process read it when the
+        templates and settings are the same (else a new, empty memo)."""
+        kept = self.warm.plans
+        if kept is not None and kept[0] == self.new.settings:
+            return kept[1]
+        plans: dict[tuple[str, frozenset[str]], ShowPlan] = {}
+        self.warm.plans = (self.new.settings, plans)
+        return plans
 
     def explain(self, what: str, why: str) -> None:
         """Note why something is done again (``--explain`` prints these)."""

@@ -34,7 +34,7 @@ from .membership import SLUG as MEMBERSHIP_SLUG, Membership, minor_unit
 from .model import Config, Heading, Page, Person, QuestionGroup, Site
 from .contact import Channel
 from .deps import Reads
-from .shows import Declaring, Shows, template_shows
+from .shows import Declaring, ShowPlan, plan, template_shows
 from .people import introduction_pairs, question_key, split_answers
 from .themes import Theme, undecodable_template
 from .slugs import slugify
@@ -57,6 +57,8 @@ TEMPLATES = MappingProxyType({"interview": "interview.html", "story": "story.htm
 PLAIN_HELPERS = frozenset({"t", "url", "abs_url", "link", "link_rel", "asset", "format_date", "format_number",
                            "format_price", "language_name", "text_direction", "iso_date", "mailto", "csp",
                            "lang_attr", "membership_json_ld", "membership_url"})
+#: What a job's record calls the list of static files (see ``Renderer.show_template``).
+EVERY_ASSET = "*"
 #: The template of content/pages/contact.md (or of the contact page made from the settings).
 CONTACT_TEMPLATE = "contact.html"
 
@@ -160,10 +162,13 @@ def _template_location(filename: str | None, root: Path) -> str:
 class Renderer:
     """Renders pages of one site through one theme."""
 
-    def __init__(self, site: Site, theme: Theme, catalogs: Catalogs, compiled: Path | None = None) -> None:
+    def __init__(self, site: Site, theme: Theme, catalogs: Catalogs, compiled: Path | None = None,
+                 plans: dict[tuple[str, frozenset[str]], ShowPlan] | None = None) -> None:
         """``site``: as collected (with the pages sitegen makes); ``catalogs``: the
         interface strings (:func:`~sitegen.i18n.load_catalogs`); ``compiled``: a folder
-        where compiled templates are kept between builds."""
+        where compiled templates are kept between builds; ``plans``: what each template
+        shows (``shows.plan``), by name and the names it is handed, kept while the
+        templates stay the same (filled as jobs render)."""
         self.compiled = compiled
         self.site = site
         self.config = site.config
@@ -178,7 +183,9 @@ class Renderer:
         self._menus: dict[tuple[int, str, str], tuple[Site, tuple[MenuItem, ...], tuple[str, ...]]] = {}
         #: What the job being rendered declares it shows (see shows.py); set by whoever runs it.
         self.showing: Reads | None = None
-        self._shows: dict[tuple[str, frozenset[str]], Shows] = {}
+        self._plans = plans if plans is not None else {}
+        self._trees: dict[str, Any] = {}  # the templates parsed to read them, by name
+        self._static_list: list[str] | None = None
         self._helper_shows = self._helpers_shown()
 
     # -- Jinja -----------------------------------------------------------------
@@ -354,7 +361,10 @@ class Renderer:
 
     def asset(self, site_path: str) -> str:
         """The link to a theme or site static file, with a version query that changes
-        when the file does (so browsers never keep a stale stylesheet)."""
+        when the file does (so browsers never keep a stale stylesheet). (For
+        ``EVERY_ASSET``: a digest of the list of static files, see ``show_template``.)"""
+        if site_path == EVERY_ASSET:
+            return hashlib.sha256("\n".join(self._static_paths()).encode("utf-8")).hexdigest()
         version = self._asset_versions.get(site_path)
         if version is None:
             version = ""
@@ -407,11 +417,15 @@ class Renderer:
         """Declare what rendering template ``name`` with ``context`` shows (shows.py)."""
         assert self.showing is not None
         key = (name, frozenset(context))
-        shows = self._shows.get(key)
-        if shows is None:
-            shows = self._shows[key] = template_shows(self.env, name, context)
-        Declaring(self.site, context, self.env.globals, self._helper_shows, PLAIN_HELPERS, self.showing).declare(shows)
-        for asset in self._static_paths() if shows.assets is None else shows.assets:
+        known = self._plans.get(key)
+        if known is None:
+            shows = template_shows(self.env, name, context, self._trees)
+            known = self._plans[key] = plan(shows, self._helper_shows, PLAIN_HELPERS)
+        declaring = Declaring(self.site, context, self.env.globals, self._helper_shows, PLAIN_HELPERS, self.showing)
+        declaring.declare(known)
+        # A template that names the file it links as it renders may link any of them, or
+        # one that is not there yet: it shows them all, and which there are.
+        for asset in (*self._static_paths(), EVERY_ASSET) if known.assets is None else known.assets:
             self.showing.assets[asset] = self.asset(asset)
 
     def show(self, metas: Iterable[Page] = (), bodies: Iterable[Page] = ()) -> None:
@@ -424,11 +438,13 @@ class Renderer:
     def _static_paths(self) -> list[str]:
         """Every static file's site path (what a template may link when it names the
         file only as it renders)."""
-        found: set[str] = set()
-        for folder in (self.config.root / "static", *self.theme.static_dirs):
-            if folder.is_dir():
-                found.update(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
-        return sorted(found)
+        if self._static_list is None:
+            found: set[str] = set()
+            for folder in (self.config.root / "static", *self.theme.static_dirs):
+                if folder.is_dir():
+                    found.update(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+            self._static_list = sorted(found)
+        return self._static_list
 
     def _helpers_shown(self) -> dict[str, Callable[[Reads, list[Any]], None]]:
         """What each template helper that reads pages shows of the values it is given;

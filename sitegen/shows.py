@@ -92,6 +92,47 @@ class Shows:
 EVERYTHING = Shows(MappingProxyType({}), frozenset(), frozenset(), None, True)
 
 
+@dataclass(frozen=True, slots=True)
+class ShowPlan:
+    """The paths of a :class:`Shows` that can reach a page, worked out once per template
+    (see :func:`plan`): the calls of helpers that declare what they show, the paths whose
+    pages' metadata or body is read (and the properties read that read pages), and the
+    paths used whole."""
+
+    calls: tuple[tuple[str, tuple[Value, ...]], ...]
+    reads: tuple[tuple[Path, bool, bool, frozenset[str]], ...]
+    whole: tuple[Path, ...]
+    assets: frozenset[str] | None  # the static files it links (None: any of them)
+    everything: bool = False
+
+
+def plan(shows: Shows, helpers: Iterable[str], plain: frozenset[str]) -> ShowPlan:
+    """What of ``shows`` a job must follow through its values: ``helpers`` declare what
+    they show; the results of ``plain`` helpers hold no page (text, links)."""
+    if shows.everything:
+        return ShowPlan((), (), (), None, True)
+    declaring = frozenset(helpers)
+
+    def holds_none(path: Path) -> bool:  # a field of a page (read already), a constant, a plain result
+        last = path[-1]
+        if len(path) > 1 and last[0] == "." and last[1] not in _HOLDS_PAGES:
+            return True
+        return not isinstance(path[0], str) and (path[0][0] == "=" or (path[0][0] == "@" and path[0][1] in plain))
+
+    calls = []
+    whole = {path for path in shows.whole if not holds_none(path)}
+    for path in shows.calls:
+        name, args = path[0][1], path[0][2]
+        if name in declaring:
+            calls.append((name, args))
+        else:  # a helper that declares nothing may read all it is handed
+            whole.update(p for arg in args for p in arg if not holds_none(p))
+    reads = tuple((path, not attrs <= _PLACE | _BODY, not attrs.isdisjoint(_BODY), attrs & _READING)
+                  for path, attrs in shows.reads.items()
+                  if not (attrs.isdisjoint(_PAGE_ATTRS) and attrs.isdisjoint(_READING)) and not holds_none(path))
+    return ShowPlan(tuple(calls), reads, tuple(whole), shows.assets)
+
+
 class _CannotFollow(Exception):
     """The template does something the reading does not follow."""
 
@@ -107,11 +148,12 @@ class _Reader:
     ones where they are included (seeing the names set around them), macros where they
     are called (with their arguments bound)."""
 
-    def __init__(self, env: jinja2.Environment, context_names: frozenset[str], helpers: frozenset[str]) -> None:
+    def __init__(self, env: jinja2.Environment, context_names: frozenset[str], helpers: frozenset[str],
+                 trees: dict[str, nodes.Template]) -> None:
         self.env = env
         self.context = context_names
         self.helpers = helpers
-        self.trees: dict[str, nodes.Template] = {}
+        self.trees = trees
         self.scopes: list[dict[str, frozenset[Path]]] = [{}]
         self.macros: list[dict[str, nodes.Macro]] = [{}]  # in step with scopes
         self.namespaces: dict[str, dict[str, nodes.Macro]] = {}  # {% import ... as name %}
@@ -512,11 +554,14 @@ def _template_names(node: nodes.Node) -> list[str]:
     raise _CannotFollow("a template named at run time")
 
 
-def template_shows(env: jinja2.Environment, name: str, context_names: Iterable[str]) -> Shows:
+def template_shows(env: jinja2.Environment, name: str, context_names: Iterable[str],
+                   trees: dict[str, nodes.Template] | None = None) -> Shows:
     """What template ``name`` reads of the values named ``context_names`` and of the
     environment's globals (see :class:`Shows`). A template that cannot be followed, or
-    read, shows everything (rendering it then reports what is wrong)."""
-    reader = _Reader(env, frozenset(context_names) | {"site", "config"}, frozenset(env.globals))
+    read, shows everything (rendering it then reports what is wrong). ``trees``: the
+    templates parsed already, by name (filled as it reads)."""
+    reader = _Reader(env, frozenset(context_names) | {"site", "config"}, frozenset(env.globals),
+                     {} if trees is None else trees)
     try:
         return reader.shows(name)
     except (_CannotFollow, jinja2.TemplateError, UnicodeDecodeError, OSError):
@@ -649,50 +694,34 @@ class Declaring:
                 continue
         return found
 
-    def declare(self, shows: Shows) -> None:
-        """Add what the job shows through ``shows`` to its reads."""
-        if shows.everything:
+    def declare(self, plan: ShowPlan) -> None:
+        """Add what the job shows (its templates' ``plan``) to its reads."""
+        if plan.everything:
             self.everything()
             return
-        for path in shows.calls:
-            name, args = path[0][1], path[0][2]
-            own = self.helpers.get(name)
-            if own is None:  # a helper that declares nothing may read all it is handed
-                for arg in args:
-                    values = self.argument(arg)
-                    if values is None:
-                        self.everything()
-                        return
-                    for value in values:
-                        self.show_whole(value)
-                continue
+        for name, args in plan.calls:
             combos = self.arguments(args)
             if combos is None:
                 self.everything()
                 return
+            own = self.helpers[name]
             for combo in combos:
                 own(self.out, list(combo))
-        for path, attrs in shows.reads.items():
-            if (attrs.isdisjoint(_PAGE_ATTRS) and attrs.isdisjoint(_READING)) or self.holds_none(path):
-                continue  # nothing a page has is read, or no page is here
+        for path, meta, body, reading in plan.reads:
             values = self.values(path)
             if values is None:
-                self.everything(body=not attrs.isdisjoint(_BODY))
+                self.everything(body=body)
                 return
-            for name in attrs & _READING:
+            for name in reading:
                 for value in _items(values):
                     if isinstance(getattr(type(value), name, None), property):
                         self.out.metas.update(p.source for p in _pages([getattr(value, name)]))
-            meta = not attrs <= _PLACE | _BODY
-            body = not attrs.isdisjoint(_BODY)
             for page in _pages(values):
                 if meta:
                     self.out.metas.add(page.source)
                 if body:
                     self.out.bodies.add(page.source)
-        for path in shows.whole:
-            if self.holds_none(path):
-                continue
+        for path in plan.whole:
             values = self.values(path)
             if values is None:
                 self.everything()
@@ -700,16 +729,10 @@ class Declaring:
             for value in values:
                 self.show_whole(value)
 
-    def holds_none(self, path: Path) -> bool:
-        """Whether the values at ``path`` can hold no page: reached by an attribute that
-        holds none (a field of a page, read already), or made by a plain helper."""
-        last = path[-1]
-        if len(path) > 1 and last[0] == "." and last[1] not in _HOLDS_PAGES:
-            return True
-        return path[0][0] == "@" and path[0][1] in self.plain
-
     def show_whole(self, value: Any) -> None:
         """Everything of every page reachable from ``value``."""
+        if isinstance(value, _SCALARS) or value is None:
+            return
         for page in _reachable(value):
             self.out.metas.add(page.source)
             self.out.bodies.add(page.source)
@@ -725,6 +748,7 @@ class Declaring:
 
 
 _MISSING = ("no such attribute",)  # (compared by identity)
+_SCALARS = (str, bytes, int, float, bool)
 
 
 def _attribute(value: Any, name: str) -> Any:
@@ -761,7 +785,7 @@ def _reachable(value: Any) -> Iterator[Page]:
     todo = [value]
     while todo:
         current = todo.pop()
-        if id(current) in seen or isinstance(current, (str, bytes, int, float, bool)) or current is None:
+        if id(current) in seen or isinstance(current, _SCALARS) or current is None:
             continue
         seen.add(id(current))
         if isinstance(current, Page):

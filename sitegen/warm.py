@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .cache import CacheData
     from .deps import Parsed
     from .guard import Guard
+    from .shows import ShowPlan
     from .incremental import _Collected
     from .write import SpareState
 
@@ -44,6 +45,9 @@ class Warm:
     #: The last build's collected site; used again only for the same settings, the same
     #: pages' metadata, the same entries in the future and the same bodies collect read.
     collected: _Collected | None = None
+    #: What each template shows (``shows.plan``), for the settings digest it was read
+    #: under (templates included); used again only under the same digest.
+    plans: tuple[bytes, dict[tuple[str, frozenset[str]], ShowPlan]] | None = None
     #: The privacy guard of the last build, with the origins it was made for (its memos
     #: are answers that depend on nothing but the text they were asked about).
     guard: tuple[tuple[str, tuple[str, ...]], Guard] | None = None

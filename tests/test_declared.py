@@ -222,3 +222,23 @@ def test_collecting_reads_no_page_body() -> None:
         pages.append(page)
     site = collect_pages(pages, config, drafts=False, future=False, now=datetime(2026, 6, 1, tzinfo=UTC))
     assert len(site.entries) == 2 and len(site.pages) == 1
+
+
+def test_a_static_file_named_as_the_page_renders_is_linked_once_it_appears(make_site: Callable[..., Path],
+                                                                            tmp_path: Path) -> None:
+    """A template that names the file it links as it renders may link one that is not
+    there yet: adding it renders the page again, with the file's version in the link."""
+    site = make_site(files={**SMALL_HUB, "templates/story.html": (
+        '{% extends "default/story.html" %}{% block head %}'
+        '<link rel="stylesheet" href="{{ asset("css/" ~ page.slug ~ ".css") }}">{% endblock %}')})
+    make_old(site)
+    build(site, BuildOptions(jobs=1))
+    story = next((site / "_site/stories").glob("*/index.html"))
+    slug = story.parent.name
+    assert soup(story).find("link", rel="stylesheet", href=lambda h: h and f"{slug}.css" in h)["href"].endswith(".css")
+    (site / "static/css").mkdir(parents=True)
+    (site / f"static/css/{slug}.css").write_text("p { color: teal; }\n", encoding="utf-8")
+    rendered = _rendered(site)
+    assert f"stories/{slug}/index.html" in rendered
+    assert "?v=" in soup(story).find("link", rel="stylesheet", href=lambda h: h and f"{slug}.css" in h)["href"]
+    assert tree_digest(site / "_site") == _clean(site, tmp_path)
