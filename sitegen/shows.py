@@ -230,9 +230,15 @@ class _Reader:
         self.scopes.pop()
         self.macros.pop()
 
-    def bind(self, name: str, value: frozenset[Path]) -> None:
-        """Set ``name`` in the current scope (kept with what it held: a branch may not run)."""
+    def bind(self, name: str, value: frozenset[Path], shadow: bool = False) -> None:
+        """Set ``name`` in the current scope, kept with what it held before (a branch that
+        sets it may not run), unless it ``shadow``s it (a loop's variable, an argument)."""
         scope = self.scopes[-1]
+        if name not in scope and not shadow:
+            before = self.lookup(name)
+            if before is None and (name in self.context or name in self.helpers):
+                before = frozenset({(name,)})
+            scope[name] = before or frozenset()
         scope[name] = scope.get(name, frozenset()) | value
 
     def lookup(self, name: str) -> frozenset[Path] | None:
@@ -277,8 +283,8 @@ class _Reader:
         elif isinstance(node, nodes.For):
             items = self.expr(node.iter)
             self.enter()
-            self.bind_target(node.target, items)
-            self.bind("loop", frozenset({("loop", items)}))
+            self.bind_target(node.target, items, shadow=True)
+            self.bind("loop", frozenset({("loop", items)}), shadow=True)
             if node.test is not None:
                 self.expr(node.test)
             self.body(node.body)
@@ -300,7 +306,7 @@ class _Reader:
             values = [self.expr(value) for value in node.values]
             self.enter()
             for target, value in zip(node.targets, values, strict=True):
-                self.bind_target(target, value)
+                self.bind_target(target, value, shadow=True)
             self.body(node.body)
             self.leave()
         elif isinstance(node, nodes.Macro):
@@ -308,7 +314,7 @@ class _Reader:
         elif isinstance(node, nodes.CallBlock):
             self.enter()  # the block's arguments are what the macro passes to caller()
             for arg in node.args:
-                self.bind(arg.name, frozenset({UNKNOWN}))
+                self.bind(arg.name, frozenset({UNKNOWN}), shadow=True)
             self.body(node.body)
             self.leave()
             self.expr(node.call)
@@ -351,16 +357,16 @@ class _Reader:
         else:
             raise _CannotFollow(type(node).__name__)
 
-    def bind_target(self, target: nodes.Node, value: frozenset[Path]) -> None:
+    def bind_target(self, target: nodes.Node, value: frozenset[Path], shadow: bool = False) -> None:
         if isinstance(target, nodes.Name):
-            self.bind(target.name, value)
+            self.bind(target.name, value, shadow)
         elif isinstance(target, nodes.NSRef):  # set where the namespace is: it outlives the loop
             scope = next((s for s in reversed(self.scopes) if target.name in s), self.scopes[0])
             key = f"{target.name}.{target.attr}"
             scope[key] = scope.get(key, frozenset()) | value
         elif isinstance(target, (nodes.Tuple, nodes.List)):
             for item in target.items:  # an item of each: the reading does not tell items apart
-                self.bind_target(item, value)
+                self.bind_target(item, value, shadow)
         else:
             raise _CannotFollow(type(target).__name__)
 
@@ -506,10 +512,10 @@ class _Reader:
             value = args[i] if i < len(args) else kwargs.get(name, frozenset())
             if default_at >= 0:
                 value = value | self.expr(macro.defaults[default_at])
-            self.bind(name, value)
+            self.bind(name, value, shadow=True)
         extra = frozenset().union(*args[len(names):], *(v for k, v in kwargs.items() if k not in names))
-        self.bind("varargs", extra)
-        self.bind("kwargs", extra)
+        self.bind("varargs", extra, shadow=True)
+        self.bind("kwargs", extra, shadow=True)
         self.use_whole(extra)
         self.body(macro.body)
         self.leave()
@@ -644,7 +650,9 @@ class Declaring:
                 try:
                     found.append(value[key])
                 except (KeyError, IndexError, TypeError):
-                    continue
+                    got = _attribute(value, key) if isinstance(key, str) else _MISSING  # as Jinja does
+                    if got is not _MISSING:
+                        found.append(got)
         return found
 
     def sliced(self, before: list[Any], bounds: tuple[Value | None, ...]) -> list[Any]:

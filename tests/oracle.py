@@ -34,6 +34,8 @@ class Oracle:
     """What a build's jobs read that they had not declared, one line per job."""
 
     undeclared: list[str] = dataclasses.field(default_factory=list)
+    #: Jobs that declared pages they did not read (safe, but rendered again for nothing).
+    overdeclared: list[str] = dataclasses.field(default_factory=list)
     jobs: int = 0  # jobs checked
     reads: Reads | None = None  # the reads of the job being rendered
 
@@ -121,6 +123,8 @@ def checked_declarations() -> Iterator[Oracle]:
                 problem = _compare(self._job, oracle.reads, self._declared)
                 if problem:
                     oracle.undeclared.append(problem)
+                if self._declared.metas - oracle.reads.metas or self._declared.bodies - oracle.reads.bodies:
+                    oracle.overdeclared.append(self._job)
                 oracle.reads = None
             self._declared = reads
 
