@@ -70,6 +70,7 @@ _HOLDS_PAGES = _holding_pages()
 _READING = frozenset(name for cls in vars(model).values()
                      if isinstance(cls, type) and cls.__module__ == model.__name__ and cls is not Page
                      for name, member in vars(cls).items() if isinstance(member, property) and name in _HOLDS_PAGES)
+_CONSTANTS = (str, int, float, bool, type(None))
 _COMBINATIONS = 10_000  # calls a path may stand for before the reading gives up
 _LONGEST = 12  # steps a path may have before the reading gives up (a template walking a chain)
 
@@ -117,6 +118,8 @@ def plan(shows: Shows, helpers: Iterable[str], plain: frozenset[str]) -> ShowPla
         last = path[-1]
         if len(path) > 1 and last[0] == "." and last[1] not in _HOLDS_PAGES:
             return True
+        if path[0] == OPAQUE[0]:
+            return True
         return not isinstance(path[0], str) and (path[0][0] == "=" or (path[0][0] == "@" and path[0][1] in plain))
 
     calls = []
@@ -140,6 +143,11 @@ class _CannotFollow(Exception):
 #: The root of values the reading cannot know (a call block's arguments): any page read
 #: through it could be any page.
 UNKNOWN: Path = ("?",)
+#: A value that holds no page but that the reading does not follow: a string or number
+#: made as the page renders, a list written in the template (its items are followed).
+#: Handed to a method or a helper, it makes the result unknown.
+OPAQUE: Path = ("#",)
+_OPAQUE = frozenset({OPAQUE})
 _BUDGET = 200_000  # statements and expressions read before giving up (a template nested too deep)
 
 
@@ -379,17 +387,17 @@ class _Reader:
                 return frozenset(p for p in found if p[0] != "loop")
             if node.name in self.context or node.name in self.helpers:
                 return frozenset({(node.name,)})
-            return frozenset()
+            return _OPAQUE  # (undefined: what a default filter replaces)
         if isinstance(node, nodes.Const):
-            return frozenset({(("=", node.value),)}) if isinstance(node.value, (str, int)) else frozenset()
+            return frozenset({(("=", node.value),)}) if isinstance(node.value, _CONSTANTS) else _OPAQUE
         if isinstance(node, nodes.TemplateData):
-            return frozenset()
+            return _OPAQUE
         if isinstance(node, nodes.Getattr):
             if isinstance(node.node, nodes.Name):
                 loop = self.lookup(node.node.name)
                 if node.node.name == "loop" and loop is not None:  # the loop's items, before and after
                     items = frozenset().union(*(p[1] for p in loop if p[0] == "loop"))
-                    return items if node.attr in ("previtem", "nextitem") else frozenset()
+                    return items if node.attr in ("previtem", "nextitem") else _OPAQUE
                 ns = self.lookup(f"{node.node.name}.{node.attr}")
                 if ns is not None:
                     return ns
@@ -402,8 +410,6 @@ class _Reader:
                 bounds = tuple(None if part is None else self.expr(part)
                                for part in (node.arg.start, node.arg.stop, node.arg.step))
                 return self.extend(value, ("[:]", bounds))
-            if isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, int):
-                return value  # an item of a sequence: read as the sequence's
             key = self.expr(node.arg)
             return self.extend(value, ("[]", key))
         if isinstance(node, nodes.Call):
@@ -418,34 +424,38 @@ class _Reader:
                                  "mapping", "sequence", "iterable", "callable", "sameas", "boolean",
                                  "integer", "float"):
                 self.use_whole(value)
-            return frozenset()
+            return _OPAQUE
         if isinstance(node, nodes.CondExpr):
             self.expr(node.test)
-            return self.expr(node.expr1) | (self.expr(node.expr2) if node.expr2 is not None else frozenset())
-        if isinstance(node, (nodes.And, nodes.Or, nodes.Add)):  # (lists joined keep their items)
+            return self.expr(node.expr1) | (self.expr(node.expr2) if node.expr2 is not None else _OPAQUE)
+        if isinstance(node, (nodes.And, nodes.Or)):  # one or the other
             return self.expr(node.left) | self.expr(node.right)
+        if isinstance(node, nodes.Add):  # lists joined keep their items (numbers added: a new number)
+            return self.expr(node.left) | self.expr(node.right) | _OPAQUE
         if isinstance(node, nodes.BinExpr):
             self.use_whole(self.expr(node.left) | self.expr(node.right))
-            return frozenset()
+            return _OPAQUE
         if isinstance(node, nodes.Not):
             self.expr(node.node)
-            return frozenset()
+            return _OPAQUE
         if isinstance(node, nodes.UnaryExpr):
             self.use_whole(self.expr(node.node))
-            return frozenset()
+            return _OPAQUE
         if isinstance(node, nodes.Concat):
             for part in node.nodes:
                 self.use_whole(self.expr(part))
-            return frozenset()
+            return _OPAQUE
         if isinstance(node, nodes.Compare):
             self.use_whole(self.expr(node.expr))
             for op in node.ops:
                 self.use_whole(self.expr(op.expr))
-            return frozenset()
+            return _OPAQUE
         if isinstance(node, (nodes.Tuple, nodes.List)):
-            return frozenset().union(*(self.expr(item) for item in node.items))
+            if all(isinstance(item, nodes.Const) and isinstance(item.value, _CONSTANTS) for item in node.items):
+                return frozenset({(("=", tuple(item.value for item in node.items)),)})  # type: ignore[attr-defined]
+            return frozenset().union(*(self.expr(item) for item in node.items)) | _OPAQUE
         if isinstance(node, nodes.Dict):
-            return frozenset().union(*(self.expr(pair.key) | self.expr(pair.value) for pair in node.items))
+            return frozenset().union(*(self.expr(pair.key) | self.expr(pair.value) for pair in node.items)) | _OPAQUE
         if isinstance(node, (nodes.MarkSafe, nodes.MarkSafeIfAutoescape)):
             return self.expr(node.expr)
         raise _CannotFollow(type(node).__name__)
@@ -478,11 +488,11 @@ class _Reader:
                 self.assets.add(first.value)
             else:
                 self.assets = None
-            return frozenset()
+            return _OPAQUE
         macro = self.macro(func)
         if macro is not None:
             self.call_macro(macro, args, kwargs)
-            return frozenset()
+            return _OPAQUE
         if isinstance(func, nodes.Name) and func.name in self.helpers and self.lookup(func.name) is None:
             if kwargs:
                 self.use_whole(frozenset().union(*kwargs.values()))
@@ -498,7 +508,7 @@ class _Reader:
         self.use_whole(frozenset().union(*args, *kwargs.values()))
         if isinstance(func, nodes.Getattr):
             self.use_whole(self.expr(func.node))
-        return frozenset()
+        return _OPAQUE
 
     def call_macro(self, macro: nodes.Macro, args: list[Value], kwargs: dict[str, Value]) -> None:
         if macro in self.active:  # a macro calling itself: what it is handed may be read whole
@@ -509,7 +519,7 @@ class _Reader:
         self.enter()
         for i, name in enumerate(names):
             default_at = i - (len(names) - len(macro.defaults))
-            value = args[i] if i < len(args) else kwargs.get(name, frozenset())
+            value = args[i] if i < len(args) else kwargs.get(name, _OPAQUE)
             if default_at >= 0:
                 value = value | self.expr(macro.defaults[default_at])
             self.bind(name, value, shadow=True)
@@ -526,11 +536,11 @@ class _Reader:
         args = self.args(node)
         kwargs: dict[str, nodes.Expr] = {str(k.key): k.value for k in node.kwargs}
         if node.name in _COUNTING:
-            return frozenset()
+            return _OPAQUE
         if node.name not in _PASSING:
             self.use_whole(value)
             self.use_whole(frozenset().union(*args, *(self.expr(v) for v in kwargs.values())))
-            return frozenset()
+            return _OPAQUE
         named: list[nodes.Node | None] = [kwargs.get("attribute")]
         if node.name in ("selectattr", "rejectattr", "groupby", "attr") and node.args:
             named.append(node.args[0])
@@ -548,7 +558,9 @@ class _Reader:
         for key, extra in kwargs.items():
             if key != "attribute":
                 self.expr(extra)
-        return value | frozenset().union(*args) if node.name in ("default", "d") else value
+        if node.name in ("default", "d"):  # the value, or the default
+            return value | frozenset().union(*args)
+        return value | _OPAQUE  # its items, in another list (or one of them, or another value)
 
 
 def _template_names(node: nodes.Node) -> list[str]:
@@ -606,7 +618,7 @@ class Declaring:
     def _values(self, path: Path) -> list[Any] | None:
         if len(path) == 1:
             root = path[0]
-            if root == UNKNOWN[0]:
+            if root in (UNKNOWN[0], OPAQUE[0]):
                 return None
             if isinstance(root, str):
                 if root in self.context:
@@ -668,10 +680,12 @@ class Declaring:
 
     def argument(self, arg: Value) -> list[Any] | None:
         """The values an argument may have (None when they cannot be known)."""
+        if not arg:
+            return None
         values: list[Any] = []
         for path in arg:
-            if path[0][0] == "@" and path[0][1] in self.plain:
-                continue  # a string, or a number
+            if not isinstance(path[0], str) and path[0][0] == "@" and path[0][1] in self.plain:
+                return None  # a string, or a number, made as the page renders
             got = self.values(path)
             if got is None:
                 return None

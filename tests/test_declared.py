@@ -55,6 +55,20 @@ REACHING = {
         "tags.html", '{% extends "default/tags.html" %}{% from "partials/cards.html" import frame %}'
                      "{% block content %}{% call(entry) frame(site.entries) %}{{ entry.title }}{% endcall %}"
                      "{% endblock %}"),
+    "a name set in one branch": (
+        "list.html", '{% extends "default/list.html" %}{% block content %}{% if pagination.number > 5 %}'
+                     "{% set entries = site.stories %}{% endif %}{% for e in entries %}{{ e.summary }}{% endfor %}"
+                     "{% endblock %}"),
+    "an attribute looked up by a name built as it renders": (
+        "tags.html", '{% extends "default/tags.html" %}{% block content %}{% set key = "entr" ~ "ies" %}'
+                     "{% for e in site[key] %}{{ e.summary }}{% endfor %}{% endblock %}"),
+    "a default written in the template": (
+        "story.html", '{% extends "default/story.html" %}{% block content %}{{ super() }}'
+                      "{% for e in site.related.get(page.url, []) %}{{ e.summary }}{% endfor %}{% endblock %}"),
+    "an index worked out as the page renders": (
+        "home.html", '{% extends "default/home.html" %}{% block content %}{{ super() }}{% set i = 1 %}'
+                     "<p>{{ site.entries[i + 8].summary }}</p>"
+                     "{% for e in [site.entries[-1], site.stories[-1]] %}{{ e.summary }}{% endfor %}{% endblock %}"),
     "a template named at run time": (
         "person.html", '{% extends "default/person.html" %}{% block content %}'
                        "{% include ('partials/' ~ 'cards_list.html') %}{% endblock %}"),
