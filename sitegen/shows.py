@@ -144,8 +144,8 @@ class _CannotFollow(Exception):
 #: through it could be any page.
 UNKNOWN: Path = ("?",)
 #: A value that holds no page but that the reading does not follow: a string or number
-#: made as the page renders, a list written in the template (its items are followed).
-#: Handed to a method or a helper, it makes the result unknown.
+#: made as the page renders, a list written in the template (its items are shown
+#: whole). Handed to a method or a helper, it makes the result unknown.
 OPAQUE: Path = ("#",)
 _OPAQUE = frozenset({OPAQUE})
 _BUDGET = 200_000  # statements and expressions read before giving up (a template nested too deep)
@@ -453,9 +453,13 @@ class _Reader:
         if isinstance(node, (nodes.Tuple, nodes.List)):
             if all(isinstance(item, nodes.Const) and isinstance(item.value, _CONSTANTS) for item in node.items):
                 return frozenset({(("=", tuple(item.value for item in node.items)),)})  # type: ignore[attr-defined]
-            return frozenset().union(*(self.expr(item) for item in node.items)) | _OPAQUE
+            for item in node.items:  # a list written in the template: not followed, its items shown whole
+                self.use_whole(self.expr(item))
+            return _OPAQUE
         if isinstance(node, nodes.Dict):
-            return frozenset().union(*(self.expr(pair.key) | self.expr(pair.value) for pair in node.items)) | _OPAQUE
+            for pair in node.items:
+                self.use_whole(self.expr(pair.key) | self.expr(pair.value))
+            return _OPAQUE
         if isinstance(node, (nodes.MarkSafe, nodes.MarkSafeIfAutoescape)):
             return self.expr(node.expr)
         raise _CannotFollow(type(node).__name__)
