@@ -115,6 +115,8 @@ def plan(shows: Shows, helpers: Iterable[str], plain: frozenset[str]) -> ShowPla
     declaring = frozenset(helpers)
 
     def holds_none(path: Path) -> bool:  # a field of a page (read already), a constant, a plain result
+        if path[0] == UNKNOWN[0]:
+            return False  # (not one of sitegen's values: any attribute may hold a page)
         last = path[-1]
         if len(path) > 1 and last[0] == "." and last[1] not in _HOLDS_PAGES:
             return True

@@ -69,6 +69,9 @@ REACHING = {
         "home.html", '{% extends "default/home.html" %}{% block content %}{{ super() }}{% set i = 1 %}'
                      "<p>{{ site.entries[i + 8].summary }}</p>"
                      "{% for e in [site.entries[-1], site.stories[-1]] %}{{ e.summary }}{% endfor %}{% endblock %}"),
+    "a variable imported from another template": (
+        "page.html", '{% extends "default/page.html" %}{% from "partials/vars.html" import newest %}'
+                     "{% block content %}{{ super() }}<p>{{ newest.a.summary }}</p>{% endblock %}"),
     "a template named at run time": (
         "person.html", '{% extends "default/person.html" %}{% block content %}'
                        "{% include ('partials/' ~ 'cards_list.html') %}{% endblock %}"),
@@ -78,6 +81,7 @@ PARTIALS = {
         "{% macro card(entry) %}<b>{{ entry.title }}: {{ entry.body_html | length }}</b>{% endmacro %}\n"
         "{% macro frame(items) %}{% for item in items %}<li>{{ caller(item) }}</li>{% endfor %}{% endmacro %}\n"),
     "templates/partials/cards_list.html": "{% for e in site.entries %}{{ e.date }}{% endfor %}\n",
+    "templates/partials/vars.html": "{% set newest = {'a': site.entries | first} %}\n",
 }
 
 
