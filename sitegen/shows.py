@@ -348,7 +348,8 @@ class _Reader:
                 except jinja2.TemplateNotFound:
                     if not node.ignore_missing:
                         raise
-        elif isinstance(node, nodes.Import):
+        elif isinstance(node, nodes.Import):  # its macros are followed; its variables cannot be known
+            self.bind(node.target, frozenset({UNKNOWN}), shadow=True)
             self.namespaces[node.target] = {}
             for name in _template_names(node.template):
                 self.namespaces[node.target].update(self.imported(name))

@@ -72,6 +72,9 @@ REACHING = {
     "a variable imported from another template": (
         "page.html", '{% extends "default/page.html" %}{% from "partials/vars.html" import newest %}'
                      "{% block content %}{{ super() }}<p>{{ newest.a.summary }}</p>{% endblock %}"),
+    "a variable of an imported template": (
+        "story.html", '{% extends "default/story.html" %}{% import "partials/vars.html" as v %}'
+                      "{% block content %}{{ super() }}<p>{{ v.newest.a.summary }}</p>{% endblock %}"),
     "a template named at run time": (
         "person.html", '{% extends "default/person.html" %}{% block content %}'
                        "{% include ('partials/' ~ 'cards_list.html') %}{% endblock %}"),
