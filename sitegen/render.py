@@ -421,7 +421,7 @@ class Renderer:
         if known is None:
             shows = template_shows(self.env, name, context, self._trees)
             known = self._plans[key] = plan(shows, self._helper_shows, PLAIN_HELPERS)
-        declaring = Declaring(self.site, context, self.env.globals, self._helper_shows, PLAIN_HELPERS, self.showing)
+        declaring = Declaring(self.site, context, self.env, self._helper_shows, PLAIN_HELPERS, self.showing)
         declaring.declare(known)
         # A template that names the file it links as it renders may link any of them, or
         # one that is not there yet: it shows them all, and which there are.

@@ -32,9 +32,11 @@ from . import model
 from .model import Page, Site
 
 #: A path from a value handed to a template: its root, then steps. A root is a name
-#: (``"page"``), a constant (``("=", value)``) or a helper's result (``("@", name, args)``);
-#: a step reads an attribute (``(".", name)``), calls a method (``("()", name, args)``) or
-#: looks up an item (``("[]", key)``). Arguments and keys are sets of paths.
+#: (``"page"``), a constant (``("=", value)``), a sum (``("+", (left, right))``) or a
+#: helper's result (``("@", name, args)``);
+#: a step reads an attribute (``(".", name)``), calls a method (``("()", name, args)``),
+#: looks up an item (``("[]", key)``), slices (``("[:]", bounds)``) or applies a filter
+#: (``("|", name, args, keyword args)``). Arguments and keys are sets of paths.
 Path = tuple[Any, ...]
 Value = frozenset[Path]
 
@@ -47,7 +49,7 @@ _METHODS = frozenset({"get", "items", "values", "keys", "page", "profile", "edit
 #: naming an attribute read it.
 _PASSING = frozenset({"first", "last", "list", "sort", "reverse", "unique", "batch", "slice", "select", "reject",
                       "selectattr", "rejectattr", "map", "groupby", "sum", "min", "max", "attr", "dictsort",
-                      "items", "default", "d", "random"})
+                      "items", "default", "d"})
 _COUNTING = frozenset({"length", "count"})
 _HOLDERS = ("Page", "Site", "Tag", "Profile", "QuestionGroup", "Answer")
 
@@ -118,7 +120,8 @@ def plan(shows: Shows, helpers: Iterable[str], plain: frozenset[str]) -> ShowPla
         if path[0] == UNKNOWN[0]:
             return False  # (not one of sitegen's values: any attribute may hold a page)
         last = path[-1]
-        if len(path) > 1 and last[0] == "." and last[1] not in _HOLDS_PAGES:
+        if len(path) > 1 and last[0] == "." and last[1] not in _HOLDS_PAGES \
+                and not any(step[0] == "|" for step in path[1:]):  # (a filter's result is not sitegen's)
             return True
         if path[0] == OPAQUE[0]:
             return True
@@ -433,8 +436,8 @@ class _Reader:
             return self.expr(node.expr1) | (self.expr(node.expr2) if node.expr2 is not None else _OPAQUE)
         if isinstance(node, (nodes.And, nodes.Or)):  # one or the other
             return self.expr(node.left) | self.expr(node.right)
-        if isinstance(node, nodes.Add):  # lists joined keep their items (numbers added: a new number)
-            return self.expr(node.left) | self.expr(node.right) | _OPAQUE
+        if isinstance(node, nodes.Add):  # followed as the sum of the job's values (lists joined)
+            return frozenset({(("+", (self.expr(node.left), self.expr(node.right))),)})
         if isinstance(node, nodes.BinExpr):
             self.use_whole(self.expr(node.left) | self.expr(node.right))
             return _OPAQUE
@@ -542,12 +545,14 @@ class _Reader:
         value = self.expr(node.node) if node.node is not None else frozenset()
         args = self.args(node)
         kwargs: dict[str, nodes.Expr] = {str(k.key): k.value for k in node.kwargs}
+        keywords = {key: self.expr(extra) for key, extra in kwargs.items()}
         if node.name in _COUNTING:
             return _OPAQUE
         if node.name not in _PASSING:
             self.use_whole(value)
-            self.use_whole(frozenset().union(*args, *(self.expr(v) for v in kwargs.values())))
+            self.use_whole(frozenset().union(*args, *keywords.values()))
             return _OPAQUE
+        given = value
         named: list[nodes.Node | None] = [kwargs.get("attribute")]
         if node.name in ("selectattr", "rejectattr", "groupby", "attr") and node.args:
             named.append(node.args[0])
@@ -562,12 +567,11 @@ class _Reader:
                     value = value | self.extend(value, (".", part))
             else:
                 self.use_whole(value)
-        for key, extra in kwargs.items():
-            if key != "attribute":
-                self.expr(extra)
         if node.name in ("default", "d"):  # the value, or the default
             return value | frozenset().union(*args)
-        return value | _OPAQUE  # its items, in another list (or one of them, or another value)
+        # Followed as the filter: its result is worked out from the job's values (sorted,
+        # picked, grouped as the template has them).
+        return self.extend(given, ("|", node.name, tuple(args), tuple(sorted(keywords.items(), key=lambda kv: kv[0]))))
 
 
 def _template_names(node: nodes.Node) -> list[str]:
@@ -601,13 +605,15 @@ HelperShows = Callable[[Reads, list[Any]], None]
 class Declaring:
     """Follows one job's paths through its values (see the module's docstring)."""
 
-    def __init__(self, site: Site, context: Mapping[str, Any], globals_: Mapping[str, Any],
+    def __init__(self, site: Site, context: Mapping[str, Any], env: jinja2.Environment,
                  helpers: Mapping[str, HelperShows], plain: frozenset[str], reads: Reads) -> None:
         """``helpers``: what each helper that declares it shows; ``plain``: the helpers
         whose results hold no page (strings, numbers)."""
         self.site = site
         self.context = context
-        self.globals = globals_
+        self.env = env
+        self.globals = env.globals
+        self.jinja_context: jinja2.runtime.Context | None = None  # for the filters that take one
         self.helpers = helpers
         self.plain = plain
         self.out = reads
@@ -633,6 +639,8 @@ class Declaring:
                 return [self.globals[root]] if root in self.globals else []
             if root[0] == "=":
                 return [root[1]]
+            if root[0] == "+":
+                return self.sums(root[1])
             return self.helper_result(root[1], root[2])
         before = self.values(path[:-1])
         if before is None:
@@ -661,6 +669,8 @@ class Declaring:
             return found
         if step[0] == "[:]":
             return self.sliced(before, step[1])
+        if step[0] == "|":
+            return self.filtered(before, step[1], step[2], step[3])
         keys = self.arguments((step[1],))
         if keys is None:
             return None
@@ -672,6 +682,38 @@ class Declaring:
                     got = _attribute(value, key) if isinstance(key, str) else _MISSING  # as Jinja does
                     if got is not _MISSING:
                         found.append(got)
+        return found
+
+    def filtered(self, before: list[Any], name: str, args: tuple[Value, ...],
+                 keywords: tuple[tuple[str, Value], ...]) -> list[Any] | None:
+        """The filter ``name`` applied to each value, as the template applies it."""
+        combos = self.arguments(args + tuple(value for _, value in keywords))
+        if combos is None:
+            return None
+        if self.jinja_context is None:
+            self.jinja_context = self.env.from_string("").new_context(dict(self.context))
+        found = []
+        for value in before:
+            for combo in combos:
+                given = dict(zip((key for key, _ in keywords), combo[len(args):], strict=True))
+                try:
+                    result = self.env.call_filter(name, value, combo[:len(args)], given, context=self.jinja_context)
+                except Exception:  # the template fails the same way when it renders
+                    continue
+                found.append(list(result) if isinstance(result, Iterator) else result)
+        return found
+
+    def sums(self, operands: tuple[Value, ...]) -> list[Any] | None:
+        """``left + right`` for the values of each (lists joined, numbers added)."""
+        combos = self.arguments(operands)
+        if combos is None:
+            return None
+        found = []
+        for left, right in combos:
+            try:
+                found.append(left + right)
+            except Exception:  # the template fails the same way when it renders
+                continue
         return found
 
     def sliced(self, before: list[Any], bounds: tuple[Value | None, ...]) -> list[Any]:
@@ -714,11 +756,11 @@ class Declaring:
         combos = self.arguments(args)
         if combos is None:
             return None
-        helper = self.globals.get(name)
+        helper: Any = self.globals.get(name)
         found = []
         for combo in combos:
             try:
-                found.append(helper(*combo))  # type: ignore[misc]
+                found.append(helper(*combo))
             except Exception:  # the template fails the same way when it renders
                 continue
         return found

@@ -75,6 +75,10 @@ REACHING = {
     "a variable of an imported template": (
         "story.html", '{% extends "default/story.html" %}{% import "partials/vars.html" as v %}'
                       "{% block content %}{{ super() }}<p>{{ v.newest.a.summary }}</p>{% endblock %}"),
+    "lists joined, or sorted, then indexed": (
+        "tag.html", '{% extends "default/tag.html" %}{% block content %}{{ super() }}'
+                    "{% set l = site.stories + site.interviews %}{% if l | length > 3 %}{{ l[3].summary }}{% endif %}"
+                    "{% set s = site.entries | sort(attribute='title') %}{{ s[1].summary }}{% endblock %}"),
     "a template named at run time": (
         "person.html", '{% extends "default/person.html" %}{% block content %}'
                        "{% include ('partials/' ~ 'cards_list.html') %}{% endblock %}"),

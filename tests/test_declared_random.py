@@ -27,8 +27,10 @@ EXAMPLES = int(os.environ.get("SITEGEN_TEMPLATE_EXAMPLES", "25"))
 
 COLLECTIONS = st.sampled_from((
     "site.entries", "site.stories", "site.interviews", "site.pages", "site.entries[:3]", "site.entries[2:]",
-    "site.entries | sort(attribute='title')", "site.entries | reverse", "site.entries | selectattr('summary')",
-    "site.entries | rejectattr('person')", "(site.stories + site.interviews)",
+    "site.entries | sort(attribute='title')", "site.entries | reverse | list",
+    "site.entries | selectattr('summary') | list", "site.entries | rejectattr('person') | list",
+    "(site.stories + site.interviews)", "site.entries | sort(attribute='date', reverse=true)",
+    "(site.entries | groupby('kind') | map(attribute='list') | list)[0]",
     "site.related.get(page.url, []) if page else []", "site.entries | batch(2) | first",
 ))
 FIELDS = st.sampled_from(("title", "summary", "date", "reading_minutes", "body_html | length", "word_count",
@@ -53,7 +55,7 @@ def piece(draw: st.DrawFn) -> str:  # noqa: C901 (one case per piece)
         return "{% set v = " + c + " %}{% for x in v %}{% if loop.index > " + str(k) + " %}" + read("x") + \
                "{% endif %}{% endfor %}"
     if kind == 2:
-        return "{% set p = (" + c + ") | first %}{% if p %}" + read("p") + "{% endif %}"
+        return "{% for p in (" + c + " | list)[:1] %}" + read("p") + "{% endfor %}"
     if kind == 3:
         return "{% set l = (" + c + ") | list %}{% if l | length > " + str(k) + " %}" + read("l[" + str(k) + "]") + \
                "{% endif %}"
@@ -65,7 +67,7 @@ def piece(draw: st.DrawFn) -> str:  # noqa: C901 (one case per piece)
     if kind == 6:
         return "{% for x in " + c + " %}{% include 'partials/fuzz.html' %}{% endfor %}"
     if kind == 7:
-        return "{% with y = (" + c + ") | last %}{% if y %}" + read("y") + "{% endif %}{% endwith %}"
+        return "{% with l = (" + c + ") | list %}{% for y in l[-1:] %}" + read("y") + "{% endfor %}{% endwith %}"
     if kind == 8:
         return "{% if page %}" + read("page") + "{% endif %}"
     if kind == 9:
@@ -82,8 +84,8 @@ def piece(draw: st.DrawFn) -> str:  # noqa: C901 (one case per piece)
         return "{% for prof in site.people %}{{ prof.entries | length }}{% for x in prof.entries[:1] %}" + \
                read("x") + "{% endfor %}{% endfor %}"
     if kind == 13:
-        return "{% if " + str(k) + " > 1 %}{% set page = (" + c + ") | first %}{% endif %}{% if page %}" + \
-               read("page") + "{% endif %}"
+        return "{% set l = (" + c + ") | list %}{% if " + str(k) + " > 1 and l %}{% set page = l[0] %}{% endif %}" + \
+               "{% if page %}" + read("page") + "{% endif %}"
     if kind == 14:
         return "{% for tag in site.tags %}{% for x in tag.entries[:2] %}" + read("x") + "{% endfor %}{% endfor %}"
     if kind == 15:
@@ -91,7 +93,7 @@ def piece(draw: st.DrawFn) -> str:  # noqa: C901 (one case per piece)
     if kind == 16:
         return "{% macro frame(items) %}{% for it in items %}{{ caller(it) }}{% endfor %}{% endmacro %}" + \
                "{% call(x) frame(" + c + ") %}" + read("x") + "{% endcall %}"
-    return "{% set d = {'a': (" + c + ") | first} %}{% if d.a %}" + read("d.a") + "{% endif %}"
+    return "{% set d = {'a': (" + c + ") | list} %}{% for y in d.a[:1] %}" + read("y") + "{% endfor %}"
 
 
 @pytest.fixture(scope="module")
