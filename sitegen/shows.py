@@ -168,8 +168,9 @@ class _Reader:
         self.helpers = helpers
         self.trees = trees
         self.scopes: list[dict[str, frozenset[Path]]] = [{}]
-        self.macros: list[dict[str, nodes.Macro]] = [{}]  # in step with scopes
-        self.namespaces: dict[str, dict[str, nodes.Macro]] = {}  # {% import ... as name %}
+        # Macros by name, in step with scopes; every definition of a name is read where it is called.
+        self.macros: list[dict[str, list[nodes.Macro]]] = [{}]
+        self.namespaces: dict[str, dict[str, list[nodes.Macro]]] = {}  # {% import ... as name %}
         self.active: list[object] = []  # the templates and macros being read (a recursion is not followed)
         self.blocks: dict[str, list[nodes.Block]] = {}
         self.reads: dict[Path, set[str]] = {}
@@ -229,10 +230,19 @@ class _Reader:
 
     def define_macros(self, tree: nodes.Template) -> None:
         for macro in tree.find_all(nodes.Macro):
-            self.macros[-1][macro.name] = macro
+            self.define(self.macros[-1], macro.name, [macro])
 
-    def imported(self, name: str) -> dict[str, nodes.Macro]:
-        return {m.name: m for m in self.tree(name).find_all(nodes.Macro)}
+    def define(self, table: dict[str, list[nodes.Macro]], name: str, macros: list[nodes.Macro]) -> None:
+        known = table.setdefault(name, [])
+        known.extend(m for m in macros if m not in known)
+
+    def imported(self, name: str) -> dict[str, list[nodes.Macro]]:
+        """The macros of template ``name``, imported; what its top level does runs on import."""
+        self.render(name)
+        found: dict[str, list[nodes.Macro]] = {}
+        for macro in self.tree(name).find_all(nodes.Macro):
+            self.define(found, macro.name, [macro])
+        return found
 
     # -- names ----------------------------------------------------------------------------
     def enter(self) -> None:
@@ -260,13 +270,13 @@ class _Reader:
                 return scope[name]
         return None
 
-    def macro(self, func: nodes.Node) -> nodes.Macro | None:
+    def macro(self, func: nodes.Node) -> list[nodes.Macro] | None:
         if isinstance(func, nodes.Name) and self.lookup(func.name) is None:
             for table in reversed(self.macros):
                 if func.name in table:
                     return table[func.name]
         if isinstance(func, nodes.Getattr) and isinstance(func.node, nodes.Name) and func.node.name in self.namespaces:
-            return self.namespaces[func.node.name].get(func.attr)
+            return self.namespaces[func.node.name].get(func.attr)  # (None: a variable of it)
         return None
 
     # -- recording ------------------------------------------------------------------------
@@ -323,7 +333,7 @@ class _Reader:
             self.body(node.body)
             self.leave()
         elif isinstance(node, nodes.Macro):
-            self.macros[-1][node.name] = node  # read where it is called
+            self.define(self.macros[-1], node.name, [node])  # read where it is called
         elif isinstance(node, nodes.CallBlock):
             self.enter()  # the block's arguments are what the macro passes to caller()
             for arg in node.args:
@@ -355,15 +365,17 @@ class _Reader:
             self.bind(node.target, frozenset({UNKNOWN}), shadow=True)
             self.namespaces[node.target] = {}
             for name in _template_names(node.template):
-                self.namespaces[node.target].update(self.imported(name))
+                for macro_name, macros in self.imported(name).items():
+                    self.define(self.namespaces[node.target], macro_name, macros)
         elif isinstance(node, nodes.FromImport):
-            found: dict[str, nodes.Macro] = {}
+            found: dict[str, list[nodes.Macro]] = {}
             for name in _template_names(node.template):
-                found.update(self.imported(name))
+                for macro_name, macros in self.imported(name).items():
+                    self.define(found, macro_name, macros)
             for entry in node.names:
                 original, alias = entry if isinstance(entry, tuple) else (entry, entry)
                 if original in found:
-                    self.macros[-1][alias] = found[original]
+                    self.define(self.macros[-1], alias, found[original])
                 else:
                     self.bind(alias, frozenset({UNKNOWN}))  # an imported variable
         elif isinstance(node, (nodes.Extends, nodes.Continue, nodes.Break, nodes.TemplateData)):
@@ -499,9 +511,10 @@ class _Reader:
             else:
                 self.assets = None
             return _OPAQUE
-        macro = self.macro(func)
-        if macro is not None:
-            self.call_macro(macro, args, kwargs)
+        macros = self.macro(func)
+        if macros is not None:
+            for macro in macros:
+                self.call_macro(macro, args, kwargs)
             return _OPAQUE
         if isinstance(func, nodes.Name) and func.name in self.helpers and self.lookup(func.name) is None:
             if kwargs:

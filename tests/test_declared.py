@@ -79,6 +79,9 @@ REACHING = {
         "tag.html", '{% extends "default/tag.html" %}{% block content %}{{ super() }}'
                     "{% set l = site.stories + site.interviews %}{% if l | length > 3 %}{{ l[3].summary }}{% endif %}"
                     "{% set s = site.entries | sort(attribute='title') %}{{ s[1].summary }}{% endblock %}"),
+    "a template that reads pages as it is imported": (
+        "story.html", '{% extends "default/story.html" %}{% from "partials/greeting.html" import hello %}'
+                      "{% block content %}{{ super() }}{{ hello() }}{% endblock %}"),
     "a template named at run time": (
         "person.html", '{% extends "default/person.html" %}{% block content %}'
                        "{% include ('partials/' ~ 'cards_list.html') %}{% endblock %}"),
@@ -89,6 +92,8 @@ PARTIALS = {
         "{% macro frame(items) %}{% for item in items %}<li>{{ caller(item) }}</li>{% endfor %}{% endmacro %}\n"),
     "templates/partials/cards_list.html": "{% for e in site.entries %}{{ e.date }}{% endfor %}\n",
     "templates/partials/vars.html": "{% set newest = {'a': site.entries | first} %}\n",
+    "templates/partials/greeting.html": ("{% set oldest = (site.entries | list)[-1].summary %}"
+                                         "{% macro hello() %}<p>Hello.</p>{% endmacro %}\n"),
 }
 
 
