@@ -35,8 +35,10 @@ from .model import Page, Site
 #: (``"page"``), a constant (``("=", value)``), a sum (``("+", (left, right))``) or a
 #: helper's result (``("@", name, args)``);
 #: a step reads an attribute (``(".", name)``), calls a method (``("()", name, args)``),
-#: looks up an item (``("[]", key)``), slices (``("[:]", bounds)``) or applies a filter
-#: (``("|", name, args, keyword args)``). Arguments and keys are sets of paths.
+#: looks up an item (``("[]", key)``), slices (``("[:]", bounds)``), applies a filter
+#: (``("|", name, args, keyword args)``) or takes each item (``("*", None)``: a loop's
+#: variable) or a part of each (``("*", i)``: the ``b`` of ``for a, b in pairs``).
+#: Arguments and keys are sets of paths.
 Path = tuple[Any, ...]
 Value = frozenset[Path]
 
@@ -137,7 +139,8 @@ def plan(shows: Shows, helpers: Iterable[str], plain: frozenset[str]) -> ShowPla
             whole.update(p for arg in args for p in arg if not holds_none(p))
     reads = tuple((path, not attrs <= _PLACE | _BODY, not attrs.isdisjoint(_BODY), attrs & _READING)
                   for path, attrs in shows.reads.items()
-                  if not (attrs.isdisjoint(_PAGE_ATTRS) and attrs.isdisjoint(_READING)) and not holds_none(path))
+                  if not (attrs <= _PLACE and attrs.isdisjoint(_READING)) and not holds_none(path)
+                  and not (attrs.isdisjoint(_PAGE_ATTRS) and attrs.isdisjoint(_READING)))
     return ShowPlan(tuple(calls), reads, tuple(whole), shows.assets)
 
 
@@ -304,9 +307,10 @@ class _Reader:
                 if not isinstance(child, nodes.TemplateData):
                     self.use_whole(self.expr(child))  # printed: made a string of
         elif isinstance(node, nodes.For):
-            items = self.expr(node.iter)
+            sequence = self.expr(node.iter)
+            items = self.extend(sequence, ("*", None))
             self.enter()
-            self.bind_target(node.target, items, shadow=True)
+            self.bind_target(node.target, sequence, shadow=True, in_loop=True)
             self.bind("loop", frozenset({("loop", items)}), shadow=True)
             if node.test is not None:
                 self.expr(node.test)
@@ -383,16 +387,19 @@ class _Reader:
         else:
             raise _CannotFollow(type(node).__name__)
 
-    def bind_target(self, target: nodes.Node, value: frozenset[Path], shadow: bool = False) -> None:
+    def bind_target(self, target: nodes.Node, value: frozenset[Path], shadow: bool = False,
+                    in_loop: bool = False) -> None:
         if isinstance(target, nodes.Name):
-            self.bind(target.name, value, shadow)
+            self.bind(target.name, self.extend(value, ("*", None)) if in_loop else value, shadow)
         elif isinstance(target, nodes.NSRef):  # set where the namespace is: it outlives the loop
             scope = next((s for s in reversed(self.scopes) if target.name in s), self.scopes[0])
             key = f"{target.name}.{target.attr}"
             scope[key] = scope.get(key, frozenset()) | value
         elif isinstance(target, (nodes.Tuple, nodes.List)):
-            for item in target.items:  # an item of each: the reading does not tell items apart
-                self.bind_target(item, value, shadow)
+            # for a, b in pairs: a is the first part of each item; set a, b = pair: of the value
+            for i, item in enumerate(target.items):
+                part = self.extend(value, ("*", i) if in_loop else ("[]", frozenset({(("=", i),)})))
+                self.bind_target(item, part, shadow)
         else:
             raise _CannotFollow(type(target).__name__)
 
@@ -684,6 +691,20 @@ class Declaring:
             return self.sliced(before, step[1])
         if step[0] == "|":
             return self.filtered(before, step[1], step[2], step[3])
+        if step[0] == "*":  # each item (or a part of each: the values may be the items already)
+            for value in _items(before):
+                if isinstance(value, Mapping):
+                    value = list(value)  # (a loop over a mapping has its keys)
+                if isinstance(value, (list, tuple, set, frozenset)):
+                    for item in value:
+                        if step[1] is None:
+                            found.append(item)
+                            continue
+                        try:
+                            found.append(item[step[1]])
+                        except (TypeError, LookupError):
+                            continue
+            return found
         keys = self.arguments((step[1],))
         if keys is None:
             return None
@@ -711,9 +732,9 @@ class Declaring:
                 given = dict(zip((key for key, _ in keywords), combo[len(args):], strict=True))
                 try:
                     result = self.env.call_filter(name, value, combo[:len(args)], given, context=self.jinja_context)
+                    found.append(list(result) if isinstance(result, Iterator) else result)
                 except Exception:  # the template fails the same way when it renders
                     continue
-                found.append(list(result) if isinstance(result, Iterator) else result)
         return found
 
     def sums(self, operands: tuple[Value, ...]) -> list[Any] | None:

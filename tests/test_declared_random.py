@@ -48,7 +48,7 @@ def piece(draw: st.DrawFn) -> str:  # noqa: C901 (one case per piece)
     def read(v: str) -> str:
         return "{{ " + v + "." + field.format(v=v) + " }}"
 
-    kind = draw(st.integers(0, 17))
+    kind = draw(st.integers(0, 22))
     if kind == 0:
         return "{% for x in " + c + " %}" + read("x") + "{% endfor %}"
     if kind == 1:
@@ -93,7 +93,21 @@ def piece(draw: st.DrawFn) -> str:  # noqa: C901 (one case per piece)
     if kind == 16:
         return "{% macro frame(items) %}{% for it in items %}{{ caller(it) }}{% endfor %}{% endmacro %}" + \
                "{% call(x) frame(" + c + ") %}" + read("x") + "{% endcall %}"
-    return "{% set d = {'a': (" + c + ") | list} %}{% for y in d.a[:1] %}" + read("y") + "{% endfor %}"
+    if kind == 17:
+        return "{% set d = {'a': (" + c + ") | list} %}{% for y in d.a[:1] %}" + read("y") + "{% endfor %}"
+    if kind == 18:
+        return "{% import 'partials/fuzzmacros.html' as fm %}{% for x in " + c + " %}{{ fm.show(x) }}{% endfor %}"
+    if kind == 19:
+        other = "(" + draw(COLLECTIONS) + ")"
+        return "{% set l = (" + c + " | list) + (" + other + " | list) %}{% if l | length > " + str(k + 2) + \
+               " %}" + read("l[" + str(k + 2) + "]") + "{% endif %}"
+    if kind == 20:
+        return "{% for row in " + c + " | batch(2) %}" + read("row[0]") + "{% endfor %}"
+    if kind == 21:
+        return "{% for g in " + c + " | groupby('kind') %}{% for x in g.list[:1] %}" + read("x") + \
+               "{% endfor %}{% endfor %}"
+    return "{% for url, rel in site.related | dictsort %}{% for x in rel[:1] %}" + read("x") + \
+           "{% endfor %}{% endfor %}"
 
 
 @pytest.fixture(scope="module")
@@ -111,8 +125,10 @@ def test_random_templates_declare_every_read(hub: Path, pieces: list[str], parti
     footer = "".join(pieces)
     (hub / "templates/base.html").write_text(
         '{% extends "default/base.html" %}{% block footer %}' + footer + "{% endblock %}\n", encoding="utf-8")
-    (hub / "templates/partials/fuzz.html").write_text(
-        "{{ x." + partial_field.replace("x.", "x.") + " }}\n", encoding="utf-8")
+    (hub / "templates/partials/fuzz.html").write_text("{{ x." + partial_field + " }}\n", encoding="utf-8")
+    (hub / "templates/partials/fuzzmacros.html").write_text(
+        "{% set first_title = (site.entries | list)[0].title %}"
+        "{% macro show(y) %}{{ y." + partial_field.replace("x.", "y.") + " }}{% endmacro %}\n", encoding="utf-8")
     with checked_declarations() as oracle:
         build(hub, BuildOptions(clean=True, jobs=1, output=hub / "out"))
     assert oracle.jobs > 40
