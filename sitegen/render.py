@@ -52,11 +52,15 @@ SHARED_PATHS = ("", "interviews/", "stories/", "tags/")
 FEED_ENTRIES = 20
 #: Template chosen for each kind of page when the page does not name one.
 TEMPLATES = MappingProxyType({"interview": "interview.html", "story": "story.html", "page": "page.html"})
-#: The template helpers whose results hold no page (text, numbers, links): what a
-#: template does with them shows no page.
+#: The template helpers whose results hold no page (text, numbers, links, a menu, a
+#: video, a channel): what a template does with them shows no page.
 PLAIN_HELPERS = frozenset({"t", "url", "abs_url", "link", "link_rel", "asset", "format_date", "format_number",
                            "format_price", "language_name", "text_direction", "iso_date", "mailto", "csp",
-                           "lang_attr", "membership_json_ld", "membership_url"})
+                           "lang_attr", "membership_json_ld", "menu_items", "video", "ask_target"})
+#: The values handed to templates that hold no page (see ``page_context`` and the jobs).
+PLAIN_VALUES = frozenset({"config", "lang", "lang_root", "alternates", "x_default", "site_path", "canonical",
+                          "title", "description", "body_lang", "pagination", "shown", "kind", "membership",
+                          "membership_url"})
 #: What a job's record calls the list of static files (see ``Renderer.show_template``).
 EVERY_ASSET = "*"
 #: The template of content/pages/contact.md (or of the contact page made from the settings).
@@ -420,7 +424,7 @@ class Renderer:
         known = self._plans.get(key)
         if known is None:
             shows = template_shows(self.env, name, context, self._trees)
-            known = self._plans[key] = plan(shows, self._helper_shows, PLAIN_HELPERS)
+            known = self._plans[key] = plan(shows, self._helper_shows, PLAIN_HELPERS | PLAIN_VALUES)
         declaring = Declaring(self.site, context, self.env, self._helper_shows, PLAIN_HELPERS, self.showing)
         declaring.declare(known)
         # A template that names the file it links as it renders may link any of them, or

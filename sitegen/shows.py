@@ -113,21 +113,26 @@ class ShowPlan:
 
 def plan(shows: Shows, helpers: Iterable[str], plain: frozenset[str]) -> ShowPlan:
     """What of ``shows`` a job must follow through its values: ``helpers`` declare what
-    they show; the results of ``plain`` helpers hold no page (text, links)."""
+    they show; ``plain`` names the helpers whose results, and the values handed to
+    templates that, hold no page (text, links, the settings)."""
     if shows.everything:
         return ShowPlan((), (), (), None, True)
     declaring = frozenset(helpers)
 
     def holds_none(path: Path) -> bool:  # a field of a page (read already), a constant, a plain result
-        if path[0] == UNKNOWN[0]:
+        root = path[0]
+        if root == UNKNOWN[0]:
             return False  # (not one of sitegen's values: any attribute may hold a page)
-        last = path[-1]
-        if len(path) > 1 and last[0] == "." and last[1] not in _HOLDS_PAGES \
-                and not any(step[0] == "|" for step in path[1:]):  # (a filter's result is not sitegen's)
+        if root == OPAQUE[0] or root in plain:
             return True
-        if path[0] == OPAQUE[0]:
+        if not isinstance(root, str) and (root[0] == "=" or (root[0] == "@" and root[1] in plain)):
             return True
-        return not isinstance(path[0], str) and (path[0][0] == "=" or (path[0][0] == "@" and path[0][1] in plain))
+        end = len(path)  # the items, parts and slices of a value that holds no page hold none
+        while end > 1 and path[end - 1][0] in ("*", "[]", "[:]"):
+            end -= 1
+        last = path[end - 1]
+        return end > 1 and last[0] == "." and last[1] not in _HOLDS_PAGES \
+            and not any(step[0] == "|" for step in path[1:end])  # (a filter's result is not sitegen's)
 
     calls = []
     whole = {path for path in shows.whole if not holds_none(path)}
