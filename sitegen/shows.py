@@ -244,12 +244,13 @@ class _Reader:
         known = table.setdefault(name, [])
         known.extend(m for m in macros if m not in known)
 
-    def imported(self, name: str) -> dict[str, list[nodes.Macro]]:
-        """The macros of template ``name``, imported; what its top level does runs on import."""
-        self.render(name)
+    def imported(self, template: nodes.Node) -> dict[str, list[nodes.Macro]]:
+        """The macros of the template(s) an import names; what its top level does runs on import."""
         found: dict[str, list[nodes.Macro]] = {}
-        for macro in self.tree(name).find_all(nodes.Macro):
-            self.define(found, macro.name, [macro])
+        for name in _template_names(template):
+            self.render(name)
+            for macro in self.tree(name).find_all(nodes.Macro):
+                self.define(found, macro.name, [macro])
         return found
 
     # -- names ----------------------------------------------------------------------------
@@ -372,15 +373,9 @@ class _Reader:
                         raise
         elif isinstance(node, nodes.Import):  # its macros are followed; its variables cannot be known
             self.bind(node.target, frozenset({UNKNOWN}), shadow=True)
-            self.namespaces[node.target] = {}
-            for name in _template_names(node.template):
-                for macro_name, macros in self.imported(name).items():
-                    self.define(self.namespaces[node.target], macro_name, macros)
+            self.namespaces[node.target] = self.imported(node.template)
         elif isinstance(node, nodes.FromImport):
-            found: dict[str, list[nodes.Macro]] = {}
-            for name in _template_names(node.template):
-                for macro_name, macros in self.imported(name).items():
-                    self.define(found, macro_name, macros)
+            found = self.imported(node.template)
             for entry in node.names:
                 original, alias = entry if isinstance(entry, tuple) else (entry, entry)
                 if original in found:
