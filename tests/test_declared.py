@@ -193,7 +193,7 @@ def test_a_title_shown_in_a_hub_footer_renders_every_page_again(hub: Path, tmp_p
     assert soup(hub / "_site/about/index.html").find("footer").find("li").get_text().startswith(f"{title} again")
 
 
-def test_a_body_edit_renders_the_pages_of_the_footer_that_show_its_length_only(hub: Path, tmp_path: Path) -> None:
+def test_a_body_edit_of_an_entry_not_in_a_hub_footer_renders_only_its_own_files(hub: Path, tmp_path: Path) -> None:
     """The footer shows the two newest entries' reading time (their word count): a body
     edit of an older entry renders its own page and the feeds, not every page."""
     footer = [li.get_text() for li in soup(hub / "_site/index.html").find("footer").find_all("li")]
