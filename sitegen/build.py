@@ -155,7 +155,8 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None, warm: W
     problems += made_warnings
     problems += missing_images(site, found.static_files)
 
-    renderer = Renderer(site, theme, catalogs, memo.compiled_templates(), memo.template_plans())
+    renderer = Renderer(site, theme, catalogs, memo.compiled_templates(), memo.template_plans(),
+                        (file.target for file in found.static_files))
     plan = memo.plan(renderer, found.static_files, now)
     rendered: dict[int, Rendered] = {}
     if plan.busy:

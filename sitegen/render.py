@@ -167,12 +167,14 @@ class Renderer:
     """Renders pages of one site through one theme."""
 
     def __init__(self, site: Site, theme: Theme, catalogs: Catalogs, compiled: Path | None = None,
-                 plans: dict[tuple[str, frozenset[str]], ShowPlan] | None = None) -> None:
+                 plans: dict[tuple[str, frozenset[str]], ShowPlan] | None = None,
+                 static_paths: Iterable[str] = ()) -> None:
         """``site``: as collected (with the pages sitegen makes); ``catalogs``: the
         interface strings (:func:`~sitegen.i18n.load_catalogs`); ``compiled``: a folder
         where compiled templates are kept between builds; ``plans``: what each template
         shows (``shows.plan``), by name and the names it is handed, kept while the
-        templates stay the same (filled as jobs render)."""
+        templates stay the same (filled as jobs render); ``static_paths``: the site
+        path of every static file discovery found (what a template may link)."""
         self.compiled = compiled
         self.site = site
         self.config = site.config
@@ -189,7 +191,7 @@ class Renderer:
         self.showing: Reads | None = None
         self._plans = plans if plans is not None else {}
         self._trees: dict[str, Any] = {}  # the templates parsed to read them, by name
-        self._static_list: list[str] | None = None
+        self._static_list = sorted(set(static_paths))
         self._helper_shows = self._helpers_shown()
 
     # -- Jinja -----------------------------------------------------------------
@@ -368,7 +370,7 @@ class Renderer:
         when the file does (so browsers never keep a stale stylesheet). (For
         ``EVERY_ASSET``: a digest of the list of static files, see ``show_template``.)"""
         if site_path == EVERY_ASSET:
-            return hashlib.sha256("\n".join(self._static_paths()).encode("utf-8")).hexdigest()
+            return hashlib.sha256("\n".join(self._static_list).encode("utf-8")).hexdigest()
         version = self._asset_versions.get(site_path)
         if version is None:
             version = ""
@@ -429,7 +431,7 @@ class Renderer:
         declaring.declare(known)
         # A template that names the file it links as it renders may link any of them, or
         # one that is not there yet: it shows them all, and which there are.
-        for asset in (*self._static_paths(), EVERY_ASSET) if known.assets is None else known.assets:
+        for asset in (*self._static_list, EVERY_ASSET) if known.assets is None else known.assets:
             self.showing.assets[asset] = self.asset(asset)
 
     def show(self, metas: Iterable[Page] = (), bodies: Iterable[Page] = ()) -> None:
@@ -438,17 +440,6 @@ class Renderer:
         if self.showing is not None:
             self.showing.metas.update(p.source for p in metas)
             self.showing.bodies.update(p.source for p in bodies)
-
-    def _static_paths(self) -> list[str]:
-        """Every static file's site path (what a template may link when it names the
-        file only as it renders)."""
-        if self._static_list is None:
-            found: set[str] = set()
-            for folder in (self.config.root / "static", *self.theme.static_dirs):
-                if folder.is_dir():
-                    found.update(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
-            self._static_list = sorted(found)
-        return self._static_list
 
     def _helpers_shown(self) -> dict[str, Callable[[Reads, list[Any]], None]]:
         """What each template helper that reads pages shows of the values it is given;
