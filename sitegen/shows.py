@@ -19,6 +19,7 @@ what a job read is within what it declared.
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from types import MappingProxyType
@@ -306,6 +307,13 @@ class _Reader:
         for node in statements:
             self.stmt(node)
 
+    def scoped(self, statements: Iterable[nodes.Node], enter: bool = True) -> None:
+        """Read ``statements`` in a scope of their own (entered already unless ``enter``)."""
+        if enter:
+            self.enter()
+        self.body(statements)
+        self.leave()
+
     def stmt(self, node: nodes.Node) -> None:
         self.spend()
         if isinstance(node, nodes.Output):
@@ -320,8 +328,7 @@ class _Reader:
             self.bind("loop", frozenset({("loop", items)}), shadow=True)
             if node.test is not None:
                 self.expr(node.test)
-            self.body(node.body)
-            self.leave()
+            self.scoped(node.body, enter=False)
             self.body(node.else_)
         elif isinstance(node, nodes.If):
             self.expr(node.test)
@@ -340,16 +347,14 @@ class _Reader:
             self.enter()
             for target, value in zip(node.targets, values, strict=True):
                 self.bind_target(target, value, shadow=True)
-            self.body(node.body)
-            self.leave()
+            self.scoped(node.body, enter=False)
         elif isinstance(node, nodes.Macro):
             self.define(self.macros[-1], node.name, [node])  # read where it is called
         elif isinstance(node, nodes.CallBlock):
             self.enter()  # the block's arguments are what the macro passes to caller()
             for arg in node.args:
                 self.bind(arg.name, frozenset({UNKNOWN}), shadow=True)
-            self.body(node.body)
-            self.leave()
+            self.scoped(node.body, enter=False)
             self.expr(node.call)
         elif isinstance(node, nodes.FilterBlock):
             self.expr(node.filter)
@@ -358,9 +363,7 @@ class _Reader:
             self.expr(node.node)
         elif isinstance(node, nodes.Block):
             for version in self.blocks.pop(node.name, [node]):  # every version: super() reaches them
-                self.enter()
-                self.body(version.body)
-                self.leave()
+                self.scoped(version.body)
             self.blocks.pop(node.name, None)
         elif isinstance(node, (nodes.Scope, nodes.ScopedEvalContextModifier)):
             self.body(node.body)
@@ -679,13 +682,8 @@ class Declaring:
                 return None
             for value in _items(before):
                 method = getattr(value, step[1], None)
-                if method is None or not callable(method):
-                    continue
-                for args in combos:
-                    try:
-                        found.append(method(*args))
-                    except Exception:  # the template fails the same way when it renders
-                        continue
+                if method is not None and callable(method):
+                    found += _results(method, combos)
             return found
         if step[0] == "[:]":
             return self.sliced(before, step[1])
@@ -740,15 +738,7 @@ class Declaring:
     def sums(self, operands: tuple[Value, ...]) -> list[Any] | None:
         """``left + right`` for the values of each (lists joined, numbers added)."""
         combos = self.arguments(operands)
-        if combos is None:
-            return None
-        found = []
-        for left, right in combos:
-            try:
-                found.append(left + right)
-            except Exception:  # the template fails the same way when it renders
-                continue
-        return found
+        return None if combos is None else _results(operator.add, combos)
 
     def sliced(self, before: list[Any], bounds: tuple[Value | None, ...]) -> list[Any]:
         """The sequences in ``before``, sliced as the template does (whole where a bound
@@ -791,13 +781,7 @@ class Declaring:
         if combos is None:
             return None
         helper: Any = self.globals.get(name)
-        found = []
-        for combo in combos:
-            try:
-                found.append(helper(*combo))
-            except Exception:  # the template fails the same way when it renders
-                continue
-        return found
+        return _results(helper, combos) if callable(helper) else []
 
     def declare(self, plan: ShowPlan) -> None:
         """Add what the job shows (its templates' ``plan``) to its reads."""
@@ -850,6 +834,18 @@ class Declaring:
                 self.out.bodies.add(page.source)
             for own in self.helpers.values():
                 own(self.out, [page])
+
+
+def _results(function: Callable[..., Any], combos: Iterable[tuple[Any, ...]]) -> list[Any]:
+    """``function`` called with each combination of arguments; a call that raises gives
+    nothing (the template fails the same way when it renders)."""
+    found = []
+    for args in combos:
+        try:
+            found.append(function(*args))
+        except Exception:
+            continue
+    return found
 
 
 _MISSING = ("no such attribute",)  # (compared by identity)
