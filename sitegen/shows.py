@@ -28,6 +28,7 @@ from typing import Any
 import jinja2
 from jinja2 import nodes
 
+from .cache import CacheError
 from .deps import BODY_FIELDS, PLACE_FIELDS, Reads
 from . import model
 from .model import Page, Site
@@ -731,6 +732,8 @@ class Declaring:
                 try:
                     result = self.env.call_filter(name, value, combo[:len(args)], given, context=self.jinja_context)
                     found.append(list(result) if isinstance(result, Iterator) else result)
+                except CacheError:
+                    raise
                 except Exception:  # the template fails the same way when it renders
                     continue
         return found
@@ -843,6 +846,8 @@ def _results(function: Callable[..., Any], combos: Iterable[tuple[Any, ...]]) ->
     for args in combos:
         try:
             found.append(function(*args))
+        except CacheError:  # a page's body the cache no longer holds: the build starts again
+            raise
         except Exception:
             continue
     return found

@@ -282,3 +282,19 @@ def test_a_static_file_named_as_the_page_renders_is_linked_once_it_appears(make_
     assert f"stories/{slug}/index.html" in rendered
     assert "?v=" in soup(story).find("link", rel="stylesheet", href=lambda h: h and f"{slug}.css" in h)["href"]
     assert tree_digest(site / "_site") == _clean(site, tmp_path)
+
+
+def test_a_body_the_cache_no_longer_holds_is_not_read_as_nothing() -> None:
+    """A call made while declaring that fails the way the template would fail gives
+    nothing; one that finds the build cache changed under the build stops it (the build
+    then starts again without the cache) rather than declaring too little."""
+    from sitegen.cache import CacheChanged
+    from sitegen.shows import _results
+
+    def changed() -> str:
+        raise CacheChanged("the bodies file was replaced")
+
+    assert _results(lambda: 1 / 0, [()]) == []
+    assert _results(lambda a: a + 1, [(1,), (2,)]) == [2, 3]
+    with pytest.raises(CacheChanged):
+        _results(changed, [()])
