@@ -62,6 +62,7 @@ from .errors import Problem
 from .model import Heading, Page
 from .themes import Theme
 from .warm import Warm
+from .write import folder_stamp
 
 FOLDER = ".sitegen-cache"
 #: Bump when the records below (or the files' layout) change shape.
@@ -72,7 +73,9 @@ _LIBRARIES = ("jinja2", "markdown_it", "mdit_py_plugins", "babel", "yaml")
 KEY_BYTES = 32
 _MAC_BYTES = 32  # HMAC-SHA256
 
-Stat = tuple[int, int]  # an output file's: size, mtime in nanoseconds
+#: An output file's: size, mtime in nanoseconds and inode (a file put in its place by hand is
+#: another file, even with the same size and time stamp).
+Stat = tuple[int, int, int]
 #: A file the build reads (content, static, a picture): size, mtime and ctime in nanoseconds.
 #: No tool sets a ctime back: a file replaced by one of the same size with its time stamp
 #: restored (cp -p, rsync -t, tar) still differs.
@@ -132,7 +135,7 @@ class CacheData:
     jobs_pickle: bytes = b""  # the jobs as written (sealed), unpickled only when a build needs them
     static: dict[str, tuple[str, FileStat]] = field(default_factory=dict)  # target -> (source, stat)
     files: dict[str, Stat] = field(default_factory=dict)  # every output file as written
-    folders: dict[str, int] = field(default_factory=dict)  # every output folder's time stamp
+    folders: dict[str, int] = field(default_factory=dict)  # every output folder's stamp (write.folder_stamp)
     summary: Summary = field(default_factory=Summary)
 
 
@@ -258,13 +261,14 @@ def trusted(stat: FileStat | None) -> FileStat | None:
 
 def output_stats(output: Path, known: dict[str, Stat] | None = None,
                  folders: dict[str, int] | None = None) -> tuple[dict[str, Stat], dict[str, int]]:
-    """Every file in the output folder with its size and time stamp, and every folder
-    with its time stamp.
+    """Every file in the output folder with its size, time stamp and inode, and every folder
+    with its time stamp and inode (``write.folder_stamp``).
 
     With what the last build recorded (``known`` files, ``folders``), a folder whose
-    time stamp is unchanged has the same entries as then (adding, removing or renaming
-    an entry changes it), so its files are looked at one by one instead of listed (-1
-    marks a folder to list in any case). Otherwise, and for new folders, it is listed."""
+    stamp is unchanged has the same entries as then (adding, removing or renaming an
+    entry changes its time stamp; a copy put in its place has another inode), so its
+    files are looked at one by one instead of listed (-1 marks a folder to list in any
+    case). Otherwise, and for new folders, it is listed."""
     found: dict[str, Stat] = {}
     seen: dict[str, int] = {}
     if not output.is_dir():
@@ -289,14 +293,14 @@ def output_stats(output: Path, known: dict[str, Stat] | None = None,
             st = stat(path, follow_symlinks=not rel)  # the output folder itself may be a link
         except OSError:
             return
-        seen[rel] = st.st_mtime_ns
-        if folders and folders.get(rel) == st.st_mtime_ns:
+        seen[rel] = stamp = folder_stamp(st)
+        if folders and folders.get(rel) == stamp:
             for name in files_in.get(rel, ()):
                 try:
                     st = stat(f"{path}/{name}", follow_symlinks=False)
                 except OSError:
                     continue
-                found[prefix + name] = (st.st_size, st.st_mtime_ns)
+                found[prefix + name] = (st.st_size, st.st_mtime_ns, st.st_ino)
             for name in folders_in.get(rel, ()):
                 visit(prefix + name)
             return
@@ -306,7 +310,7 @@ def output_stats(output: Path, known: dict[str, Stat] | None = None,
                     visit(prefix + entry.name)
                 else:
                     st = entry.stat(follow_symlinks=False)
-                    found[prefix + entry.name] = (st.st_size, st.st_mtime_ns)
+                    found[prefix + entry.name] = (st.st_size, st.st_mtime_ns, st.st_ino)
 
     visit("")
     return found, seen

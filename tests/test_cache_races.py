@@ -3,8 +3,7 @@
 Each test edits the hub in a way the cache must notice (a file saved at an awkward moment
 of a build, a file replaced by one that looks the same to ``stat``, a clock that moved, an
 output folder edited by hand), builds incrementally and compares the output, byte for
-byte, with a clean build of a copy. A test marked ``xfail`` shows a hole that is still
-open: its reason says which record is taken from what, and when.
+byte, with a clean build of a copy.
 """
 
 from __future__ import annotations
@@ -274,10 +273,6 @@ REPLACED = {
     "picture": ("static/images/p.svg", 'width="40" height="30"', 'width="50" height="20"', "about/index.html"),
     "output": ("_site/about/index.html", "About this hub.", "About this hug.", "about/index.html"),
 }
-OUTPUT_TICK = pytest.mark.xfail(strict=True, reason=(
-    "output files get no two-second rule: write.Staging._make_next (placed) and cache.output_stats "
-    "record the stat of a file written moments ago as trusted, so a hand edit of the same size "
-    "within the same time-stamp tick is never seen"))
 
 
 def _cases() -> list[Any]:
@@ -286,8 +281,7 @@ def _cases() -> list[Any]:
         for when in ("tick", "same", "older"):
             if (kind, when) == ("output", "same"):
                 continue  # (an output file is always written moments before: that is "tick")
-            marks = [OUTPUT_TICK] if (when, kind) in {("tick", "output"), ("same", "output")} else []
-            cases.append(pytest.param(kind, when, marks=marks, id=f"{kind}-{when}"))
+            cases.append(pytest.param(kind, when, id=f"{kind}-{when}"))
     return cases
 
 
@@ -320,10 +314,6 @@ def test_a_file_replaced_by_one_of_the_same_size_is_noticed(hub: Path, tmp_path:
     assert after == clean_digest(hub, tmp_path)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "cache.output_stats trusts a folder whose time stamp is unchanged to hold the same entries: a "
-    "folder replaced by a copy with its time stamp kept (cp -a, rsync -a) is not listed, and a "
-    "stray file in it stays; the folder's inode is not compared"))
 def test_an_output_folder_replaced_by_a_copy_with_a_stray_file_is_cleaned(hub: Path, tmp_path: Path) -> None:
     folder = hub / "_site/about"
     copy = tmp_path / "about-copy"
