@@ -222,6 +222,9 @@ class Snapshots:
         # reached through a link that lie outside ``paths``, for the watcher to watch too.
         self.root = root.resolve() if root is not None else None
         self.outside: set[Path] = set()
+        # The folders of the files that single files among ``paths`` link to (sitegen.yaml
+        # kept elsewhere), outside the site: watched too, without what is below them.
+        self.outside_files: set[Path] = set()
         self._listings: dict[str, _Listing] = {}
         self._forgotten: set[str] = set()
         self._lock = threading.Lock()
@@ -243,6 +246,7 @@ class Snapshots:
         stat = os.stat
         visited: set[tuple[int, int]] = set()
         links: list[str] = []
+        linked_tops: list[str] = []
         for top in paths:
             name = str(top)
             try:
@@ -251,6 +255,8 @@ class Snapshots:
                 continue
             if S_ISREG(st.st_mode):
                 found[name] = (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
+                if self.root is not None and os.path.islink(name):
+                    linked_tops.append(name)
                 continue
             if not S_ISDIR(st.st_mode):
                 continue
@@ -288,6 +294,8 @@ class Snapshots:
         self._listings = kept
         if self.root is not None:
             self.outside = self._reached_outside(paths, links)
+            self.outside_files = {folder for folder in (Path(link).resolve().parent for link in linked_tops)
+                                  if folder != self.root}
         return found
 
     def _inside(self, link: str) -> bool:
@@ -666,6 +674,9 @@ class PreviewServer:
             return
         handler = _Watcher(self.root, self.debouncer, self._snapshots.forget)
         wanted: dict[Path, bool] = {self.root: False}
+        for folder in sorted(self._snapshots.outside_files):
+            if folder.is_dir():
+                wanted[folder] = False
         for path in (*self._watched_paths()[1:], *sorted(self._snapshots.outside)):
             if path.is_dir():
                 wanted[path] = True

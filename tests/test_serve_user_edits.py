@@ -165,6 +165,26 @@ def test_edits_of_a_linked_content_file_show(serve, hub: Path) -> None:
     assert preview.differences() == []
 
 
+@can_link
+def test_edits_of_a_settings_file_linked_from_outside_the_site_show(serve, hub: Path) -> None:
+    """sitegen.yaml may be a link to a file kept elsewhere (a folder of dotfiles); an edit
+    there changes the site, so the preview watches that file's folder too (that folder
+    alone, not what is below it)."""
+    elsewhere = hub.parent / f"{hub.name}-settings"
+    elsewhere.mkdir()
+    config = hub / "sitegen.yaml"
+    kept = elsewhere / "hub.yaml"
+    kept.write_text(config.read_text(encoding="utf-8"), encoding="utf-8")
+    config.unlink()
+    config.symlink_to(kept)
+    preview = serve(hub)
+    assert preview.first.report is not None
+    kept.write_text(kept.read_text(encoding="utf-8").replace("title: ", "title: Linked ", 1), encoding="utf-8")
+    preview.settle(first=5.0)
+    assert soup(preview.output / "index.html").title.get_text().startswith("Linked ")
+    assert preview.differences() == []
+
+
 def test_a_theme_made_after_sitegen_yaml_names_it_is_picked_up(serve, hub: Path) -> None:
     (hub / "themes").mkdir()
     preview = serve(hub)
