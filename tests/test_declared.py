@@ -159,6 +159,45 @@ def test_the_oracle_fails_a_job_that_did_not_declare_what_it_read(
     assert any(line.startswith("index.html read the metadata of") for line in undeclared)
 
 
+def test_the_values_taken_to_hold_no_page_hold_none(copy_site: Callable[[Path], Path],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """PLAIN_VALUES names values handed to templates that the reading never follows: a
+    name that holds a page there would hide what a job shows."""
+    import dataclasses
+
+    import sitegen.render
+    from sitegen.render import PLAIN_VALUES, Renderer
+
+    seen: dict[str, int] = {}
+    holding: list[str] = []
+    original = Renderer.render_template
+
+    def recording(self: Renderer, name: str, source: str | None, **context: object) -> str:
+        values = {**self.env.globals, **context}  # (config is a global)
+        for key in PLAIN_VALUES & values.keys():
+            seen[key] = seen.get(key, 0) + 1
+            todo, visited = [values[key]], set()
+            while todo:
+                value = todo.pop()
+                if id(value) in visited or isinstance(value, (str, bytes, int, float)) or value is None:
+                    continue
+                visited.add(id(value))
+                if isinstance(value, Page):
+                    holding.append(f"{name}: {key} holds {value.source}")
+                elif isinstance(value, dict) or hasattr(value, "keys") and hasattr(value, "values"):
+                    todo.extend(value.values())
+                elif isinstance(value, (list, tuple, set, frozenset)):
+                    todo.extend(value)
+                elif dataclasses.is_dataclass(value):
+                    todo.extend(getattr(value, f.name) for f in dataclasses.fields(value))
+        return original(self, name, source, **context)
+
+    monkeypatch.setattr(sitegen.render.Renderer, "render_template", recording)
+    build(copy_site(EXAMPLE_SITE), BuildOptions(jobs=1, clean=True))
+    assert {"config", "lang", "title", "pagination", "alternates"} <= seen.keys()  # (the check ran)
+    assert holding == []
+
+
 # -- What the declarations are for: an edit renders exactly what shows it -------------------
 @pytest.fixture
 def hub(make_site: Callable[..., Path]) -> Path:
