@@ -3,7 +3,7 @@
 ``sitegen serve`` creates one :class:`Warm` and hands it to every ``build`` it runs; a
 plain ``sitegen build`` starts from a fresh one and drops it at the end. Nothing in it
 is trusted blindly: each piece is used again only after the check written beside it
-(and in ``docs/architecture.md``, "What a preview keeps warm") says it still holds.
+(and in ``docs/incremental.md``, "What a preview keeps warm") says it still holds.
 """
 
 from __future__ import annotations
