@@ -53,10 +53,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from . import __version__
-from .deps import LazyPages, Parsed, flat_reducer, plain_page
+from .deps import LazyPages, Parsed, body_of, flat_reducer, plain_page
 from .discover import StaticFile
 from .errors import Problem
 from .model import Heading, Page
@@ -734,6 +734,127 @@ class StashWriter:
             stashes[shard] = Stash(token, temporary, self.pages[shard])
         self._open.clear()
         return stashes
+
+
+class PageStore:
+    """One build's use of the parsed pages of the cache: the last build's, loaded without
+    their bodies, and those parsed now, whose bodies are written to new bodies files as
+    they come (so a build never holds every body at once, and the workers forked to render
+    do not start with them). ``body`` reads a body back where it is used; ``close``
+    completes the shards that changed, for ``save`` to put in place."""
+
+    def __init__(self, root: Path, warm: Warm, explain: Callable[[str, str], None]) -> None:
+        self.root = root
+        self.warm = warm
+        self.explain = explain  # told why the cache cannot be written
+        self.unwritable = ""  # why the cache cannot be written, if it cannot
+        self.stashes: dict[int, Stash] = {}  # the shards to write (see close)
+        # The last build's shards: each one's bodies file, its token and its pages.
+        self._old: dict[int, tuple[Path, bytes, dict[str, Parsed]]] = {}
+        # The bodies written by this build: bodies file, its token, (offset, length, crc).
+        self._new: dict[str, tuple[Path, bytes, tuple[int, int, int]]] = {}
+        self._writer: StashWriter | None = None
+        self._dirty: set[int] = set()
+        self.reused = False  # whether this build's pages are those of the last build's shards
+
+    def load(self, shards: dict[int, bytes]) -> dict[str, Parsed]:
+        """The last build's pages, by source (a shard whose bodies file is not the one its
+        pages were stored with is left out: its pages are parsed again). Raises CacheError
+        when a shard is damaged."""
+        pages: dict[str, Parsed] = {}
+        try:
+            for shard, token in shards.items():
+                found = load_shard(self.root, shard, token, self.warm)
+                if bodies_intact(self.root, shard, token, found):
+                    pages.update(found)
+                    self._old[shard] = (bodies_file(self.root, shard), token, found)
+        except CacheError:
+            self._old.clear()
+            raise
+        self.reused = bool(pages)
+        return pages
+
+    def open(self) -> None:
+        """Start writing (after removing what failed or killed builds left)."""
+        try:
+            remove_stale_stashes(self.root, self.warm)
+        except OSError as exc:
+            self._cannot_write(exc)
+            return
+        self._writer = StashWriter(self.root, self.warm.lazy_pages)
+
+    def _cannot_write(self, exc: OSError) -> None:
+        """Go on without a cache (a site folder we may not write in, a full disk)."""
+        self.unwritable = f"the build cache cannot be written ({exc.strerror})"
+        self.explain(FOLDER, self.unwritable)
+        if self._writer is not None:
+            self._writer.finish()  # what it wrote stays readable; the next build removes it
+            self._writer = None
+
+    def keep(self, rel: str, parsed: Parsed, body: str | None = None) -> Parsed:
+        """What to keep in memory of the page of ``rel``: without its body once that is
+        written (``body``: its text, when the page holds none)."""
+        lazy = self.warm.lazy_pages
+        if parsed.page is None:
+            return parsed
+        if self._writer is None:
+            return dataclasses.replace(parsed, page=lazy.adopt(parsed.page))
+        text = body_of(parsed.page) if body is None else body
+        assert text is not None  # (a page just parsed holds its body)
+        try:
+            stored, where, token = self._writer.add(rel, parsed, text)
+        except OSError as exc:
+            self._cannot_write(exc)
+            return dataclasses.replace(parsed, page=lazy.adopt(parsed.page))
+        self._new[rel] = (where, token, stored.body_at or (0, 0, 0))
+        return stored
+
+    def changed(self, rel: str) -> None:
+        """The page of ``rel`` was parsed again, added or removed: its shard is written anew."""
+        self._dirty.add(shard_of(rel))
+
+    def close(self, parsed: dict[str, Parsed]) -> None:
+        """Complete the shards that changed with their unchanged pages (bodies copied from
+        the last build's files) and close them; ``parsed``: every page of this build (all
+        of them are written when the last build's shards were not used)."""
+        if self._writer is None:
+            return
+        if not self.reused:
+            self._dirty = set(range(SHARDS))
+        kept = [rel for shard in self._dirty if shard in self._old for rel in self._old[shard][2]] \
+            if self.reused else list(parsed)
+        for rel in kept:
+            page = parsed.get(rel)
+            if page is not None and not self._writer.has(rel):
+                parsed[rel] = self.keep(rel, page, self.body(rel))
+                if self._writer is None:
+                    return
+        for shard in self._dirty:
+            self._writer.touch(shard)
+        self.stashes = self._writer.finish()
+        self._writer = None
+
+    def shards(self, old: dict[int, bytes]) -> dict[int, bytes]:
+        """The shards the index is to name: those of the last build when they were used
+        (``save`` replaces the ones written now)."""
+        return dict(old) if self.reused else {}
+
+    def body(self, rel: str) -> str:
+        """The body of a page kept without it, from the bodies file of its shard; raises
+        CacheChanged when that file no longer holds it."""
+        kept = self._new.get(rel)
+        if kept is None:  # (a KeyError for a page the cache does not hold)
+            where, token, pages = self._old[shard_of(rel)]
+            kept = (where, token, pages[rel].body_at or (0, 0, 0))
+        where, token, at = kept
+        try:
+            return read_body(where, token, at)
+        except CacheError:
+            pass
+        try:  # a bodies file written by this build, put in place since (the same token)
+            return read_body(bodies_file(self.root, shard_of(rel)), token, at)
+        except CacheError as exc:
+            raise CacheChanged(str(exc)) from None
 
 
 def remove_stale_stashes(root: Path, warm: Warm) -> None:

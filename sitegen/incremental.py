@@ -75,17 +75,7 @@ class Memo:
         self.new.settings = cache.settings_digest(self.root, theme, settings, options)
         self.explanation: list[str] = []
         self.parsed: dict[str, Parsed] = {}  # every source's parse result, by path
-        # Where the body of each page without one is: bodies file, its token, (offset, length, crc).
-        self.kept_bodies: dict[str, tuple[Path, bytes, tuple[int, int, int]]] = {}
-        # The same for the pages of the last build's shards, looked up when used: shard ->
-        # its bodies file, its token and its pages.
-        self.shard_bodies: dict[int, tuple[Path, bytes, dict[str, Parsed]]] = {}
-        self.stashes: dict[int, cache.Stash] = {}  # the shards to write, see _stash
-        self.unwritable = ""  # why the cache cannot be written, if it cannot
-        self.writer: cache.StashWriter | None = None  # while parsing: writes the bodies
-        self.dirty_shards: set[int] = set()
-        self.old_shards: dict[int, dict[str, Parsed]] = {}  # the pages of each shard of the last build, by source
-        self.reuse_shards = False  # whether the shards of the last build hold this build's pages
+        self.pages = cache.PageStore(self.store, warm, self.explain)  # the parsed pages it keeps
         self.changed = False  # whether the cache must be written again
         self.reparsed: list[str] = []  # the sources parsed this time (the others' pages are the last build's)
         self._collect_key: tuple[object, ...] = ()
@@ -191,7 +181,6 @@ class Memo:
         old_pages = self._old_pages() if old_records else {}
         if not old_pages:
             old_records = {}
-        self.reuse_shards = bool(old_pages)
         results: list[Parsed | None] = [None] * len(sources)
         todo: list[int] = []
         new_sources = self.new.sources
@@ -226,15 +215,13 @@ class Memo:
             todo.append(i)
         self.reparsed = [sources[i].rel for i in todo]
         self._old_records = old_records
-        self.writer = self._writer()
+        self.pages.open()
         return results, todo
 
     def keep(self, rel: str, parsed: Parsed) -> Parsed:
         """What to keep in memory of a page just parsed: without its body once that is
-        written to the cache (the build never holds every body at once, and the worker
-        processes forked to render do not start with them: a body is read back where it
-        is used)."""
-        return self._keep(rel, parsed)
+        written to the cache (see ``cache.PageStore``)."""
+        return self.pages.keep(rel, parsed)
 
     def parsed_now(self, sources: Sequence[Source], results: list[Parsed | None], todo: list[int],
                    fresh: list[Fresh]) -> list[Parsed]:
@@ -244,107 +231,27 @@ class Memo:
         for i, (parsed, content, stat, references) in zip(todo, fresh, strict=True):
             results[i] = parsed
             source = sources[i]
-            self.dirty_shards.add(cache.shard_of(source.rel))
+            self.pages.changed(source.rel)
             if parsed.page is not None and stat is not None:
                 self.new.sources[source.rel] = SourceRecord(source.kind, stat, content, parsed.meta_digest,
                                                             parsed.body_digest, parsed.problems, references)
         for rel in set(old_records) - set(self.new.sources):  # deleted, or broken now
-            self.dirty_shards.add(cache.shard_of(rel))
-        if not self.reuse_shards:
-            self.dirty_shards = set(range(cache.SHARDS))
+            self.pages.changed(rel)
         self.parsed = {s.rel: r for s, r in zip(sources, results, strict=True) if r is not None and r.page is not None}
-        self._stash()
-        self.lazy_pages.load_body = self._load_body
+        self.pages.close(self.parsed)
+        self.lazy_pages.load_body = self.pages.body
         return [self.parsed.get(s.rel, r) for s, r in zip(sources, results, strict=True)]  # type: ignore[misc]
-
-    def _writer(self) -> cache.StashWriter | None:
-        try:
-            cache.remove_stale_stashes(self.store, self.warm)
-        except OSError as exc:
-            self._cannot_write(exc)
-            return None
-        return cache.StashWriter(self.store, self.lazy_pages)
-
-    def _cannot_write(self, exc: OSError) -> None:
-        """Go on without a cache (a site folder we may not write in, a full disk)."""
-        self.unwritable = f"the build cache cannot be written ({exc.strerror})"
-        self.explain(cache.FOLDER, self.unwritable)
-        if self.writer is not None:
-            self.writer.finish()  # what it wrote stays readable; the next build removes it
-            self.writer = None
-
-    def _keep(self, rel: str, parsed: Parsed, body: str | None = None) -> Parsed:
-        if parsed.page is None:
-            return parsed
-        if self.writer is None:
-            return dataclasses.replace(parsed, page=self.lazy_pages.adopt(parsed.page))
-        text = deps.body_of(parsed.page) if body is None else body
-        assert text is not None  # (a page just parsed holds its body)
-        try:
-            stored, where, token = self.writer.add(rel, parsed, text)
-        except OSError as exc:
-            self._cannot_write(exc)
-            return dataclasses.replace(parsed, page=self.lazy_pages.adopt(parsed.page))
-        self.kept_bodies[rel] = (where, token, stored.body_at or (0, 0, 0))
-        return stored
-
-    def _stash(self) -> None:
-        """Complete the shards that changed with their unchanged pages (bodies copied from
-        the last build's files) and close them, for ``save`` to put in place."""
-        if self.writer is None:
-            return
-        # The pages kept from the last build that share a shard with a page parsed now.
-        kept = [rel for shard in self.dirty_shards for rel in self.old_shards.get(shard, ())] \
-            if self.reuse_shards else list(self.parsed)
-        for rel in kept:
-            parsed = self.parsed.get(rel)
-            if parsed is not None and not self.writer.has(rel):
-                self.parsed[rel] = self._keep(rel, parsed, self._load_body(rel))
-                if self.writer is None:
-                    return
-        for shard in self.dirty_shards:
-            self.writer.touch(shard)
-        self.stashes = self.writer.finish()
-        self.writer = None
 
     def _old_pages(self) -> dict[str, Parsed]:
         """The parsed pages of the last build, or {} (and a full build) when a shard is damaged.
-        They come without their bodies: ``_load_body`` reads one when it is used."""
+        They come without their bodies: the page store reads one when it is used."""
         assert self.old is not None
-        pages: dict[str, Parsed] = {}
         try:
-            for shard, token in self.old.shards.items():
-                found = cache.load_shard(self.store, shard, token, self.warm)
-                if not cache.bodies_intact(self.store, shard, token, found):
-                    continue  # its pages are parsed again, and the shard written anew
-                pages.update(found)
-                self.old_shards[shard] = found
-                self.shard_bodies[shard] = (cache.bodies_file(self.store, shard), token, found)
+            return self.pages.load(self.old.shards)
         except CacheError as exc:
             self.full, self.why_full = True, str(exc)
             self.old = dataclasses.replace(self.old, jobs={}, jobs_pickle=b"")  # not in place: it may be kept in memory
-            self.kept_bodies.clear()
-            self.shard_bodies.clear()
-            self.old_shards.clear()
             return {}
-        return pages
-
-    def _load_body(self, rel: str) -> str:
-        """The body of a page loaded from the cache without it, from the bodies file of its
-        shard; raises CacheChanged when that file no longer holds it."""
-        kept = self.kept_bodies.get(rel)
-        if kept is None:  # (a KeyError for a page the cache does not hold, as for kept_bodies)
-            where, token, pages = self.shard_bodies[cache.shard_of(rel)]
-            kept = (where, token, pages[rel].body_at or (0, 0, 0))
-        where, token, at = kept
-        try:
-            return cache.read_body(where, token, at)
-        except CacheError:
-            pass
-        try:  # a bodies file written by this build, put in place since (the same token)
-            return cache.read_body(cache.bodies_file(self.store, cache.shard_of(rel)), token, at)
-        except CacheError as exc:
-            raise cache.CacheChanged(str(exc)) from None
 
     def kept_site(self, pages: list[Page], drafts: bool, future: bool, now: datetime) -> Site | None:
         """This process's last collected site (see ``collect.py``), when it is this
@@ -387,7 +294,6 @@ class Memo:
         """Which render jobs must run and which static files be copied, each explained:
         a file not made again was checked by the guard when it was made, with the same
         settings and templates (or it would be made again)."""
-        self.renderer = renderer
         site = renderer.site
         # The static files as they are now, stated before anything reads them (a style sheet
         # is read for its version link): one saved after this is copied again next time.
@@ -613,13 +519,13 @@ class Memo:
         self.new.summary.warnings = warnings
         if self.old is not None and self.old.summary.warnings != warnings:
             self.changed = True
-        if self.reuse_shards and self.old is not None:
-            self.new.shards = dict(self.old.shards)
-        if self.unwritable or not (self.changed or self.stashes or self.old is None
-                                   or self.new.sources.keys() != self.old.sources.keys()):
+        if self.old is not None:
+            self.new.shards = self.pages.shards(self.old.shards)
+        if self.pages.unwritable or not (self.changed or self.pages.stashes or self.old is None
+                                         or self.new.sources.keys() != self.old.sources.keys()):
             return
         try:
-            cache.save(self.store, self.new, self.stashes, self.warm, defer)
+            cache.save(self.store, self.new, self.pages.stashes, self.warm, defer)
         except OSError as exc:  # the output is made; the next build just redoes more
             self.explain(cache.FOLDER, f"the build cache cannot be written ({exc.strerror})")
 
