@@ -27,7 +27,7 @@ from markupsafe import Markup
 from .collect import MADE
 from .cache import CacheChanged
 from .compiled import CompiledTemplates
-from .errors import BuildError, Problem, SitegenError
+from .errors import SitegenError
 from .i18n import FALLBACK, Catalogs
 from .l10n import format_date, format_number, format_price, language_name, text_direction
 from .membership import SLUG as MEMBERSHIP_SLUG, Membership, minor_unit
@@ -537,12 +537,6 @@ class Renderer:
         html = self.render_template(name, page.source, body_lang=self._body_langs.get(page.url, page.lang), **context)
         return OutputFile(output_file(page.url), html.encode("utf-8"), page.source)
 
-    def render_list(self, template: str, first: str, entries: tuple[Page, ...], title: str,
-                    edition: Site | None = None, **extra: Any) -> Iterator[OutputFile]:
-        """A list of entries, paginated by ``page_size``, in the edition's language."""
-        for _, job in self.list_jobs(template, first, entries, title, edition, **extra):
-            yield from job()
-
     def list_jobs(self, template: str, first: str, entries: tuple[Any, ...], title: str,
                   edition: Site | None = None, size: int | None = None, **extra: Any) -> Iterator[Job]:
         """One named job per page of a paginated list of entries (``size`` to a page,
@@ -561,19 +555,6 @@ class Renderer:
 
         for number in range(1, total + 1):
             yield output_file(page_number_path(first, number)), partial(render, number)
-
-    def render_all(self) -> Iterator[OutputFile]:
-        """Every file of the site except static files. Template problems are collected
-        over all pages and raised together at the end."""
-        problems: dict[tuple[str | None, int | None, str], Problem] = {}
-        for _, job in self.jobs():
-            try:
-                yield from job()
-            except SitegenError as exc:
-                for problem in exc.problems:
-                    problems.setdefault((problem.path, problem.line, problem.message), problem)
-        if problems:
-            raise BuildError(problems.values())
 
     def jobs(self) -> Iterator[Job]:
         """Every unit of rendering work, in output order, named after the first file it
