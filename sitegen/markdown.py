@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
@@ -174,8 +173,3 @@ def _set_image_size(image: Token, src: str, static_dir: Path | None,
         image.attrSet("width", str(size[0]))
         image.attrSet("height", str(size[1]))
 
-
-def render_markdown(md: MarkdownIt, text: str, env: dict[str, Any]) -> str:
-    """Render ``text`` to HTML, filling ``env`` with what the plugins learned."""
-    html: str = md.render(text, env)
-    return html
