@@ -73,9 +73,9 @@ _LIBRARIES = ("jinja2", "markdown_it", "mdit_py_plugins", "babel", "yaml")
 KEY_BYTES = 32
 _MAC_BYTES = 32  # HMAC-SHA256
 
-#: An output file's: size, mtime in nanoseconds and inode (a file put in its place by hand is
-#: another file, even with the same size and time stamp).
-Stat = tuple[int, int, int]
+#: An output file's: size, mtime in nanoseconds. Not its inode or ctime: a deploy restores the
+#: output from an archive (new inodes, the time stamps kept), and must find it intact.
+Stat = tuple[int, int]
 #: A file the build reads (content, static, a picture): size, mtime and ctime in nanoseconds.
 #: No tool sets a ctime back: a file replaced by one of the same size with its time stamp
 #: restored (cp -p, rsync -t, tar) still differs.
@@ -261,7 +261,7 @@ def trusted(stat: FileStat | None) -> FileStat | None:
 
 def output_stats(output: Path, known: dict[str, Stat] | None = None,
                  folders: dict[str, int] | None = None) -> tuple[dict[str, Stat], dict[str, int]]:
-    """Every file in the output folder with its size, time stamp and inode, and every folder
+    """Every file in the output folder with its size and time stamp, and every folder
     with its time stamp and inode (``write.folder_stamp``).
 
     With what the last build recorded (``known`` files, ``folders``), a folder whose
@@ -300,7 +300,7 @@ def output_stats(output: Path, known: dict[str, Stat] | None = None,
                     st = stat(f"{path}/{name}", follow_symlinks=False)
                 except OSError:
                     continue
-                found[prefix + name] = (st.st_size, st.st_mtime_ns, st.st_ino)
+                found[prefix + name] = (st.st_size, st.st_mtime_ns)
             for name in folders_in.get(rel, ()):
                 visit(prefix + name)
             return
@@ -310,7 +310,7 @@ def output_stats(output: Path, known: dict[str, Stat] | None = None,
                     visit(prefix + entry.name)
                 else:
                     st = entry.stat(follow_symlinks=False)
-                    found[prefix + entry.name] = (st.st_size, st.st_mtime_ns, st.st_ino)
+                    found[prefix + entry.name] = (st.st_size, st.st_mtime_ns)
 
     visit("")
     return found, seen

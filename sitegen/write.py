@@ -188,7 +188,7 @@ def is_mount_point(folder: Path) -> bool:
     return os.path.ismount(folder)
 
 
-Stat = tuple[int, int, int]  # size, time stamp in nanoseconds, inode (as the build cache records them)
+Stat = tuple[int, int]  # size, time stamp in nanoseconds (as the build cache records them)
 #: A folder's identity: its device, inode and time stamp, and its marker's inode and time stamp.
 FolderId = tuple[int, int, int, int, int]
 
@@ -454,7 +454,7 @@ class Staging:
                     copied = _stat(Path(new))  # (the live file's size and time stamp, as copied)
                     # Changed by hand since the plan listed it: remembered as never matching, so
                     # the next build makes it again (a link shares the live file's stat itself).
-                    placed[rel] = copied if copied[:2] == carry.get(rel, ())[:2] else (-1, -1, -1)
+                    placed[rel] = copied if copied == carry.get(rel) else (-1, -1)
             except OSError as exc:
                 clash = self._collision(rel)
                 raise SitegenError(f"cannot write /{rel}: {clash or exc.strerror}",
@@ -710,13 +710,14 @@ def _test_kill() -> None:
 def folder_stamp(st: os.stat_result) -> int:
     """What the build cache remembers of an output folder (see ``cache.output_stats``): its
     time stamp and its inode, so that a folder replaced by a copy that kept the time stamp
-    (``cp -a``, ``rsync -a``) is listed again. Never -1 (which marks a folder to list)."""
+    (``cp -a``, ``rsync -a``) is listed again (and a deploy's output, restored from an
+    archive, is listed once). Never -1 (which marks a folder to list)."""
     return hash((st.st_ino, st.st_mtime_ns))
 
 
 def _stat(path: Path) -> Stat:
     st = os.stat(path, follow_symlinks=False)
-    return st.st_size, st.st_mtime_ns, st.st_ino
+    return st.st_size, st.st_mtime_ns
 
 
 def _within(output: Path, target: Path) -> bool:

@@ -3,7 +3,8 @@
 Each test edits the hub in a way the cache must notice (a file saved at an awkward moment
 of a build, a file replaced by one that looks the same to ``stat``, a clock that moved, an
 output folder edited by hand), builds incrementally and compares the output, byte for
-byte, with a clean build of a copy.
+byte, with a clean build of a copy. A test marked ``xfail`` shows a case left open: its
+reason says why.
 """
 
 from __future__ import annotations
@@ -275,13 +276,23 @@ REPLACED = {
 }
 
 
+#: The one case left open, on purpose: an output file replaced by one of the same size with
+#: its time stamp kept looks exactly like a deploy's output restored from the archive of the
+#: last build (new inodes and change times, the time stamps kept: test_deploy.py), which must
+#: render nothing. Telling them apart would take reading every output file on every build.
+OUTPUT_TICK = pytest.mark.xfail(strict=True, reason=(
+    "output files are compared by size and time stamp only (a restored deploy cache must match): "
+    "a hand edit of the same size with the time stamp kept is not seen"))
+
+
 def _cases() -> list[Any]:
     cases = []
     for kind in REPLACED:
         for when in ("tick", "same", "older"):
             if (kind, when) == ("output", "same"):
                 continue  # (an output file is always written moments before: that is "tick")
-            cases.append(pytest.param(kind, when, id=f"{kind}-{when}"))
+            marks = [OUTPUT_TICK] if (kind, when) == ("output", "tick") else []
+            cases.append(pytest.param(kind, when, marks=marks, id=f"{kind}-{when}"))
     return cases
 
 
