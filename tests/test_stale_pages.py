@@ -32,7 +32,7 @@ from collections.abc import Iterator
 
 import pytest
 import yaml
-from conftest import SITES, png, soup, tree_digest
+from conftest import REPO, SITES, png, soup, tree_digest
 from oracle import checked_declarations
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -441,8 +441,12 @@ class StalePages(RuleBasedStateMachine):
         card = self.root / "templates/partials/entry_card.html"
         include = f'{{% include "{where}/note.html" %}}'
         if text is not None and not (card.is_file() and include in card.read_text(encoding="utf-8")):
-            old = card.read_text(encoding="utf-8") if card.is_file() else (
-                self.root / "themes/hubtheme/templates/partials/entry_card.html").read_text(encoding="utf-8")
+            # The card the site shows now: its own, else its theme's (deleted by an edit, maybe),
+            # else the default theme's.
+            shown = next(path for path in (card, self.root / "themes/hubtheme/templates/partials/entry_card.html",
+                                           REPO / "themes/default/templates/partials/entry_card.html")
+                         if path.is_file())
+            old = shown.read_text(encoding="utf-8")
             self.steps.append(f"template {card.relative_to(self.root).as_posix()} includes it")
             card.parent.mkdir(parents=True, exist_ok=True)
             card.write_text(include + old, encoding="utf-8")
