@@ -723,20 +723,16 @@ class Declaring:
         combos = self.arguments(args + tuple(value for _, value in keywords))
         if combos is None:
             return None
-        if self.jinja_context is None:
-            self.jinja_context = self.env.from_string("").new_context(dict(self.context))
-        found = []
-        for value in before:
-            for combo in combos:
-                given = dict(zip((key for key, _ in keywords), combo[len(args):], strict=True))
-                try:
-                    result = self.env.call_filter(name, value, combo[:len(args)], given, context=self.jinja_context)
-                    found.append(list(result) if isinstance(result, Iterator) else result)
-                except CacheError:
-                    raise
-                except Exception:  # the template fails the same way when it renders
-                    continue
-        return found
+        if self.jinja_context is None:  # (the job's values, as a template rendering it has them)
+            self.jinja_context = jinja2.runtime.new_context(self.env, None, {}, dict(self.context),
+                                                            globals=self.env.make_globals(None))
+        context, names = self.jinja_context, tuple(key for key, _ in keywords)
+
+        def call(value: Any, *combo: Any) -> Any:
+            given = dict(zip(names, combo[len(args):], strict=True))
+            result = self.env.call_filter(name, value, combo[:len(args)], given, context=context)
+            return list(result) if isinstance(result, Iterator) else result
+        return _results(call, [(value, *combo) for value in before for combo in combos])
 
     def sums(self, operands: tuple[Value, ...]) -> list[Any] | None:
         """``left + right`` for the values of each (lists joined, numbers added)."""
