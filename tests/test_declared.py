@@ -163,10 +163,9 @@ def test_the_values_taken_to_hold_no_page_hold_none(copy_site: Callable[[Path], 
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """PLAIN_VALUES names values handed to templates that the reading never follows: a
     name that holds a page there would hide what a job shows."""
-    import dataclasses
-
     import sitegen.render
     from sitegen.render import PLAIN_VALUES, Renderer
+    from sitegen.shows import _reachable  # every page inside a value: its fields, items, mappings
 
     seen: dict[str, int] = {}
     holding: list[str] = []
@@ -176,20 +175,7 @@ def test_the_values_taken_to_hold_no_page_hold_none(copy_site: Callable[[Path], 
         values = {**self.env.globals, **context}  # (config is a global)
         for key in PLAIN_VALUES & values.keys():
             seen[key] = seen.get(key, 0) + 1
-            todo, visited = [values[key]], set()
-            while todo:
-                value = todo.pop()
-                if id(value) in visited or isinstance(value, (str, bytes, int, float)) or value is None:
-                    continue
-                visited.add(id(value))
-                if isinstance(value, Page):
-                    holding.append(f"{name}: {key} holds {value.source}")
-                elif isinstance(value, dict) or hasattr(value, "keys") and hasattr(value, "values"):
-                    todo.extend(value.values())
-                elif isinstance(value, (list, tuple, set, frozenset)):
-                    todo.extend(value)
-                elif dataclasses.is_dataclass(value):
-                    todo.extend(getattr(value, f.name) for f in dataclasses.fields(value))
+            holding.extend(f"{name}: {key} holds {page.source}" for page in _reachable(values[key]))
         return original(self, name, source, **context)
 
     monkeypatch.setattr(sitegen.render.Renderer, "render_template", recording)
