@@ -36,6 +36,11 @@ CASES = {
     "template_runtime": ({"templates/page.html": "{% extends 'theme/page.html' %}\n{% block content %}\n{{ page.nope.deeper }}\n{% endblock %}\n",
                           "content/pages/p.md": "---\ntitle: P\n---\nx\n"},
                          "templates/page.html:3: template error while rendering content/pages/p.md", "spelling"),
+    # A helper the template calls fails (here on a date given as text): the template's line is named.
+    "helper_fails": ({"templates/page.html": "{% extends 'theme/page.html' %}\n{% block content %}\n\n"
+                                             "{{ format_date('2026-01-01', lang) }}\n{% endblock %}\n",
+                      "content/pages/p.md": "---\ntitle: P\n---\nx\n"},
+                     "templates/page.html:4: template error while rendering content/pages/p.md", "spelling"),
     "case_collision": ({"content/stories/Same.md": "---\ntitle: A\ndate: 2026-01-01\n---\nx\n",
                         "content/stories/same.md": "---\ntitle: B\ndate: 2026-01-01\n---\nx\n"},
                        "would both be published at /stories/same/", "rename"),
