@@ -99,7 +99,7 @@ PLAIN_HELPERS = frozenset({"t", "url", "abs_url", "link", "link_rel", "asset", "
 PLAIN_VALUES = frozenset({"config", "lang", "lang_root", "alternates", "x_default", "site_path", "canonical",
                           "title", "description", "body_lang", "pagination", "shown", "kind", "membership",
                           "membership_url"})
-#: What a job's record calls the list of static files (see ``Renderer.show_template``).
+#: What a job's record calls every static file, with which there are (see ``Renderer.show_template``).
 EVERY_ASSET = "*"
 #: The template of content/pages/contact.md (or of the contact page made from the settings).
 CONTACT_TEMPLATE = "contact.html"
@@ -230,6 +230,7 @@ class Renderer:
         self._plans = plans if plans is not None else {}
         self._trees: dict[str, Any] = {}  # the templates parsed to read them, by name
         self._static_list = sorted(set(static_paths))
+        self._every_asset: str | None = None  # see asset(EVERY_ASSET)
         self._helper_shows = self._helpers_shown()
 
     # -- Jinja -----------------------------------------------------------------
@@ -407,9 +408,13 @@ class Renderer:
     def asset(self, site_path: str) -> str:
         """The link to a theme or site static file, with a version query that changes
         when the file does (so browsers never keep a stale stylesheet). (For
-        ``EVERY_ASSET``: a digest of the list of static files, see ``show_template``.)"""
+        ``EVERY_ASSET``: a digest of every static file's link and of which there are, see
+        ``show_template``; worked out once.)"""
         if site_path == EVERY_ASSET:
-            return hashlib.sha256("\n".join(self._static_list).encode("utf-8")).hexdigest()
+            if self._every_asset is None:
+                links = "\n".join(f"{path} {self.asset(path)}" for path in self._static_list)
+                self._every_asset = hashlib.sha256(links.encode("utf-8")).hexdigest()
+            return self._every_asset
         version = self._asset_versions.get(site_path)
         if version is None:
             version = ""
@@ -469,8 +474,10 @@ class Renderer:
         declaring = Declaring(self.site, context, self.env, self._helper_shows, PLAIN_HELPERS, self.showing)
         declaring.declare(known)
         # A template that names the file it links as it renders may link any of them, or
-        # one that is not there yet: it shows them all, and which there are.
-        for asset in (*self._static_list, EVERY_ASSET) if known.assets is None else known.assets:
+        # one that is not there yet: it shows them all, and which there are. That is one
+        # record (a digest of them all), not one per file: a hub with thousands of pictures
+        # would otherwise keep thousands of records for each of its pages.
+        for asset in (EVERY_ASSET,) if known.assets is None else known.assets:
             self.showing.assets[asset] = self.asset(asset)
 
     def show(self, metas: Iterable[Page] = (), bodies: Iterable[Page] = ()) -> None:

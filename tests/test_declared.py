@@ -309,6 +309,42 @@ def test_a_static_file_named_as_the_page_renders_is_linked_once_it_appears(make_
     assert tree_digest(site / "_site") == _clean(site, tmp_path)
 
 
+def test_a_template_naming_its_links_at_run_time_keeps_one_record_however_many_static_files(
+        make_site: Callable[..., Path], tmp_path: Path) -> None:
+    """Such a template may link any static file: its pages show them all. They are kept
+    as one record (a digest of every file's link and of which there are), not one per
+    file: a hub with thousands of pictures would otherwise keep thousands of records for
+    each of its pages. Changing any static file still renders those pages again (and only
+    those), and the output is a clean build's."""
+    from sitegen import cache
+    from sitegen.render import EVERY_ASSET
+    from sitegen.warm import Warm
+
+    pictures = {f"static/covers/c{n}.txt": f"cover {n}\n" for n in range(60)}
+    site = make_site(files={**SMALL_HUB, **pictures, "templates/story.html": (
+        '{% extends "default/story.html" %}{% block head %}'
+        '<link rel="alternate" href="{{ asset("covers/c" ~ (page.title | length) ~ ".txt") }}">{% endblock %}')})
+    make_old(site)
+    build(site, BuildOptions(jobs=1))
+    data, _ = cache.load(site, cache.code_digest(), Warm())
+    assert data is not None
+    records = cache.jobs_of(data)
+    stories = {name: record for name, record in records.items() if name.startswith("stories/") and
+               name.endswith("index.html") and name != "stories/index.html"}
+    assert stories
+    for name, record in stories.items():
+        linked = dict(record.assets)
+        assert EVERY_ASSET in linked, name
+        assert not any(path.startswith("covers/") for path in linked), (name, sorted(linked))
+        assert len(linked) < 10, (name, sorted(linked))
+    # An edit of a static file no page names renders the stories again (they may link it), not the interviews.
+    (site / "static/covers/c59.txt").write_text("another cover\n", encoding="utf-8")
+    rendered = _rendered(site)
+    assert set(stories) <= rendered
+    assert not any(name.startswith("interviews/") and name != "interviews/index.html" for name in rendered), rendered
+    assert tree_digest(site / "_site") == _clean(site, tmp_path)
+
+
 def test_a_body_the_cache_no_longer_holds_is_not_read_as_nothing() -> None:
     """A call made while declaring that fails the way the template would fail gives
     nothing; one that finds the build cache changed under the build stops it (the build
