@@ -66,7 +66,7 @@ from .write import folder_stamp
 
 FOLDER = ".sitegen-cache"
 #: Bump when the records below (or the files' layout) change shape.
-FORMAT = 8
+FORMAT = 9
 _MAGIC = b"sitegen build cache %d\n" % FORMAT
 _BODIES_MAGIC = b"sitegen page bodies %d\n" % FORMAT
 _LIBRARIES = ("jinja2", "markdown_it", "mdit_py_plugins", "babel", "yaml")
@@ -105,6 +105,7 @@ class JobRecord:
     assets: tuple[tuple[str, str], ...]  # (site path, versioned link)
     missing: tuple[tuple[str, str], ...]  # interface strings it found missing
     files: tuple[tuple[str, bool], ...] = ()  # files it looked for (path in the site, found), e.g. captions
+    every_page: bool = False  # it read all of every page (bodies and metas are then empty)
 
 
 @dataclass(slots=True)

@@ -53,12 +53,14 @@ class Parsed:
 @dataclass(slots=True)
 class Reads:
     """What one rendering job shows: page bodies and metadata (by source), assets (by site
-    path, with the versioned link it put in its pages) and files it looked for."""
+    path, with the versioned link it put in its pages) and files it looked for; or, with
+    ``every_page``, all of every page (a template the reading cannot follow)."""
 
     bodies: set[str] = field(default_factory=set)
     assets: dict[str, str] = field(default_factory=dict)
     metas: set[str] = field(default_factory=set)
     files: dict[str, bool] = field(default_factory=dict)  # files it looked for (by path in the site): found?
+    every_page: bool = False  # the metadata and body of every page (then bodies and metas say no more)
 
 
 _SLOTS = tuple(Page.__dict__[f.name] for f in fields(Page))

@@ -418,8 +418,13 @@ class Memo:
         changed_meta = {rel for rel in self.reparsed
                         if rel in old_sources and self._meta(rel) != old_sources[rel].meta_digest}
         changed_meta.update(old_sources.keys() - self.parsed.keys())
+        # A job that shows every page is kept only when no page changed (by the same reasoning).
+        changed_page = bool(changed_meta) or any(rel in old_sources and body(rel) != old_sources[rel].body_digest
+                                                 for rel in self.reparsed)
 
         def why_stale(record: JobRecord) -> str | None:
+            if record.every_page and changed_page:
+                return "rendered again (it shows every page, and a page changed)"
             for rel, digest in record.bodies:  # plain loops: this may run for every file of the site
                 if body(rel) != digest:
                     changed = [rel for rel, digest in record.bodies if body(rel) != digest]
@@ -487,13 +492,15 @@ class Memo:
             r = results[i]
             for out in r.outputs:  # a rendered file wins over a static file of the same name
                 self.new.static.pop(out, None)
+            every = r.every_page  # (then it shows every body and metadata: none is listed)
             self.new.jobs[jobs[i][0]] = JobRecord(
                 outputs=r.outputs,
-                bodies=tuple((known[rel], self._body(rel) or b"") for rel in r.bodies if rel in known),
-                metas=tuple(known.get(rel, rel) for rel in r.metas if rel in known),
+                bodies=() if every else tuple((known[rel], self._body(rel) or b"") for rel in r.bodies if rel in known),
+                metas=() if every else tuple(known.get(rel, rel) for rel in r.metas if rel in known),
                 assets=r.assets,  # the links its pages hold (a file saved since has another)
                 missing=r.missing,
                 files=r.files,
+                every_page=every,
             )
         records = self.new.jobs
         html = files = 0

@@ -236,6 +236,7 @@ class Rendered:
     missing: tuple[tuple[str, str], ...] = ()  # interface strings it found missing
     problems: tuple[Problem, ...] = ()
     pages: tuple[tuple[str, str | None], ...] = ()  # the HTML files it wrote, with the content file of each
+    every_page: bool = False  # it shows all of every page (bodies and metas then say no more)
 
 
 def _render_chunk(renderer: Renderer, jobs: Sequence[Job], todo: Sequence[int], staging: Staging,
@@ -269,7 +270,7 @@ def _render_chunk(renderer: Renderer, jobs: Sequence[Job], todo: Sequence[int], 
         missing = tuple(renderer.catalogs.missing)[known:]
         done.append((index, Rendered(tuple(written), tuple(sorted(reads.bodies)), tuple(sorted(reads.metas)),
                                      tuple(sorted(reads.assets.items())), tuple(sorted(reads.files.items())), missing,
-                                     pages=tuple(pages))))
+                                     pages=tuple(pages), every_page=reads.every_page)))
     return done
 
 

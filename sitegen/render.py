@@ -34,7 +34,7 @@ from .membership import SLUG as MEMBERSHIP_SLUG, Membership, minor_unit
 from .model import Config, Heading, Page, Person, QuestionGroup, Site
 from .contact import Channel
 from .deps import Reads
-from .shows import Declaring, ShowPlan, plan, template_shows
+from .shows import Declaring, ShowPlan, plan, reachable_pages, template_shows
 from .people import introduction_pairs, question_key, split_answers
 from .themes import Theme, undecodable_template
 from .slugs import slugify
@@ -231,6 +231,7 @@ class Renderer:
         self._trees: dict[str, Any] = {}  # the templates parsed to read them, by name
         self._static_list = sorted(set(static_paths))
         self._every_asset: str | None = None  # see asset(EVERY_ASSET)
+        self._every_files: dict[str, bool] | None = None  # see _every_file
         self._helper_shows = self._helpers_shown()
 
     # -- Jinja -----------------------------------------------------------------
@@ -471,7 +472,8 @@ class Renderer:
         if known is None:
             shows = template_shows(self.env, name, context, self._trees)
             known = self._plans[key] = plan(shows, self._helper_shows, PLAIN_HELPERS | PLAIN_VALUES)
-        declaring = Declaring(self.site, context, self.env, self._helper_shows, PLAIN_HELPERS, self.showing)
+        declaring = Declaring(self.site, context, self.env, self._helper_shows, PLAIN_HELPERS, self.showing,
+                              self._every_file)
         declaring.declare(known)
         # A template that names the file it links as it renders may link any of them, or
         # one that is not there yet: it shows them all, and which there are. That is one
@@ -479,6 +481,18 @@ class Renderer:
         # would otherwise keep thousands of records for each of its pages.
         for asset in (EVERY_ASSET,) if known.assets is None else known.assets:
             self.showing.assets[asset] = self.asset(asset)
+
+    def _every_file(self) -> dict[str, bool]:
+        """The files the helpers look for for every page of the site (captions beside local
+        videos), and whether each is there: what a job that shows every page shows of files.
+        Worked out once."""
+        if self._every_files is None:
+            reads = Reads()
+            for page in reachable_pages(self.site):
+                for own in self._helper_shows.values():
+                    own(reads, [page])
+            self._every_files = reads.files
+        return self._every_files
 
     def show(self, metas: Iterable[Page] = (), bodies: Iterable[Page] = ()) -> None:
         """Declare that the job being rendered shows the metadata of ``metas`` and the

@@ -630,9 +630,11 @@ class Declaring:
     """Follows one job's paths through its values (see the module's docstring)."""
 
     def __init__(self, site: Site, context: Mapping[str, Any], env: jinja2.Environment,
-                 helpers: Mapping[str, HelperShows], plain: frozenset[str], reads: Reads) -> None:
+                 helpers: Mapping[str, HelperShows], plain: frozenset[str], reads: Reads,
+                 every_file: Callable[[], Mapping[str, bool]]) -> None:
         """``helpers``: what each helper that declares it shows; ``plain``: the helpers
-        whose results hold no page (strings, numbers)."""
+        whose results hold no page (strings, numbers); ``every_file``: the files the
+        helpers look for for every page (see :meth:`everything`)."""
         self.site = site
         self.context = context
         self.env = env
@@ -641,6 +643,7 @@ class Declaring:
         self.helpers = helpers
         self.plain = plain
         self.out = reads
+        self.every_file = every_file
         self.known: dict[Path, list[Any] | None] = {}
 
     def values(self, path: Path) -> list[Any] | None:
@@ -798,7 +801,7 @@ class Declaring:
         for path, meta, body, reading in plan.reads:
             values = self.values(path)
             if values is None:
-                self.everything(body=body)
+                self.everything()
                 return
             for name in reading:
                 for value in _items(values):
@@ -821,18 +824,16 @@ class Declaring:
         """Everything of every page reachable from ``value``."""
         if isinstance(value, _SCALARS) or value is None:
             return
-        for page in _reachable(value):
+        for page in reachable_pages(value):
             self.out.metas.add(page.source)
             self.out.bodies.add(page.source)
 
-    def everything(self, body: bool = True) -> None:
-        """Every page of the site (and what the helpers would look for for each)."""
-        for page in _reachable(self.site):
-            self.out.metas.add(page.source)
-            if body:
-                self.out.bodies.add(page.source)
-            for own in self.helpers.values():
-                own(self.out, [page])
+    def everything(self) -> None:
+        """All of every page of the site, and the files the helpers would look for for
+        each: said once (``every_page``), not page by page, so that a hub of thousands of
+        pages whose template cannot be followed keeps one mark for each of its jobs."""
+        self.out.every_page = True
+        self.out.files.update(self.every_file())
 
 
 def _results(function: Callable[..., Any], combos: Iterable[tuple[Any, ...]]) -> list[Any]:
@@ -881,7 +882,7 @@ def _pages(values: Iterable[Any]) -> Iterator[Page]:
             yield value
 
 
-def _reachable(value: Any) -> Iterator[Page]:
+def reachable_pages(value: Any) -> Iterator[Page]:
     """Every page inside ``value``: itself, or in its fields, items and mappings."""
     seen: set[int] = set()
     todo = [value]

@@ -165,7 +165,7 @@ def test_the_values_taken_to_hold_no_page_hold_none(copy_site: Callable[[Path], 
     name that holds a page there would hide what a job shows."""
     import sitegen.render
     from sitegen.render import PLAIN_VALUES, Renderer
-    from sitegen.shows import _reachable  # every page inside a value: its fields, items, mappings
+    from sitegen.shows import reachable_pages  # every page inside a value: its fields, items, mappings
 
     seen: dict[str, int] = {}
     holding: list[str] = []
@@ -175,7 +175,7 @@ def test_the_values_taken_to_hold_no_page_hold_none(copy_site: Callable[[Path], 
         values = {**self.env.globals, **context}  # (config is a global)
         for key in PLAIN_VALUES & values.keys():
             seen[key] = seen.get(key, 0) + 1
-            holding.extend(f"{name}: {key} holds {page.source}" for page in _reachable(values[key]))
+            holding.extend(f"{name}: {key} holds {page.source}" for page in reachable_pages(values[key]))
         return original(self, name, source, **context)
 
     monkeypatch.setattr(sitegen.render.Renderer, "render_template", recording)
@@ -343,6 +343,44 @@ def test_a_template_naming_its_links_at_run_time_keeps_one_record_however_many_s
     assert set(stories) <= rendered
     assert not any(name.startswith("interviews/") and name != "interviews/index.html" for name in rendered), rendered
     assert tree_digest(site / "_site") == _clean(site, tmp_path)
+
+
+def test_a_template_the_reading_cannot_follow_keeps_one_mark_not_a_record_per_page(
+        make_site: Callable[..., Path], tmp_path: Path) -> None:
+    """A template that names what it includes as it renders shows all of every page. Its
+    jobs say so with one mark each, not by listing every page (a hub of 10,000 pages
+    would keep 10,000 records for each of its jobs, and build many times slower). An edit
+    of any page's body or front matter renders those jobs again, and the other pages only
+    where they show it; the output is a clean build's."""
+    from sitegen import cache
+    from sitegen.warm import Warm
+
+    site = make_site(files={**SMALL_HUB, "templates/partials/note-story.html": "<p class=note>A story.</p>\n",
+                            "templates/story.html": (
+                                '{% extends "default/story.html" %}{% block content %}'
+                                '{% include "partials/note-" ~ page.kind ~ ".html" %}{{ super() }}{% endblock %}')})
+    make_old(site)
+    build(site, BuildOptions(jobs=1))
+    data, _ = cache.load(site, cache.code_digest(), Warm())
+    assert data is not None
+    records = cache.jobs_of(data)
+    stories = {name for name in records if name.startswith("stories/") and name.endswith("/index.html")
+               and name != "stories/index.html"}
+    interviews = sorted(name for name in records if name.startswith("interviews/") and name.endswith("/index.html")
+                        and name != "interviews/index.html")
+    assert stories and interviews
+    for name in stories:
+        assert records[name].every_page and not records[name].bodies and not records[name].metas, name
+    assert not any(records[name].every_page for name in interviews)
+    assert _rendered(site) == set()
+    edited = next(p for p in sorted((site / "content/interviews").glob("*.md")))
+    for n, change in enumerate(("\nOne more paragraph.\n", None)):  # a body edit, then a front-matter edit
+        text = edited.read_text(encoding="utf-8")
+        edited.write_text(text + change if change else text.replace("title: ", "title: Edited ", 1), encoding="utf-8")
+        rendered = _rendered(site)
+        assert stories <= rendered
+        assert "about/index.html" in records and "about/index.html" not in rendered, rendered
+        assert tree_digest(site / "_site") == _clean(site, tmp_path / str(n))
 
 
 def test_a_body_the_cache_no_longer_holds_is_not_read_as_nothing() -> None:
