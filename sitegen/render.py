@@ -42,6 +42,7 @@ from .urls import (PEOPLE_PATH, QUESTIONS_PATH, Urls, entry_path, mailto, output
                    section_path)
 from .video import captions_file, page_policy, page_video
 
+
 class _Context(jinja2.runtime.Context):
     """Jinja's context, with a shorter way to call a plain function.
 
