@@ -102,6 +102,8 @@ PLAIN_VALUES = frozenset({"config", "lang", "lang_root", "alternates", "x_defaul
                           "membership_url"})
 #: What a job's record calls every static file, with which there are (see ``Renderer.show_template``).
 EVERY_ASSET = "*"
+#: What it calls the files the helpers look for for every page, with whether each is there.
+EVERY_FILE = "*files"
 #: The template of content/pages/contact.md (or of the contact page made from the settings).
 CONTACT_TEMPLATE = "contact.html"
 
@@ -231,8 +233,7 @@ class Renderer:
         self._plans = plans if plans is not None else {}
         self._trees: dict[str, Any] = {}  # the templates parsed to read them, by name
         self._static_list = sorted(set(static_paths))
-        self._every_asset: str | None = None  # see asset(EVERY_ASSET)
-        self._every_files: dict[str, bool] | None = None  # see _every_file
+        self._every: dict[str, str] = {}  # see asset(EVERY_ASSET) and asset(EVERY_FILE)
         self._helper_shows = self._helpers_shown()
 
     # -- Jinja -----------------------------------------------------------------
@@ -410,13 +411,15 @@ class Renderer:
     def asset(self, site_path: str) -> str:
         """The link to a theme or site static file, with a version query that changes
         when the file does (so browsers never keep a stale stylesheet). (For
-        ``EVERY_ASSET``: a digest of every static file's link and of which there are, see
-        ``show_template``; worked out once.)"""
-        if site_path == EVERY_ASSET:
-            if self._every_asset is None:
-                links = "\n".join(f"{path} {self.asset(path)}" for path in self._static_list)
-                self._every_asset = hashlib.sha256(links.encode("utf-8")).hexdigest()
-            return self._every_asset
+        ``EVERY_ASSET`` and ``EVERY_FILE``: a digest of what they stand for, worked out
+        once, see ``show_template``.)"""
+        if site_path in (EVERY_ASSET, EVERY_FILE):
+            found = self._every.get(site_path)
+            if found is None:
+                whole = [f"{path} {self.asset(path)}" for path in self._static_list] if site_path == EVERY_ASSET \
+                    else [f"{path} {there}" for path, there in sorted(self._every_file().items())]
+                found = self._every[site_path] = hashlib.sha256("\n".join(whole).encode("utf-8")).hexdigest()
+            return found
         version = self._asset_versions.get(site_path)
         if version is None:
             version = ""
@@ -473,27 +476,26 @@ class Renderer:
         if known is None:
             shows = template_shows(self.env, name, context, self._trees)
             known = self._plans[key] = plan(shows, self._helper_shows, PLAIN_HELPERS | PLAIN_VALUES)
-        declaring = Declaring(self.site, context, self.env, self._helper_shows, PLAIN_HELPERS, self.showing,
-                              self._every_file)
+        declaring = Declaring(self.site, context, self.env, self._helper_shows, PLAIN_HELPERS, self.showing)
         declaring.declare(known)
         # A template that names the file it links as it renders may link any of them, or
         # one that is not there yet: it shows them all, and which there are. That is one
         # record (a digest of them all), not one per file: a hub with thousands of pictures
-        # would otherwise keep thousands of records for each of its pages.
+        # would otherwise keep thousands of records for each of its pages. So is a job
+        # that shows every page: it shows the files the helpers look for for every page.
         for asset in (EVERY_ASSET,) if known.assets is None else known.assets:
             self.showing.assets[asset] = self.asset(asset)
+        if self.showing.every_page:
+            self.showing.assets[EVERY_FILE] = self.asset(EVERY_FILE)
 
     def _every_file(self) -> dict[str, bool]:
         """The files the helpers look for for every page of the site (captions beside local
-        videos), and whether each is there: what a job that shows every page shows of files.
-        Worked out once."""
-        if self._every_files is None:
-            reads = Reads()
-            for page in reachable_pages(self.site):
-                for own in self._helper_shows.values():
-                    own(reads, [page])
-            self._every_files = reads.files
-        return self._every_files
+        videos), and whether each is there: what a job that shows every page shows of files."""
+        reads = Reads()
+        for page in reachable_pages(self.site):
+            for own in self._helper_shows.values():
+                own(reads, [page])
+        return reads.files
 
     def show(self, metas: Iterable[Page] = (), bodies: Iterable[Page] = ()) -> None:
         """Declare that the job being rendered shows the metadata of ``metas`` and the

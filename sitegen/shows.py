@@ -630,11 +630,9 @@ class Declaring:
     """Follows one job's paths through its values (see the module's docstring)."""
 
     def __init__(self, site: Site, context: Mapping[str, Any], env: jinja2.Environment,
-                 helpers: Mapping[str, HelperShows], plain: frozenset[str], reads: Reads,
-                 every_file: Callable[[], Mapping[str, bool]]) -> None:
+                 helpers: Mapping[str, HelperShows], plain: frozenset[str], reads: Reads) -> None:
         """``helpers``: what each helper that declares it shows; ``plain``: the helpers
-        whose results hold no page (strings, numbers); ``every_file``: the files the
-        helpers look for for every page (see :meth:`everything`)."""
+        whose results hold no page (strings, numbers)."""
         self.site = site
         self.context = context
         self.env = env
@@ -643,7 +641,6 @@ class Declaring:
         self.helpers = helpers
         self.plain = plain
         self.out = reads
-        self.every_file = every_file
         self.known: dict[Path, list[Any] | None] = {}
 
     def values(self, path: Path) -> list[Any] | None:
@@ -829,11 +826,10 @@ class Declaring:
             self.out.bodies.add(page.source)
 
     def everything(self) -> None:
-        """All of every page of the site, and the files the helpers would look for for
-        each: said once (``every_page``), not page by page, so that a hub of thousands of
-        pages whose template cannot be followed keeps one mark for each of its jobs."""
+        """All of every page of the site, and what the helpers would look for for each:
+        said once (``every_page``), not page by page, so that a hub of thousands of pages
+        whose template cannot be followed keeps one mark for each of its jobs."""
         self.out.every_page = True
-        self.out.files.update(self.every_file())
 
 
 def _results(function: Callable[..., Any], combos: Iterable[tuple[Any, ...]]) -> list[Any]:

@@ -24,7 +24,7 @@ import sitegen.render
 from sitegen.collect import substitute
 from sitegen.deps import BODY_FIELDS, PLACE_FIELDS, Reads
 from sitegen.model import Page, Site
-from sitegen.render import EVERY_ASSET
+from sitegen.render import EVERY_ASSET, EVERY_FILE
 
 _SLOTS = {f.name: Page.__dict__[f.name] for f in dataclasses.fields(Page)}
 _SOURCE = Page.__dict__["source"]
@@ -83,7 +83,7 @@ def _compare(name: str, traced: Reads, declared: Reads) -> str | None:
         missing.append(f"the bodies of {sorted(traced.bodies - declared.bodies)}")
     if EVERY_ASSET not in declared.assets and not traced.assets.items() <= declared.assets.items():
         missing.append(f"the assets {sorted(traced.assets.items() - declared.assets.items())}")
-    if not traced.files.items() <= declared.files.items():
+    if EVERY_FILE not in declared.assets and not traced.files.items() <= declared.files.items():
         missing.append(f"the files {sorted(traced.files.items() - declared.files.items())}")
     return f"{name} read {', '.join(missing)} without declaring it" if missing else None
 

@@ -345,20 +345,31 @@ def test_a_template_naming_its_links_at_run_time_keeps_one_record_however_many_s
     assert tree_digest(site / "_site") == _clean(site, tmp_path)
 
 
+@pytest.mark.parametrize("template", [
+    # a partial named as the page renders: the template cannot be followed at all
+    '{% include "partials/note-" ~ page.kind ~ ".html" %}',
+    # a call block hands its caller a value the reading cannot know, and a title is read from it
+    "{% macro each() %}{{ caller(page) }}{% endmacro %}{% call(p) each() %}<p>{{ p.title }}</p>{% endcall %}",
+], ids=["include named at run time", "call block argument"])
 def test_a_template_the_reading_cannot_follow_keeps_one_mark_not_a_record_per_page(
-        make_site: Callable[..., Path], tmp_path: Path) -> None:
-    """A template that names what it includes as it renders shows all of every page. Its
-    jobs say so with one mark each, not by listing every page (a hub of 10,000 pages
-    would keep 10,000 records for each of its jobs, and build many times slower). An edit
-    of any page's body or front matter renders those jobs again, and the other pages only
-    where they show it; the output is a clean build's."""
+        make_site: Callable[..., Path], tmp_path: Path, template: str) -> None:
+    """A template that the reading cannot follow shows all of every page, and the files
+    the helpers look for for each (captions beside local videos). Its jobs say so with
+    one mark each, not by listing every page (a hub of 10,000 pages would keep 10,000
+    records for each of its jobs, and build many times slower). An edit of any page's
+    body or front matter, or captions put beside a video, renders those jobs again, and
+    the other pages only where they show it; the output is a clean build's."""
     from sitegen import cache
+    from sitegen.render import EVERY_FILE
     from sitegen.warm import Warm
 
     site = make_site(files={**SMALL_HUB, "templates/partials/note-story.html": "<p class=note>A story.</p>\n",
                             "templates/story.html": (
                                 '{% extends "default/story.html" %}{% block content %}'
-                                '{% include "partials/note-" ~ page.kind ~ ".html" %}{{ super() }}{% endblock %}')})
+                                + template + "{{ super() }}{% endblock %}"),
+                            "content/interviews/talk.md": ("---\ntitle: A talk\ndate: 2026-07-01\n"
+                                                           "video: /video/talk.mp4\n---\nWatch.\n"),
+                            "static/video/talk.mp4": "not really a video\n"})
     make_old(site)
     build(site, BuildOptions(jobs=1))
     data, _ = cache.load(site, cache.code_digest(), Warm())
@@ -369,8 +380,9 @@ def test_a_template_the_reading_cannot_follow_keeps_one_mark_not_a_record_per_pa
     interviews = sorted(name for name in records if name.startswith("interviews/") and name.endswith("/index.html")
                         and name != "interviews/index.html")
     assert stories and interviews
-    for name in stories:
+    for name in stories:  # (and the captions every page's video would have, as one digest)
         assert records[name].every_page and not records[name].bodies and not records[name].metas, name
+        assert not records[name].files and EVERY_FILE in dict(records[name].assets), name
     assert not any(records[name].every_page for name in interviews)
     assert _rendered(site) == set()
     edited = next(p for p in sorted((site / "content/interviews").glob("*.md")))
@@ -381,6 +393,12 @@ def test_a_template_the_reading_cannot_follow_keeps_one_mark_not_a_record_per_pa
         assert stories <= rendered
         assert "about/index.html" in records and "about/index.html" not in rendered, rendered
         assert tree_digest(site / "_site") == _clean(site, tmp_path / str(n))
+    # Captions put beside the talk's video: the stories may show them, the about page does not.
+    (site / "static/video/talk.vtt").write_text("WEBVTT\n\n00:00.000 --> 00:01.000\nHello\n", encoding="utf-8")
+    rendered = _rendered(site)
+    assert stories <= rendered and "interviews/talk/index.html" in rendered, rendered
+    assert "about/index.html" not in rendered, rendered
+    assert tree_digest(site / "_site") == _clean(site, tmp_path / "captions")
 
 
 def test_a_body_the_cache_no_longer_holds_is_not_read_as_nothing() -> None:
