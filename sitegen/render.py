@@ -25,7 +25,7 @@ import jinja2
 from markupsafe import Markup
 
 from .collect import MADE
-from .cache import CacheChanged
+from .cache import CacheChanged, FileStat, trusted_stat
 from .compiled import CompiledTemplates
 from .errors import SitegenError
 from .i18n import FALLBACK, Catalogs
@@ -209,13 +209,14 @@ class Renderer:
 
     def __init__(self, site: Site, theme: Theme, catalogs: Catalogs, compiled: Path | None = None,
                  plans: dict[tuple[str, frozenset[str]], ShowPlan] | None = None,
-                 static_paths: Iterable[str] = ()) -> None:
+                 static_paths: Iterable[str] = (), versions: dict[str, tuple[FileStat, str]] | None = None) -> None:
         """``site``: as collected (with the pages sitegen makes); ``catalogs``: the
         interface strings (:func:`~sitegen.i18n.load_catalogs`); ``compiled``: a folder
         where compiled templates are kept between builds; ``plans``: what each template
         shows (``shows.plan``), by name and the names it is handed, kept while the
         templates stay the same (filled as jobs render); ``static_paths``: the site
-        path of every static file discovery found (what a template may link)."""
+        path of every static file discovery found (what a template may link);
+        ``versions``: static files' versions kept by this process (see ``_version``)."""
         self.compiled = compiled
         self.site = site
         self.config = site.config
@@ -226,6 +227,7 @@ class Renderer:
         self._shared_questions = {group.key: group for group in site.questions}
         self.env = self._make_env()
         self._asset_versions: dict[str, str] = {}
+        self._versions = versions if versions is not None else {}
         self._plain_policy: str | None = None
         self._menus: dict[tuple[int, str, str], tuple[Site, tuple[MenuItem, ...], tuple[str, ...]]] = {}
         #: What the job being rendered declares it shows (see shows.py); set by whoever runs it.
@@ -426,10 +428,25 @@ class Renderer:
             for folder in (self.config.root / "static", *reversed(self.theme.static_dirs)):
                 candidate = folder / site_path
                 if candidate.is_file():
-                    version = hashlib.sha256(candidate.read_bytes()).hexdigest()[:10]
+                    version = self._version(candidate)
                     break
             self._asset_versions[site_path] = version
         return self.urls.path(site_path) + (f"?v={version}" if version else "")
+
+    def _version(self, path: Path) -> str:
+        """A static file's version: the start of a digest of its bytes. A process that
+        builds again and again (``sitegen serve``) keeps each one with the file's stat,
+        taken before it was read, and reads the file again only when that changed (or
+        was taken within the time-stamp tick): a template that names its links as the
+        page renders shows every static file, and a hub may have thousands of pictures."""
+        stat = trusted_stat(path)
+        kept = self._versions.get(str(path))
+        if kept is not None and stat is not None and stat[1] != -1 and kept[0] == stat:
+            return kept[1]
+        version = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+        if stat is not None and stat[1] != -1:
+            self._versions[str(path)] = (stat, version)
+        return version
 
     def render_template(self, name: str, source: str | None, **context: Any) -> str:
         """Render one template, turning template mistakes into problems with a location."""

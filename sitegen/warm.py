@@ -16,7 +16,7 @@ from .deps import LazyPages
 from .errors import Problem
 
 if TYPE_CHECKING:
-    from .cache import CacheData
+    from .cache import CacheData, FileStat
     from .deps import Parsed
     from .guard import Guard
     from .shows import ShowPlan
@@ -51,6 +51,9 @@ class Warm:
     #: The privacy guard of the last build, with the origins it was made for (its memos
     #: are answers that depend on nothing but the text they were asked about).
     guard: tuple[tuple[str, tuple[str, ...]], Guard] | None = None
+    #: Each static file's version (see ``Renderer._version``) by path, with the file's stat
+    #: before it was read; used again only while the file has that stat.
+    versions: dict[str, tuple[FileStat, str]] = field(default_factory=dict)
     #: What the last swap left: the kept spare output differs from the live one only in
     #: the files it names; used only while both folders have the identities it records.
     spare: SpareState | None = None

@@ -386,3 +386,63 @@ def test_mirror_never_reaches_through_a_link_in_the_spare(tmp_path: Path) -> Non
     (spare / "a").unlink()
     state = write.mirror(output, spare)
     assert state is not None and _inodes(spare) == _inodes(output)
+
+
+def test_a_preview_reads_a_static_file_for_its_version_only_when_it_changed(
+        hub: Path, tmp_path: Path, warm: Warm, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A template that names its links as the page renders shows every static file, so
+    every rebuild checks every file's version. Between the rebuilds of one process a file
+    whose stat is unchanged is not read again for it (a hub with thousands of pictures
+    would otherwise read them all at every edit); a file saved again is, and the preview
+    is a clean build's."""
+    import os
+    import time
+
+    covers = hub / "static/covers"
+    covers.mkdir(parents=True)
+    an_hour_ago = time.time() - 3600  # (a stat taken within two seconds of a save is never kept)
+    for n in range(30):
+        (covers / f"c{n}.txt").write_text(f"cover {n}\n", encoding="utf-8")
+        os.utime(covers / f"c{n}.txt", (an_hour_ago, an_hour_ago))
+    (hub / "templates").mkdir(exist_ok=True)
+    (hub / "templates/story.html").write_text(
+        '{% extends "default/story.html" %}{% block head %}'
+        '<link rel="alternate" href="{{ asset("covers/c" ~ (page.title | length) ~ ".txt") }}">{% endblock %}',
+        encoding="utf-8")
+    preview = hub / cache.FOLDER / "serve"
+    options = BuildOptions(output=preview, jobs=1, defer_cache=True, now=NOW)
+    build(hub, options, warm=warm)
+    warm.flush()
+
+    read: list[str] = []
+    real = Path.read_bytes
+
+    def counting(path: Path) -> bytes:
+        if path.parent == covers:
+            read.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(Path, "read_bytes", counting)
+
+    def rebuilt(name: str) -> None:
+        build(hub, options, warm=warm)
+        warm.flush()
+        copy = tmp_path / name
+        shutil.copytree(hub, copy, ignore=shutil.ignore_patterns(cache.FOLDER))
+        build(copy, BuildOptions(output=copy / "out", jobs=1, clean=True, now=NOW))
+        assert tree_digest(preview) == tree_digest(copy / "out")
+
+    _edit(hub / "content/interviews/ana.md", "More bread.", "More barley.")
+    rebuilt("text edit")
+    assert read == []
+    def cover_link() -> str:
+        page = soup(next(preview.glob("stories/*/index.html")))
+        return str(page.find("link", href=lambda h: h is not None and "/covers/" in h)["href"])
+
+    story = cover_link()
+    linked = story.split("/")[-1].split("?")[0]
+    (covers / linked).write_text("another cover, as long\n"[: len(f"cover {linked[1:-4]}\n")], encoding="utf-8")
+    os.utime(covers / linked, (an_hour_ago, an_hour_ago))  # (the same size and time stamp; the change time differs)
+    rebuilt("cover saved again")
+    assert read == [linked]
+    assert cover_link() != story
