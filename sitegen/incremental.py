@@ -397,7 +397,7 @@ class Memo:
         def link(asset: str) -> str:
             found = links.get(asset)
             if found is None:
-                found = links[asset] = renderer.asset(asset)
+                found = links[asset] = renderer.recorded(asset)
             return found
 
         there: dict[str, bool] = {}  # whether each file a job looked for is there, asked once

@@ -235,7 +235,7 @@ class Renderer:
         self._plans = plans if plans is not None else {}
         self._trees: dict[str, Any] = {}  # the templates parsed to read them, by name
         self._static_list = sorted(set(static_paths))
-        self._every: dict[str, str] = {}  # see asset(EVERY_ASSET) and asset(EVERY_FILE)
+        self._every: dict[str, str] = {}  # see recorded(EVERY_ASSET) and recorded(EVERY_FILE)
         self._helper_shows = self._helpers_shown()
 
     # -- Jinja -----------------------------------------------------------------
@@ -412,16 +412,7 @@ class Renderer:
 
     def asset(self, site_path: str) -> str:
         """The link to a theme or site static file, with a version query that changes
-        when the file does (so browsers never keep a stale stylesheet). (For
-        ``EVERY_ASSET`` and ``EVERY_FILE``: a digest of what they stand for, worked out
-        once, see ``show_template``.)"""
-        if site_path in (EVERY_ASSET, EVERY_FILE):
-            found = self._every.get(site_path)
-            if found is None:
-                whole = [f"{path} {self.asset(path)}" for path in self._static_list] if site_path == EVERY_ASSET \
-                    else [f"{path} {there}" for path, there in sorted(self._every_file().items())]
-                found = self._every[site_path] = hashlib.sha256("\n".join(whole).encode("utf-8")).hexdigest()
-            return found
+        when the file does (so browsers never keep a stale stylesheet)."""
         version = self._asset_versions.get(site_path)
         if version is None:
             version = ""
@@ -501,9 +492,23 @@ class Renderer:
         # would otherwise keep thousands of records for each of its pages. So is a job
         # that shows every page: it shows the files the helpers look for for every page.
         for asset in (EVERY_ASSET,) if known.assets is None else known.assets:
-            self.showing.assets[asset] = self.asset(asset)
+            self.showing.assets[asset] = self.recorded(asset)
         if self.showing.every_page:
-            self.showing.assets[EVERY_FILE] = self.asset(EVERY_FILE)
+            self.showing.assets[EVERY_FILE] = self.recorded(EVERY_FILE)
+
+    def recorded(self, asset: str) -> str:
+        """What a job's record keeps of a static file it shows: the link to it, as
+        ``asset`` makes it; for ``EVERY_ASSET`` and ``EVERY_FILE``, a digest of what
+        they stand for (every static file's link and which there are; the files the
+        helpers look for for every page, and whether each is there), worked out once."""
+        if asset not in (EVERY_ASSET, EVERY_FILE):
+            return self.asset(asset)
+        found = self._every.get(asset)
+        if found is None:
+            whole = [f"{path} {self.asset(path)}" for path in self._static_list] if asset == EVERY_ASSET \
+                else [f"{path} {there}" for path, there in sorted(self._every_file().items())]
+            found = self._every[asset] = hashlib.sha256("\n".join(whole).encode("utf-8")).hexdigest()
+        return found
 
     def _every_file(self) -> dict[str, bool]:
         """The files the helpers look for for every page of the site (captions beside local

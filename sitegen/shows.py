@@ -826,9 +826,10 @@ class Declaring:
             self.out.bodies.add(page.source)
 
     def everything(self) -> None:
-        """All of every page of the site, and what the helpers would look for for each:
-        said once (``every_page``), not page by page, so that a hub of thousands of pages
-        whose template cannot be followed keeps one mark for each of its jobs."""
+        """All of every page of the site: said once (``every_page``), not page by page,
+        so that a hub of thousands of pages whose template cannot be followed keeps one
+        mark for each of its jobs. (What the helpers would look for for each page is
+        declared beside it, by ``Renderer.show_template``, as one digest.)"""
         self.out.every_page = True
 
 

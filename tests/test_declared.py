@@ -345,6 +345,25 @@ def test_a_template_naming_its_links_at_run_time_keeps_one_record_however_many_s
     assert tree_digest(site / "_site") == _clean(site, tmp_path)
 
 
+def test_the_names_a_record_gives_every_static_file_are_still_links_in_a_template(
+        make_site: Callable[..., Path]) -> None:
+    """A job's record calls every static file ``*`` and every file looked for ``*files``;
+    a template linking static files of those names gets links to them, with versions."""
+    from sitegen.render import EVERY_ASSET, EVERY_FILE
+
+    site = make_site(files={**SMALL_HUB, f"static/{EVERY_ASSET}": "star\n", f"static/{EVERY_FILE}": "files\n",
+                            "templates/story.html": (
+                                '{% extends "default/story.html" %}{% block head %}'
+                                f'<link rel="x-a" href="{{{{ asset("{EVERY_ASSET}") }}}}">'
+                                f'<link rel="x-b" href="{{{{ asset("{EVERY_FILE}") }}}}">{{% endblock %}}')})
+    make_old(site)
+    build(site, BuildOptions(jobs=1))
+    page = soup(next((site / "_site/stories").glob("*/index.html")))
+    for rel, name in (("x-a", EVERY_ASSET), ("x-b", EVERY_FILE)):
+        href = page.find("link", rel=rel)["href"]
+        assert href.startswith(f"/{name}?v="), href
+
+
 @pytest.mark.parametrize("template", [
     # a partial named as the page renders: the template cannot be followed at all
     '{% include "partials/note-" ~ page.kind ~ ".html" %}',
