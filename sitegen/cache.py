@@ -22,6 +22,8 @@ What it remembers, and how a build uses it (see ``build.py``):
   nor the settings (sitegen's code, ``sitegen.yaml``, templates, interface strings) or
   the site's skeleton (which page is where, every list's order), and its files in the
   output are as it left them.
+* each static file's version (``Renderer._version``) with the file's stat, so that a
+  build reads a static file for its version only when the file changed.
 * every file of the output with its size and time stamp, and every folder with its time
   stamp, so that a file changed or deleted by hand is made again and a stray one
   removed: the output always equals what a clean build makes. Only folders whose time
@@ -66,7 +68,7 @@ from .write import folder_stamp
 
 FOLDER = ".sitegen-cache"
 #: Bump when the records below (or the files' layout) change shape.
-FORMAT = 9
+FORMAT = 10
 _MAGIC = b"sitegen build cache %d\n" % FORMAT
 _BODIES_MAGIC = b"sitegen page bodies %d\n" % FORMAT
 _LIBRARIES = ("jinja2", "markdown_it", "mdit_py_plugins", "babel", "yaml")
@@ -137,6 +139,7 @@ class CacheData:
     static: dict[str, tuple[str, FileStat]] = field(default_factory=dict)  # target -> (source, stat)
     files: dict[str, Stat] = field(default_factory=dict)  # every output file as written
     folders: dict[str, int] = field(default_factory=dict)  # every output folder's stamp (write.folder_stamp)
+    versions: dict[str, tuple[FileStat, str]] = field(default_factory=dict)  # static files' (Renderer._version)
     summary: Summary = field(default_factory=Summary)
 
 

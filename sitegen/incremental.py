@@ -92,6 +92,11 @@ class Memo:
         # again file by file before each rebuild.
         self.own_index = self.old is not None and cache.in_memory(self.store, self.old, warm)
         self.trust_output = self.own_index and self.store != self.root
+        # Each static file's version, as the last build found it: used again only while the
+        # file's stat is the one recorded (see ``Renderer._version``).
+        for rel, known in self.old.versions.items() if self.old is not None else ():
+            warm.versions.setdefault(str(self.root / rel), known)
+        self._static_stats: dict[str, cache.FileStat] = {}  # each static file's, by path (see plan)
 
     def compiled_templates(self) -> Path | None:
         """The folder for this sitegen's compiled templates (those of other versions are
@@ -299,6 +304,7 @@ class Memo:
         # is read for its version link): one saved after this is copied again next time.
         stats = {target: cache.trusted_stat(file.path) or (0, 0, 0)
                  for target, file in cache.static_map(static_files).items()}
+        self._static_stats = {str(file.path): stats[target] for target, file in cache.static_map(static_files).items()}
         # What every file depends on: which page is where, what each list holds (the site as
         # the renderer has it: with a contact or membership page made from the settings).
         # The metadata of the pages a job shows is declared by the job: a title edit
@@ -528,6 +534,11 @@ class Memo:
             self.changed = True
         if self.old is not None:
             self.new.shards = self.pages.shards(self.old.shards)
+        # The versions worked out in this process, of the static files as they are now.
+        self.new.versions = {cache.portable(Path(path), self.root): known for path, known in self.warm.versions.items()
+                             if self._static_stats.get(path) == known[0]}
+        if self.old is not None and self.old.versions != self.new.versions:
+            self.changed = True
         if self.pages.unwritable or not (self.changed or self.pages.stashes or self.old is None
                                          or self.new.sources.keys() != self.old.sources.keys()):
             return

@@ -327,3 +327,62 @@ def test_new_rules_for_the_sites_time_zone_rebuild_everything(hub: Path, monkeyp
     assert report.rendered > 0
     assert any("parsed (" in line for line in report.explanation)
     assert any("settings, templates or interface strings changed" in line for line in report.explanation)
+
+
+def test_a_new_build_reads_a_static_file_for_its_version_only_when_it_changed(
+        hub: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A template that names its links as the page renders shows every static file: each
+    build that renders works out every file's version, a digest of its bytes. The cache
+    keeps each version with the file's stat, so a later `sitegen build` (a new process)
+    reads only the files saved since, a template edit included; the output is a clean
+    build's. A file saved again with its size and time stamp kept is read (its change
+    time differs), and a deleted one is forgotten."""
+    import time
+
+    covers = hub / "static/covers"
+    covers.mkdir(parents=True)
+    an_hour_ago = time.time() - 3600  # (a stat taken within two seconds of a save is never kept)
+    for n in range(30):
+        (covers / f"c{n}.txt").write_text(f"cover {n}\n", encoding="utf-8")
+        os.utime(covers / f"c{n}.txt", (an_hour_ago, an_hour_ago))
+    (hub / "templates/story.html").write_text(
+        '{% extends "default/story.html" %}{% block head %}'
+        '<link rel="alternate" href="{{ asset("covers/c" ~ (page.title | length) ~ ".txt") }}">{% endblock %}',
+        encoding="utf-8")
+    build(hub, BuildOptions(jobs=1))
+
+    read: list[str] = []
+    real = Path.read_bytes
+
+    def counting(path: Path) -> bytes:
+        if path.parent == covers:
+            read.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(Path, "read_bytes", counting)
+
+    def rebuilt(name: str) -> None:
+        read.clear()
+        report = build(hub, BuildOptions(jobs=1))  # a new Warm: as a new process
+        assert report.rendered > 0
+        assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path, name)
+
+    _edit(hub / "content/stories/first.md", "tags: [food]", "tags: [food, harvest]")
+    rebuilt("tag edit")
+    assert read == []
+    _edit(hub / "templates/story.html", "<link ", '<link data-edited="yes" ')
+    rebuilt("template edit")  # (a full build: every job runs)
+    assert read == []
+
+    (covers / "c3.txt").write_text("cover X\n", encoding="utf-8")  # the same size
+    os.utime(covers / "c3.txt", (an_hour_ago, an_hour_ago))  # and time stamp: the change time differs
+    _edit(hub / "content/stories/first.md", "harvest", "harvests")
+    rebuilt("cover saved again")
+    assert read == ["c3.txt"]
+    (covers / "c4.txt").unlink()
+    _edit(hub / "content/stories/first.md", "harvests", "harvest")
+    rebuilt("cover deleted")
+    assert read == []
+    kept = cache.load(hub, cache.code_digest(), Warm())[0]
+    assert kept is not None and "static/covers/c3.txt" in kept.versions
+    assert "static/covers/c4.txt" not in kept.versions
