@@ -43,6 +43,7 @@ import importlib.resources
 import importlib.util
 import os
 import pickle
+import shutil
 import stat
 import sys
 import time
@@ -862,10 +863,11 @@ class PageStore:
 
 
 def remove_stale_stashes(root: Path, warm: Warm) -> None:
-    """Remove the temporary bodies files of builds that failed or were killed (this
-    process's earlier builds, or processes that no longer run)."""
+    """Remove the temporary files of builds that failed or were killed (this process's
+    earlier builds, or processes that no longer run): bodies files, cache files half
+    written, a spare output renamed to be deleted (``write.retire_spare``)."""
     warm.flush()  # this process's own, put off, are still to be put in place
-    for path in (root / FOLDER).glob(".bodies-*.tmp"):
+    for path in (root / FOLDER).glob(".*.*.tmp"):
         try:
             pid = int(path.name.split(".")[-2])
             if pid != os.getpid():
@@ -875,7 +877,10 @@ def remove_stale_stashes(root: Path, warm: Warm) -> None:
             pass
         except OSError:
             continue  # it runs, as another user
-        path.unlink(missing_ok=True)
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def make_folder(root: Path) -> Path:

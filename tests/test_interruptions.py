@@ -249,3 +249,61 @@ main()
     assert done.returncode == 1, done.stderr
     assert "a worker process stopped before it finished" in done.stderr and "Traceback" not in done.stderr
     assert tree_digest(root / "_site") == before
+
+
+# -- The spare output ---------------------------------------------------------------------------
+# The output a build replaced is kept in the cache (.sitegen-cache/output-spare/): the next
+# incremental build makes its next output from it. A fresh output (a full build) does not
+# start from it, so it is renamed out of the way and deleted while the build renders.
+
+def test_a_full_build_deletes_the_old_spare_while_it_renders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sitegen import build as stages
+    from sitegen.build import BuildOptions, build
+
+    root = _site(tmp_path / "site", entries=8, marker="same")
+    cache = root / ".sitegen-cache"
+    build(root, BuildOptions(jobs=1))
+    _edit_first(root)
+    build(root, BuildOptions(jobs=1))  # incremental: the output it replaced is the spare
+    assert (cache / "output-spare/index.html").is_file()
+    replaced = tree_digest(root / "_site")
+
+    seen: list[list[str]] = []
+    real = stages.render
+
+    def render(*args, **kwargs):
+        seen.append(sorted(p.name for p in cache.iterdir() if "output-spare" in p.name))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(stages, "render", render)
+    build(root, BuildOptions(jobs=1, clean=True))
+    assert seen and "output-spare" not in seen[0], "the old spare was still there while the build rendered"
+    assert [p.name for p in cache.iterdir() if "output-spare" in p.name] == ["output-spare"]
+    assert tree_digest(cache / "output-spare") == replaced  # the output this build replaced
+    reference = _site(tmp_path / "reference", entries=8, marker="same")
+    _edit_first(reference)
+    build(reference, BuildOptions(jobs=1))
+    assert tree_digest(root / "_site") == tree_digest(reference / "_site")
+
+
+def test_a_spare_left_by_a_killed_build_is_removed_and_nothing_else(make_site, cli, tmp_path: Path) -> None:
+    """A build killed while its old spare was being deleted leaves it renamed in the cache
+    folder: the next build removes it, unless the build that renamed it still runs, and
+    never follows a link of that name."""
+    root = make_site({"content/pages/about.md": "---\ntitle: About\n---\nHi\n"})
+    cache = root / ".sitegen-cache"
+    dead = cache / ".output-spare.999999999.tmp"
+    live = cache / f".output-spare.{os.getppid()}.tmp"  # a running process: another build
+    for folder in (dead, live):
+        (folder / "interviews").mkdir(parents=True)
+        (folder / "interviews/index.html").write_text("old")
+    mine = tmp_path / "mine"
+    (mine / "notes.txt").parent.mkdir()
+    (mine / "notes.txt").write_text("the writer's own")
+    link = cache / ".output-spare.999999998.tmp"
+    link.symlink_to(mine, target_is_directory=True)
+    result = cli("build", root)
+    assert result.exit_code == 0, result.stderr
+    assert not dead.exists() and not os.path.lexists(link)
+    assert (live / "interviews/index.html").read_text() == "old"
+    assert (mine / "notes.txt").read_text() == "the writer's own"
