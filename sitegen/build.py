@@ -33,7 +33,7 @@ from .references import missing_images
 from .themes import Theme, load_theme
 from .urls import output_file
 from .warm import Warm
-from .write import Staging, check_output_folder, remove_stale, retire_spare
+from .write import Staging, check_output_folder, remove_stale
 
 if TYPE_CHECKING:
     from .guard import SiteGuard
@@ -161,9 +161,6 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None, warm: W
     rendered: dict[int, Rendered] = {}
     if plan.busy:
         staging = Staging(config.output)
-        # A fresh output does not start from the spare (the output the last build replaced):
-        # it is deleted while this build renders, not after the swap.
-        retired = retire_spare(memo.spare) if plan.fresh else None
         try:
             staging.copy_static(plan.copy, config.root)  # first: a rendered page wins over a static file
             rendered = render(renderer, plan, staging, workers, progress)
@@ -172,9 +169,6 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None, warm: W
         except BaseException:
             staging.discard()
             raise
-        finally:
-            if retired is not None:
-                retired()
     else:
         memo.output_kept(plan)
     outcome = memo.record(plan, rendered)

@@ -43,7 +43,6 @@ import importlib.resources
 import importlib.util
 import os
 import pickle
-import shutil
 import stat
 import sys
 import time
@@ -863,11 +862,10 @@ class PageStore:
 
 
 def remove_stale_stashes(root: Path, warm: Warm) -> None:
-    """Remove the temporary files of builds that failed or were killed (this process's
-    earlier builds, or processes that no longer run): bodies files, cache files half
-    written, a spare output renamed to be deleted (``write.retire_spare``)."""
+    """Remove the temporary bodies files of builds that failed or were killed (this
+    process's earlier builds, or processes that no longer run)."""
     warm.flush()  # this process's own, put off, are still to be put in place
-    for path in (root / FOLDER).glob(".*.*.tmp"):
+    for path in (root / FOLDER).glob(".bodies-*.tmp"):
         try:
             pid = int(path.name.split(".")[-2])
             if pid != os.getpid():
@@ -877,10 +875,7 @@ def remove_stale_stashes(root: Path, warm: Warm) -> None:
             pass
         except OSError:
             continue  # it runs, as another user
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
 
 
 def make_folder(root: Path) -> Path:

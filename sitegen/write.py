@@ -31,7 +31,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from .discover import StaticFile
 from .errors import BuildError, Problem, SitegenError
@@ -615,34 +615,6 @@ def mirror(output: Path, spare: Path) -> SpareState | None:
                           live_folders=folders, spare_folders=folders)
     except OSError:
         return None
-
-
-def retire_spare(spare: Path) -> Callable[[], None]:
-    """Start deleting ``spare``, the output the last build replaced, which a fresh output
-    does not start from: it is renamed out of the way at once (``.output-spare.<pid>.tmp``
-    beside it) and deleted by a forked process while the build renders, instead of after
-    the swap. Returns what waits for that process. A build killed meanwhile leaves the
-    renamed folder, which the next build removes (``cache.remove_stale_stashes``). Where
-    processes cannot be forked, or the spare cannot be renamed, nothing is done here: the
-    swap deletes it, as before."""
-    retired = spare.with_name(f".{spare.name}.{os.getpid()}.tmp")
-    try:
-        if not hasattr(os, "fork") or spare.is_symlink() or not spare.is_dir():
-            return lambda: None
-        os.rename(spare, retired)
-        pid = os.fork()
-    except OSError:
-        return lambda: None
-    if pid == 0:  # (the child: no cleanup of the parent's may run here)
-        try:
-            shutil.rmtree(retired, ignore_errors=True)
-        finally:
-            os._exit(0)
-
-    def wait() -> None:
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, 0)
-    return wait
 
 
 def _retire(old: Path, keep: Path | None) -> None:
