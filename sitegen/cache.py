@@ -862,10 +862,11 @@ class PageStore:
 
 
 def remove_stale_stashes(root: Path, warm: Warm) -> None:
-    """Remove the temporary bodies files of builds that failed or were killed (this
-    process's earlier builds, or processes that no longer run)."""
+    """Remove the temporary files of builds that failed or were killed (this process's
+    earlier builds, or processes that no longer run): bodies files, and cache files a
+    build was killed while writing."""
     warm.flush()  # this process's own, put off, are still to be put in place
-    for path in (root / FOLDER).glob(".bodies-*.tmp"):
+    for path in (root / FOLDER).glob(".*.*.tmp"):
         try:
             pid = int(path.name.split(".")[-2])
             if pid != os.getpid():
@@ -875,7 +876,8 @@ def remove_stale_stashes(root: Path, warm: Warm) -> None:
             pass
         except OSError:
             continue  # it runs, as another user
-        path.unlink(missing_ok=True)
+        if path.is_symlink() or not path.is_dir():  # (never a folder of that name)
+            path.unlink(missing_ok=True)
 
 
 def make_folder(root: Path) -> Path:

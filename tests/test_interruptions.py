@@ -249,3 +249,26 @@ main()
     assert done.returncode == 1, done.stderr
     assert "a worker process stopped before it finished" in done.stderr and "Traceback" not in done.stderr
     assert tree_digest(root / "_site") == before
+
+
+def test_cache_files_a_killed_build_was_writing_are_removed(make_site, cli) -> None:
+    """A build killed while it wrote the cache leaves a temporary file (an index of
+    megabytes at 10,000 pages): the next build removes those of builds no longer running,
+    and keeps the others and anything that is not a file."""
+    root = make_site({"content/pages/about.md": "---\ntitle: About\n---\nHi\n"})
+    assert cli("build", root).exit_code == 0
+    cache = root / ".sitegen-cache"
+    dead = [cache / ".index.pickle.999999999.tmp", cache / ".pages-0a.pickle.999999999.tmp",
+            cache / ".bodies-0a.999999999.tmp"]
+    live = cache / f".index.pickle.{os.getppid()}.tmp"  # a running process: another build
+    folder = cache / ".notes.999999999.tmp"
+    for path in (*dead, live):
+        path.write_bytes(b"half written")
+    (folder / "kept.txt").parent.mkdir()
+    (folder / "kept.txt").write_text("kept")
+    (root / "content/pages/about.md").write_text("---\ntitle: About\n---\nHello\n")
+    result = cli("build", root)
+    assert result.exit_code == 0, result.stderr
+    assert [p.name for p in dead if p.exists()] == []
+    assert live.read_bytes() == b"half written" and (folder / "kept.txt").read_text() == "kept"
+    assert (root / "_site/about/index.html").is_file() and "Hello" in (root / "_site/about/index.html").read_text()
