@@ -68,7 +68,7 @@ from .write import folder_stamp
 
 FOLDER = ".sitegen-cache"
 #: Bump when the records below (or the files' layout) change shape.
-FORMAT = 10
+FORMAT = 11
 _MAGIC = b"sitegen build cache %d\n" % FORMAT
 _BODIES_MAGIC = b"sitegen page bodies %d\n" % FORMAT
 _LIBRARIES = ("jinja2", "markdown_it", "mdit_py_plugins", "babel", "yaml")
@@ -137,6 +137,7 @@ class CacheData:
     jobs: dict[str, JobRecord] = field(default_factory=dict)  # read through jobs_of()
     jobs_pickle: bytes = b""  # the jobs as written (sealed), unpickled only when a build needs them
     static: dict[str, tuple[str, FileStat]] = field(default_factory=dict)  # target -> (source, stat)
+    shadowed: dict[str, str] = field(default_factory=dict)  # target -> source: static files a rendered file replaces
     files: dict[str, Stat] = field(default_factory=dict)  # every output file as written
     folders: dict[str, int] = field(default_factory=dict)  # every output folder's stamp (write.folder_stamp)
     versions: dict[str, tuple[FileStat, str]] = field(default_factory=dict)  # static files' (Renderer._version)

@@ -96,7 +96,8 @@ class Memo:
         # file's stat is the one recorded (see ``Renderer._version``).
         for rel, known in self.old.versions.items() if self.old is not None else ():
             warm.versions.setdefault(str(self.root / rel), known)
-        self._static_stats: dict[str, cache.FileStat] = {}  # each static file's, by path (see plan)
+        self._statics: dict[str, StaticFile] = {}  # the static files, by target (see plan)
+        self._static_stats: dict[str, cache.FileStat] = {}  # each one's stat, by path
 
     def compiled_templates(self) -> Path | None:
         """The folder for this sitegen's compiled templates (those of other versions are
@@ -153,19 +154,15 @@ class Memo:
             if record.references and not _unchanged(record.references):
                 return None  # a picture it shows was replaced
         statics = cache.static_map(static_files)
-        added = set(statics) - set(old.files)
-        if added:
-            try:
-                if added - {out for r in cache.jobs_of(old).values() for out in r.outputs}:
-                    return None  # a new static file
-            except CacheError:
-                return None
-        if set(old.static) - set(statics):
-            return None  # a static file was removed
+        if statics.keys() != old.static.keys() | old.shadowed.keys():
+            return None  # a static file came or went (one a page takes the place of too: it is warned about)
         for target, file in statics.items():
             known = old.static.get(target)
-            if known is not None and (known[0] != cache.portable(file.path, self.root) or known[1][1] == -1
-                                      or known[1] != cache.stat_of(file.path)):
+            if known is None:
+                if old.shadowed[target] != cache.portable(file.path, self.root):
+                    return None
+            elif (known[0] != cache.portable(file.path, self.root) or known[1][1] == -1
+                  or known[1] != cache.stat_of(file.path)):
                 return None
         if cache.output_stats(self.config.output, old.files, old.folders)[0] != old.files:
             return None
@@ -302,9 +299,9 @@ class Memo:
         site = renderer.site
         # The static files as they are now, stated before anything reads them (a style sheet
         # is read for its version link): one saved after this is copied again next time.
-        stats = {target: cache.trusted_stat(file.path) or (0, 0, 0)
-                 for target, file in cache.static_map(static_files).items()}
-        self._static_stats = {str(file.path): stats[target] for target, file in cache.static_map(static_files).items()}
+        self._statics = cache.static_map(static_files)
+        stats = {target: cache.trusted_stat(file.path) or (0, 0, 0) for target, file in self._statics.items()}
+        self._static_stats = {str(file.path): stats[target] for target, file in self._statics.items()}
         # What every file depends on: which page is where, what each list holds (the site as
         # the renderer has it: with a contact or membership page made from the settings).
         # The metadata of the pages a job shows is declared by the job: a title edit
@@ -324,7 +321,7 @@ class Memo:
         for i in todo:  # and those to run: their files last time, and their first file
             produced.add(jobs[i][0])
             produced.update(old_jobs[jobs[i][0]].outputs if jobs[i][0] in old_jobs else ())
-        statics = {t: f for t, f in cache.static_map(static_files).items() if t not in produced}
+        statics = {t: f for t, f in self._statics.items() if t not in produced}
         copy = self._stale_static(statics, actual, stats)
         if self.full:
             copy = list(statics.values())
@@ -508,6 +505,12 @@ class Memo:
                 files=r.files,
                 every_page=every,
             )
+        # The static files a rendered file takes the place of (a build that finds nothing
+        # changed must still find these as they were: each is warned about).
+        self.new.shadowed = {target: cache.portable(file.path, self.root) for target, file in self._statics.items()
+                             if target not in self.new.static}
+        if self.old is not None and self.old.shadowed != self.new.shadowed:
+            self.changed = True
         records = self.new.jobs
         html = files = 0
         with_missing: set[str] = set()  # the jobs that found interface strings missing

@@ -386,3 +386,29 @@ def test_a_new_build_reads_a_static_file_for_its_version_only_when_it_changed(
     kept = cache.load(hub, cache.code_digest(), Warm())[0]
     assert kept is not None and "static/covers/c3.txt" in kept.versions
     assert "static/covers/c4.txt" not in kept.versions
+
+
+def test_a_static_file_a_page_takes_the_place_of_is_warned_about_as_a_clean_build_does(
+        hub: Path, tmp_path: Path) -> None:
+    """A static file put where a page is published is not published, and the build warns.
+    Nothing else changes in the output, so a build that found nothing to do kept the last
+    build's warnings: no warning for the new file, and one for a file deleted since."""
+    def warned(root: Path) -> list[str]:
+        report = build(root, BuildOptions(jobs=1))
+        return sorted(f"{p.path}: {p.message}" for p in report.warnings if "not published" in p.message)
+
+    def clean_warned() -> list[str]:
+        copy = tmp_path / "clean"
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(hub, copy, ignore=shutil.ignore_patterns("_site", cache.FOLDER))
+        return warned(copy)
+
+    shadow = hub / "static/about/index.html"
+    shadow.parent.mkdir(parents=True)
+    shadow.write_text("<p>mine</p>\n", encoding="utf-8")
+    assert warned(hub) == clean_warned() == [
+        "static/about/index.html: not published: content/pages/about.md makes about/index.html, "
+        "which takes the place of this file"]
+    assert warned(hub) == clean_warned()  # (and again, with nothing changed since)
+    shadow.unlink()
+    assert warned(hub) == clean_warned() == []

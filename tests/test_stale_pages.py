@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, UTC
 from pathlib import Path
@@ -196,11 +197,33 @@ def _page_text(meta: dict[str, Any], body: str) -> str:
     return f"---\n{head}---\n{body}"
 
 
+class PausedClock:
+    """The clock the build cache decides by (whether a file's time stamp is old enough to
+    be trusted), stopped: it moves only when the writer pauses, to just over two seconds
+    after that moment. So the files there at the last pause are old enough to trust and
+    those saved since are not, whatever the time the steps and builds take: an example
+    runs the same every time (and shrinks). The steps follow each other within
+    milliseconds: without pauses, a build would never find that nothing changed."""
+
+    def __init__(self) -> None:
+        self.pause()  # (the hub was made long before its first build)
+
+    def pause(self) -> None:
+        """A pause: every file saved until now is older than the time-stamp tick."""
+        self.now = time.time_ns() + 2_000_000_001
+
+    def time_ns(self) -> int:
+        """Now, as the build cache sees it."""
+        return self.now
+
+
 class StalePages(RuleBasedStateMachine):
     """Random edits of a hub; after each, three ways of building agree."""
 
     def __init__(self) -> None:
         super().__init__()
+        self.clock_seen = PausedClock()
+        cache.time = self.clock_seen  # type: ignore[assignment]  # (put back in teardown)
         self.root = self.tmp / f"hub{next(self.counter)}"
         shutil.copytree(HUB, self.root)
         self.pages = {rel.relative_to(self.root / "content").as_posix(): _front_matter(rel.read_text("utf-8"))
@@ -475,6 +498,16 @@ class StalePages(RuleBasedStateMachine):
         self.steps.append(f"now = {now:%Y-%m-%d}")
         self.now = now
 
+    @rule()
+    def pause(self) -> None:
+        """The writer waits a while before the next edit: the files saved so far are older
+        than the time-stamp tick when the next build looks at them."""
+        self.steps.append("a pause")
+        self.clock_seen.pause()
+
+    def teardown(self) -> None:
+        cache.time = time  # type: ignore[assignment]
+
     @rule(on=st.booleans())
     def use_future(self, on: bool) -> None:
         """Builds with --future (or without); the preview is started again with it."""
@@ -538,10 +571,11 @@ class StalePages(RuleBasedStateMachine):
         shutil.copytree(self.root, clean, symlinks=True, ignore=shutil.ignore_patterns(cache.FOLDER, "_site", *litter))
         when = {"now": self.now, "future": self.future}
         with checked_declarations() as oracle:  # and no job of it read what it did not declare
-            expected = _outcome(clean, BuildOptions(output=clean / "out", jobs=1, clean=True, **when), Process())
+            expected = _outcome(clean, BuildOptions(output=clean / "out", jobs=1, clean=True, **when), Process(),
+                                warnings := [])
         assert oracle.undeclared == [], "\n".join(oracle.undeclared)
         # `sitegen build`: a new process, with the build cache
-        built = _outcome(self.root, BuildOptions(jobs=1, **when), Process())
+        built = _outcome(self.root, BuildOptions(jobs=1, **when), Process(), built_warnings := [])
         # `sitegen serve`: one process, rebuilding, given the content files as the server
         # lists them (its loop: snapshot, rebuild, then mirror the spare once it built)
         server = self.server
@@ -550,7 +584,7 @@ class StalePages(RuleBasedStateMachine):
         server._snapshot = seen
         sources = server._content_sources(changed)
         previewed = _outcome(self.root, BuildOptions(output=server.output, jobs=1, defer_cache=True, sources=sources,
-                                                     **when), self.preview)
+                                                     **when), self.preview, previewed_warnings := [])
         self.preview.warm.flush()
         server._theme_dirs = server._current_theme_dirs()
         if not isinstance(previewed, tuple) and self.preview.warm.spare is None:
@@ -562,14 +596,21 @@ class StalePages(RuleBasedStateMachine):
             return
         assert _differences(self.root / "_site", expected) == [], f"sitegen build is stale after:\n  {steps}"
         assert _differences(server.output, expected) == [], f"the preview is stale after:\n  {steps}"
+        # and what they warn about is what a clean build warns about
+        assert built_warnings == warnings, f"sitegen build's warnings are stale after:\n  {steps}"
+        assert previewed_warnings == warnings, f"the preview's warnings are stale after:\n  {steps}"
 
 
-def _outcome(root: Path, options: BuildOptions, process: Process) -> dict[str, str] | tuple[str, ...]:
-    """The files a build by ``process`` made (by hash), or the problems it failed with."""
+def _outcome(root: Path, options: BuildOptions, process: Process,
+             warned: list[str] | None = None) -> dict[str, str] | tuple[str, ...]:
+    """The files a build by ``process`` made (by hash), or the problems it failed with;
+    ``warned`` gets the warnings of a build that succeeds."""
     try:
         report = build(root, options, warm=process.warm)
     except SitegenError as exc:
         return tuple(sorted(f"{p.path}:{p.line}: {p.message}" for p in exc.problems))
+    if warned is not None:
+        warned.extend(sorted(f"{p.path}:{p.line}: {p.message}" for p in report.warnings))
     return tree_digest(report.output)
 
 
