@@ -126,7 +126,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None, warm: W
 
     found = discover(config, theme, options.sources)
     if not found.errors:
-        unchanged = memo.up_to_date(found.sources, found.static_files, now)
+        unchanged = memo.up_to_date(found.sources, found.static_files, found.problems, now)
         if unchanged is not None:  # no input changed and the output is intact: nothing to do
             return BuildReport(output=config.output, pages=unchanged.html_pages, files=unchanged.files,
                                seconds=time.perf_counter() - started, warnings=unchanged.warnings + deploy_notes,

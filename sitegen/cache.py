@@ -68,7 +68,7 @@ from .write import folder_stamp
 
 FOLDER = ".sitegen-cache"
 #: Bump when the records below (or the files' layout) change shape.
-FORMAT = 11
+FORMAT = 12
 _MAGIC = b"sitegen build cache %d\n" % FORMAT
 _BODIES_MAGIC = b"sitegen page bodies %d\n" % FORMAT
 _LIBRARIES = ("jinja2", "markdown_it", "mdit_py_plugins", "babel", "yaml")
@@ -121,6 +121,7 @@ class Summary:
     next_due: datetime | None = None  # the first date after the build's of any entry (its output changes then)
     newest: datetime | None = None  # the date of the newest entry published (a build before it differs)
     warnings: tuple[Problem, ...] = ()
+    found: tuple[Problem, ...] = ()  # what discovery warned about, among those (files it leaves out)
 
 
 @dataclass(slots=True)

@@ -412,3 +412,25 @@ def test_a_static_file_a_page_takes_the_place_of_is_warned_about_as_a_clean_buil
     assert warned(hub) == clean_warned()  # (and again, with nothing changed since)
     shadow.unlink()
     assert warned(hub) == clean_warned() == []
+
+
+def test_a_file_discovery_leaves_out_is_warned_about_as_a_clean_build_does(hub: Path, tmp_path: Path) -> None:
+    """A .env file in static/ is never published, and the build warns; the site is the
+    same with or without it, so a build that found nothing changed kept the last
+    build's warnings instead."""
+    def warned(root: Path) -> list[str]:
+        report = build(root, BuildOptions(jobs=1))
+        return sorted(f"{p.path}: {p.message}" for p in report.warnings if ".env" in p.message)
+
+    def clean_warned() -> list[str]:
+        copy = tmp_path / "clean"
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(hub, copy, ignore=shutil.ignore_patterns("_site", cache.FOLDER))
+        return warned(copy)
+
+    secret = hub / "static/.env"
+    secret.write_text("TOKEN=x\n", encoding="utf-8")
+    assert warned(hub) == clean_warned() == [
+        "static/.env: not published: static/.env (.env files hold secrets for tools)"]
+    secret.unlink()
+    assert warned(hub) == clean_warned() == []

@@ -429,7 +429,8 @@ class StalePages(RuleBasedStateMachine):
         self.steps.append(f"captions {path} = {text!r}")
         self._put(path, text)
 
-    @rule(path=st.sampled_from((*COLLIDING, "static/video/other.webm")), text=st.sampled_from(("<p>mine</p>\n", None)))
+    @rule(path=st.sampled_from((*COLLIDING, "static/video/other.webm", "static/.env")),
+          text=st.sampled_from(("<p>mine</p>\n", None)))
     def static_file(self, path: str, text: str | None) -> None:
         self.steps.append(f"static {path} = {text!r}")
         self._put(path, text)
