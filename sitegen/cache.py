@@ -121,7 +121,7 @@ class Summary:
     next_due: datetime | None = None  # the first date after the build's of any entry (its output changes then)
     newest: datetime | None = None  # the date of the newest entry published (a build before it differs)
     warnings: tuple[Problem, ...] = ()
-    found: tuple[Problem, ...] = ()  # what discovery warned about, among those (files it leaves out)
+    discovered: tuple[Problem, ...] = ()  # what discovery warned about, among those (files it leaves out)
 
 
 @dataclass(slots=True)

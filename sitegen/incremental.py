@@ -96,7 +96,7 @@ class Memo:
         # file's stat is the one recorded (see ``Renderer._version``).
         for rel, known in self.old.versions.items() if self.old is not None else ():
             warm.versions.setdefault(str(self.root / rel), known)
-        self._found: tuple[Problem, ...] = ()  # what discovery warned about (see up_to_date)
+        self._discovered: tuple[Problem, ...] = ()  # what discovery warned about (see up_to_date)
         self._statics: dict[str, StaticFile] = {}  # the static files, by target (see plan)
         self._static_stats: dict[str, cache.FileStat] = {}  # each one's stat, by path
 
@@ -132,15 +132,17 @@ class Memo:
         self.explanation.append(f"{what}: {why}")
 
     # -- Nothing to do ---------------------------------------------------------------
-    def up_to_date(self, sources: Sequence[Source], static_files: list[StaticFile], found: Sequence[Problem],
+    def up_to_date(self, sources: Sequence[Source], static_files: list[StaticFile], discovered: Sequence[Problem],
                    now: datetime) -> Summary | None:
         """The last build's summary when no input changed since it and its output is
-        intact (then nothing is parsed, rendered or written); else None. ``found``: what
-        discovery warned about (files it leaves out), which must be the same too."""
+        intact (then nothing is parsed, rendered or written); else None. ``discovered``:
+        what discovery warned about (files it leaves out), which must be the same too."""
         old = self.old
-        self._found = tuple(found)
-        if old is None or self.full or old.parse_context != self.new.parse_context or old.summary.found != self._found:
+        self._discovered = tuple(discovered)
+        if old is None or self.full or old.parse_context != self.new.parse_context:
             return None
+        if old.summary.discovered != self._discovered:
+            return None  # a file discovery leaves out (and warns about) came or went
         if old.summary.next_due is not None and now >= old.summary.next_due:
             return None  # an entry dated in the future is now due
         if old.summary.newest is not None and now < old.summary.newest:
@@ -536,7 +538,7 @@ class Memo:
     def save(self, warnings: tuple[Problem, ...], defer: bool = False) -> None:
         """Remember this build, and the ``warnings`` it reported, for the next one (unless
         it changed nothing); with ``defer``, when ``cache.flush`` is called."""
-        self.new.summary.warnings, self.new.summary.found = warnings, self._found
+        self.new.summary.warnings, self.new.summary.discovered = warnings, self._discovered
         if self.old is not None and self.old.summary.warnings != warnings:
             self.changed = True
         if self.old is not None:

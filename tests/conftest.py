@@ -6,6 +6,7 @@ import hashlib
 import os
 import shutil
 import struct
+import time
 import zlib
 from pathlib import Path
 from collections.abc import Callable
@@ -129,6 +130,38 @@ def make_old(site: Path) -> None:
     for path in site.rglob("*"):
         st = path.stat(follow_symlinks=False)
         os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - 10_000_000_000), follow_symlinks=False)
+
+
+def covers_linked_at_run_time(site: Path, count: int = 30) -> Path:
+    """Give ``site`` ``count`` old static files in ``static/covers/`` and a story template
+    that links one of them by a name made as the page renders (so its jobs show every
+    static file); returns that folder."""
+    covers = site / "static/covers"
+    covers.mkdir(parents=True)
+    an_hour_ago = time.time() - 3600  # (a stat taken within two seconds of a save is never kept)
+    for n in range(count):
+        (covers / f"c{n}.txt").write_text(f"cover {n}\n", encoding="utf-8")
+        os.utime(covers / f"c{n}.txt", (an_hour_ago, an_hour_ago))
+    (site / "templates").mkdir(exist_ok=True)
+    (site / "templates/story.html").write_text(
+        '{% extends "default/story.html" %}{% block head %}'
+        '<link rel="alternate" href="{{ asset("covers/c" ~ (page.title | length) ~ ".txt") }}">{% endblock %}',
+        encoding="utf-8")
+    return covers
+
+
+def reads_in(folder: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the files in ``folder`` read (with ``Path.read_bytes``) from now on, in order."""
+    read: list[str] = []
+    real = Path.read_bytes
+
+    def counting(path: Path) -> bytes:
+        if path.parent == folder:
+            read.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(Path, "read_bytes", counting)
+    return read
 
 
 def png(width: int, height: int) -> bytes:

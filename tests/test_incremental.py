@@ -11,7 +11,7 @@ from pathlib import Path
 from collections.abc import Callable
 
 import pytest
-from conftest import INTERVIEW, make_old, REPO, SMALL_HUB, soup, tree_digest
+from conftest import covers_linked_at_run_time, INTERVIEW, make_old, reads_in, REPO, SMALL_HUB, soup, tree_digest
 
 from sitegen import cache
 from sitegen.build import BuildOptions, build
@@ -337,29 +337,9 @@ def test_a_new_build_reads_a_static_file_for_its_version_only_when_it_changed(
     reads only the files saved since, a template edit included; the output is a clean
     build's. A file saved again with its size and time stamp kept is read (its change
     time differs), and a deleted one is forgotten."""
-    import time
-
-    covers = hub / "static/covers"
-    covers.mkdir(parents=True)
-    an_hour_ago = time.time() - 3600  # (a stat taken within two seconds of a save is never kept)
-    for n in range(30):
-        (covers / f"c{n}.txt").write_text(f"cover {n}\n", encoding="utf-8")
-        os.utime(covers / f"c{n}.txt", (an_hour_ago, an_hour_ago))
-    (hub / "templates/story.html").write_text(
-        '{% extends "default/story.html" %}{% block head %}'
-        '<link rel="alternate" href="{{ asset("covers/c" ~ (page.title | length) ~ ".txt") }}">{% endblock %}',
-        encoding="utf-8")
+    covers = covers_linked_at_run_time(hub)
     build(hub, BuildOptions(jobs=1))
-
-    read: list[str] = []
-    real = Path.read_bytes
-
-    def counting(path: Path) -> bytes:
-        if path.parent == covers:
-            read.append(path.name)
-        return real(path)
-
-    monkeypatch.setattr(Path, "read_bytes", counting)
+    read = reads_in(covers, monkeypatch)
 
     def rebuilt(name: str) -> None:
         read.clear()
@@ -374,8 +354,9 @@ def test_a_new_build_reads_a_static_file_for_its_version_only_when_it_changed(
     rebuilt("template edit")  # (a full build: every job runs)
     assert read == []
 
+    before = (covers / "c3.txt").stat()
     (covers / "c3.txt").write_text("cover X\n", encoding="utf-8")  # the same size
-    os.utime(covers / "c3.txt", (an_hour_ago, an_hour_ago))  # and time stamp: the change time differs
+    os.utime(covers / "c3.txt", ns=(before.st_atime_ns, before.st_mtime_ns))  # and time stamp: the change time differs
     _edit(hub / "content/stories/first.md", "harvest", "harvests")
     rebuilt("cover saved again")
     assert read == ["c3.txt"]
@@ -393,44 +374,38 @@ def test_a_static_file_a_page_takes_the_place_of_is_warned_about_as_a_clean_buil
     """A static file put where a page is published is not published, and the build warns.
     Nothing else changes in the output, so a build that found nothing to do kept the last
     build's warnings: no warning for the new file, and one for a file deleted since."""
-    def warned(root: Path) -> list[str]:
-        report = build(root, BuildOptions(jobs=1))
-        return sorted(f"{p.path}: {p.message}" for p in report.warnings if "not published" in p.message)
-
-    def clean_warned() -> list[str]:
-        copy = tmp_path / "clean"
-        shutil.rmtree(copy, ignore_errors=True)
-        shutil.copytree(hub, copy, ignore=shutil.ignore_patterns("_site", cache.FOLDER))
-        return warned(copy)
-
     shadow = hub / "static/about/index.html"
     shadow.parent.mkdir(parents=True)
     shadow.write_text("<p>mine</p>\n", encoding="utf-8")
-    assert warned(hub) == clean_warned() == [
+    assert _warned(hub, "not published") == _clean_warned(hub, tmp_path, "not published") == [
         "static/about/index.html: not published: content/pages/about.md makes about/index.html, "
         "which takes the place of this file"]
-    assert warned(hub) == clean_warned()  # (and again, with nothing changed since)
+    assert _warned(hub, "not published") == _clean_warned(hub, tmp_path, "not published")  # (nothing changed)
     shadow.unlink()
-    assert warned(hub) == clean_warned() == []
+    assert _warned(hub, "not published") == _clean_warned(hub, tmp_path, "not published") == []
+
+
+def _warned(root: Path, about: str) -> list[str]:
+    """What a build of ``root`` warns about ``about``."""
+    report = build(root, BuildOptions(jobs=1))
+    return sorted(f"{p.path}: {p.message}" for p in report.warnings if about in p.message)
+
+
+def _clean_warned(root: Path, tmp_path: Path, about: str) -> list[str]:
+    """What a clean build of a copy of ``root`` warns about ``about``."""
+    copy = tmp_path / "clean"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns("_site", cache.FOLDER))
+    return _warned(copy, about)
 
 
 def test_a_file_discovery_leaves_out_is_warned_about_as_a_clean_build_does(hub: Path, tmp_path: Path) -> None:
     """A .env file in static/ is never published, and the build warns; the site is the
     same with or without it, so a build that found nothing changed kept the last
     build's warnings instead."""
-    def warned(root: Path) -> list[str]:
-        report = build(root, BuildOptions(jobs=1))
-        return sorted(f"{p.path}: {p.message}" for p in report.warnings if ".env" in p.message)
-
-    def clean_warned() -> list[str]:
-        copy = tmp_path / "clean"
-        shutil.rmtree(copy, ignore_errors=True)
-        shutil.copytree(hub, copy, ignore=shutil.ignore_patterns("_site", cache.FOLDER))
-        return warned(copy)
-
     secret = hub / "static/.env"
     secret.write_text("TOKEN=x\n", encoding="utf-8")
-    assert warned(hub) == clean_warned() == [
+    assert _warned(hub, ".env") == _clean_warned(hub, tmp_path, ".env") == [
         "static/.env: not published: static/.env (.env files hold secrets for tools)"]
     secret.unlink()
-    assert warned(hub) == clean_warned() == []
+    assert _warned(hub, ".env") == _clean_warned(hub, tmp_path, ".env") == []

@@ -10,7 +10,7 @@ from pathlib import Path
 from collections.abc import Callable
 
 import pytest
-from conftest import make_old, SMALL_HUB, soup, tree_digest
+from conftest import covers_linked_at_run_time, make_old, reads_in, SMALL_HUB, soup, tree_digest
 from test_incremental import _edit, clean_digest
 
 from sitegen import cache, write
@@ -396,33 +396,13 @@ def test_a_preview_reads_a_static_file_for_its_version_only_when_it_changed(
     would otherwise read them all at every edit); a file saved again is, and the preview
     is a clean build's."""
     import os
-    import time
 
-    covers = hub / "static/covers"
-    covers.mkdir(parents=True)
-    an_hour_ago = time.time() - 3600  # (a stat taken within two seconds of a save is never kept)
-    for n in range(30):
-        (covers / f"c{n}.txt").write_text(f"cover {n}\n", encoding="utf-8")
-        os.utime(covers / f"c{n}.txt", (an_hour_ago, an_hour_ago))
-    (hub / "templates").mkdir(exist_ok=True)
-    (hub / "templates/story.html").write_text(
-        '{% extends "default/story.html" %}{% block head %}'
-        '<link rel="alternate" href="{{ asset("covers/c" ~ (page.title | length) ~ ".txt") }}">{% endblock %}',
-        encoding="utf-8")
+    covers = covers_linked_at_run_time(hub)
     preview = hub / cache.FOLDER / "serve"
     options = BuildOptions(output=preview, jobs=1, defer_cache=True, now=NOW)
     build(hub, options, warm=warm)
     warm.flush()
-
-    read: list[str] = []
-    real = Path.read_bytes
-
-    def counting(path: Path) -> bytes:
-        if path.parent == covers:
-            read.append(path.name)
-        return real(path)
-
-    monkeypatch.setattr(Path, "read_bytes", counting)
+    read = reads_in(covers, monkeypatch)
 
     def rebuilt(name: str) -> None:
         build(hub, options, warm=warm)
@@ -441,8 +421,9 @@ def test_a_preview_reads_a_static_file_for_its_version_only_when_it_changed(
 
     story = cover_link()
     linked = story.split("/")[-1].split("?")[0]
+    before = (covers / linked).stat()
     (covers / linked).write_text("another cover, as long\n"[: len(f"cover {linked[1:-4]}\n")], encoding="utf-8")
-    os.utime(covers / linked, (an_hour_ago, an_hour_ago))  # (the same size and time stamp; the change time differs)
+    os.utime(covers / linked, ns=(before.st_atime_ns, before.st_mtime_ns))  # (the same size and time stamp; the change time differs)
     rebuilt("cover saved again")
     assert read == [linked]
     assert cover_link() != story
