@@ -14,8 +14,8 @@ What it remembers, and how a build uses it (see ``build.py``):
 * for each content file: its size and time stamp, a digest of its bytes, and the parsed
   page with digests of its metadata and body (pages in 64 shard files beside the index,
   each with a bodies file holding their HTML, read only for the pages whose body a
-  build uses). Unchanged files are not parsed again; when no file changed at all, none
-  is read.
+  build uses, and checked by a digest keyed like the MACs: ``body_check``). Unchanged
+  files are not parsed again; when no file changed at all, none is read.
 * for each render job (``Renderer.jobs()``): what it read last time (``deps.py``): the
   page bodies (with their digests), the pages whose metadata it read, the static files
   it linked and the files it looked for. A job is skipped when none of those changed,
@@ -68,7 +68,7 @@ from .write import folder_stamp
 
 FOLDER = ".sitegen-cache"
 #: Bump when the records below (or the files' layout) change shape.
-FORMAT = 12
+FORMAT = 13
 _MAGIC = b"sitegen build cache %d\n" % FORMAT
 _BODIES_MAGIC = b"sitegen page bodies %d\n" % FORMAT
 _LIBRARIES = ("jinja2", "markdown_it", "mdit_py_plugins", "babel", "yaml")
@@ -649,7 +649,7 @@ def _identity(path: Path) -> tuple[int, int, int]:
 
 def bodies_intact(root: Path, shard: int, token: bytes, pages: dict[str, Parsed]) -> bool:
     """Whether the bodies file of a shard is the one its pages were stored with and as
-    long as they say (a damaged body is still caught, by its checksum, when it is read)."""
+    long as they say (a damaged or planted body is still caught, by its check, when it is read)."""
     head = _BODIES_MAGIC + token + b"\n"
     end = max((p.body_at[0] + p.body_at[1] for p in pages.values() if p.body_at), default=len(head))
     try:
@@ -660,9 +660,10 @@ def bodies_intact(root: Path, shard: int, token: bytes, pages: dict[str, Parsed]
 
 
 def read_body(path: Path, token: bytes, at: tuple[int, int, int]) -> str:
-    """A page's ``body_html``, kept at ``at`` (offset, length, checksum) in the bodies
-    file ``path`` of its shard; raises CacheError when that file is missing or damaged."""
-    offset, length, checksum = at
+    """A page's ``body_html``, kept at ``at`` (offset, length, check: see ``body_check``)
+    in the bodies file ``path`` of its shard; raises CacheError when that file is missing,
+    damaged or not written by this user's sitegen."""
+    offset, length, check = at
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
@@ -673,9 +674,23 @@ def read_body(path: Path, token: bytes, at: tuple[int, int, int]) -> str:
         raw = os.pread(fd, length, offset) if whole else b""
     finally:
         os.close(fd)
-    if not whole or len(raw) != length or zlib.crc32(raw) != checksum:  # (a page may have no text)
+    if not whole or len(raw) != length or body_check(raw) != check:
         raise CacheError("the build cache is damaged (a page body does not match)")
     return raw.decode("utf-8")
+
+
+def body_check(raw: bytes) -> int:
+    """What a page body is checked by when read back: a digest keyed with the cache key,
+    so that a bodies file planted in the site cannot pass for one sitegen wrote (its pages'
+    offsets and lengths are in a shard, sealed like every cache file). Without a usable
+    key no cache is written, and the bodies live only as long as the build: unkeyed."""
+    if not raw:
+        return 0  # (a page with no text: its length, from the sealed shard, says it all)
+    try:
+        key = cache_key()
+    except CacheKeyError:
+        key = b""
+    return int.from_bytes(hmac.digest(key, raw, "sha256")[:8], "big")  # (OpenSSL's, in one call: fast)
 
 
 @dataclass(frozen=True, slots=True)
@@ -719,7 +734,7 @@ class StashWriter:
         self.touch(shard)
         f, token, temporary = self._open[shard]
         raw = body.encode("utf-8")
-        at = (self._ends[shard], len(raw), zlib.crc32(raw))
+        at = (self._ends[shard], len(raw), body_check(raw))
         f.write(raw)
         self._ends[shard] += len(raw)
         assert parsed.page is not None

@@ -6,6 +6,7 @@ import importlib
 import importlib.util
 import os
 import shutil
+import zlib
 from datetime import datetime, UTC
 from pathlib import Path
 from collections.abc import Callable
@@ -168,6 +169,65 @@ def test_a_damaged_bodies_file_is_never_trusted(hub: Path, tmp_path: Path, damag
     assert path.read_bytes().startswith(b"sitegen page bodies %d\n" % cache.FORMAT)
     report = build(hub, BuildOptions())
     assert report.rendered == 0
+
+
+def _same_crc32(original: bytes, text: bytes) -> bytes:
+    """Bytes as long as ``original``, with the same CRC-32, starting with ``text`` (printable
+    ASCII throughout): what a planted file needs to pass a CRC. The last four bytes are
+    worked out backwards through the CRC's table; the filler before them is varied until
+    those four are printable."""
+    table = []
+    for n in range(256):
+        c = n
+        for _ in range(8):
+            c = (c >> 1) ^ 0xEDB88320 if c & 1 else c >> 1
+        table.append(c)
+    by_top = {entry >> 24: n for n, entry in enumerate(table)}
+    wanted = zlib.crc32(original) ^ 0xFFFFFFFF
+    steps = []
+    register = wanted
+    for _ in range(4):  # the table entries the last four bytes must pick, last first
+        n = by_top[register >> 24]
+        steps.append(n)
+        register = ((register ^ table[n]) << 8) & 0xFFFFFFFF
+    steps.reverse()
+    for attempt in range(100_000):
+        head = text + f" {attempt} ".encode()
+        head += b"x" * (len(original) - 4 - len(head))
+        register = zlib.crc32(head) ^ 0xFFFFFFFF
+        tail = bytearray()
+        for n in steps:
+            byte = (register ^ n) & 0xFF
+            tail.append(byte)
+            register = (register >> 8) ^ table[(register ^ byte) & 0xFF]
+        if all(0x20 <= b < 0x7F and b not in b"<>&" for b in tail):
+            forged = head + bytes(tail)
+            assert len(forged) == len(original) and zlib.crc32(forged) == zlib.crc32(original)
+            return forged
+    raise AssertionError("no printable forgery found")
+
+
+def test_a_planted_page_body_is_never_published(hub: Path, tmp_path: Path) -> None:
+    """A page body in the cache is checked with the cache's key, not only by its length and
+    a CRC: a bodies file planted in the site (same header, same length, same CRC, other
+    text) is damaged, and the pages are made from their sources."""
+    rel = "content/interviews/ana.md"
+    shard = cache.shard_of(rel)
+    index = cache.load(hub, cache.code_digest(), Warm())[0]
+    assert index is not None
+    at = cache.load_shard(hub, shard, index.shards[shard], Warm())[rel].body_at
+    assert at is not None
+    path = cache.bodies_file(hub, shard)
+    raw = path.read_bytes()
+    offset, length, _ = at
+    planted = _same_crc32(raw[offset:offset + length], b"PLANTED in the cache")
+    path.write_bytes(raw[:offset] + planted + raw[offset + length:])
+    # A template edit renders every page again from the pages in the cache.
+    _edit(hub / "templates/story.html", "{% block content %}", "{% block content %}<p>New.</p>")
+    build(hub, BuildOptions(jobs=1))
+    assert not [name for name, _ in tree_digest(hub / "_site").items()
+                if b"PLANTED" in (hub / "_site" / name).read_bytes()]
+    assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
 
 
 def test_a_cache_from_another_sitegen_is_not_used(hub: Path, monkeypatch: pytest.MonkeyPatch) -> None:
