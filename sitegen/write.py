@@ -150,11 +150,17 @@ def _staging_name(output: Path, prefix: str) -> Path:
 def _owner_alive(name: str) -> bool:
     """Whether the build whose pid ends a staging folder's name is still running."""
     pid = name.rsplit("-", 1)[-1]
-    if not pid.isdigit() or int(pid) == os.getpid():
-        return False
+    return pid.isdigit() and int(pid) != os.getpid() and process_running(int(pid))
+
+
+def process_running(pid: int) -> bool:
+    """Whether a process ``pid`` runs (the pid in the name of a temporary file or folder a
+    build left: whatever number a name holds, never an error)."""
+    if pid <= 0:
+        return False  # (0 and below name process groups, never one build)
     try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):  # (a number no process can have)
         return False
     except OSError:  # it exists but belongs to someone else
         return True

@@ -272,3 +272,20 @@ def test_cache_files_a_killed_build_was_writing_are_removed(make_site, cli) -> N
     assert [p.name for p in dead if p.exists()] == []
     assert live.read_bytes() == b"half written" and (folder / "kept.txt").read_text() == "kept"
     assert (root / "_site/about/index.html").is_file() and "Hello" in (root / "_site/about/index.html").read_text()
+
+
+def test_left_over_names_with_numbers_no_process_can_have_are_removed_without_an_error(make_site, cli) -> None:
+    """The pid in a left-over name decides whether its build still runs. A number too large
+    for any process (a name copied from elsewhere, or made up) is a dead build's, not a
+    traceback at every build."""
+    root = make_site({"content/pages/about.md": "---\ntitle: About\n---\nHi\n"})
+    assert cli("build", root).exit_code == 0
+    staging = root / "._site.sitegen-new-99999999999999999999"
+    (staging / "half").mkdir(parents=True)
+    stash = root / ".sitegen-cache/.index.pickle.99999999999999999999.tmp"
+    stash.write_bytes(b"half written")
+    (root / "content/pages/about.md").write_text("---\ntitle: About\n---\nHello\n")
+    result = cli("build", root)
+    assert result.exit_code == 0, result.stderr
+    assert not staging.exists() and not stash.exists()
+    assert "Hello" in (root / "_site/about/index.html").read_text()
