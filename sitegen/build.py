@@ -156,7 +156,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None, warm: W
     problems += missing_images(site, found.static_files)
 
     renderer = Renderer(site, theme, catalogs, memo.compiled_templates(), memo.template_plans(),
-                        (file.target for file in found.static_files), warm.versions)
+                        (file.target for file in found.static_files), memo.static_versions())
     plan = memo.plan(renderer, found.static_files, now)
     rendered: dict[int, Rendered] = {}
     if plan.busy:

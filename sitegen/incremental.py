@@ -92,10 +92,6 @@ class Memo:
         # again file by file before each rebuild.
         self.own_index = self.old is not None and cache.in_memory(self.store, self.old, warm)
         self.trust_output = self.own_index and self.store != self.root
-        # Each static file's version, as the last build found it: used again only while the
-        # file's stat is the one recorded (see ``Renderer._version``).
-        for rel, known in self.old.versions.items() if self.old is not None else ():
-            warm.versions.setdefault(str(self.root / rel), known)
         self._discovered: tuple[Problem, ...] = ()  # what discovery warned about (see up_to_date)
         self._statics: dict[str, StaticFile] = {}  # the static files, by target (see plan)
         self._static_stats: dict[str, cache.FileStat] = {}  # each one's stat, by path
@@ -126,6 +122,14 @@ class Memo:
         plans: dict[tuple[str, frozenset[str]], ShowPlan] = {}
         self.warm.plans = (self.new.settings, plans)
         return plans
+
+    def static_versions(self) -> dict[str, tuple[cache.FileStat, str]]:
+        """Each static file's version known to this process or to the last build, by path,
+        with the file's stat when it was read; the renderer uses one again only while the
+        file has that stat, and adds those it works out (see ``Renderer._version``)."""
+        for rel, known in self.old.versions.items() if self.old is not None else ():
+            self.warm.versions.setdefault(str(self.root / rel), known)
+        return self.warm.versions
 
     def explain(self, what: str, why: str) -> None:
         """Note why something is done again (``--explain`` prints these)."""

@@ -425,11 +425,12 @@ class Renderer:
         return self.urls.path(site_path) + (f"?v={version}" if version else "")
 
     def _version(self, path: Path) -> str:
-        """A static file's version: the start of a digest of its bytes. A process that
-        builds again and again (``sitegen serve``) keeps each one with the file's stat,
-        taken before it was read, and reads the file again only when that changed (or
-        was taken within the time-stamp tick): a template that names its links as the
-        page renders shows every static file, and a hub may have thousands of pictures."""
+        """A static file's version: the start of a digest of its bytes. Each is kept with
+        the file's stat, taken before it was read (by this process for its next builds, and
+        in the build cache for the next process: see ``Memo.static_versions``), and the
+        file is read again only when that stat changed or was taken within the time-stamp
+        tick: a template that names its links as the page renders shows every static file,
+        and a hub may have thousands of pictures."""
         stat = trusted_stat(path)
         kept = self._versions.get(str(path))
         if kept is not None and stat is not None and stat[1] != -1 and kept[0] == stat:
