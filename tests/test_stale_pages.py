@@ -10,7 +10,8 @@ strings, each section of ``sitegen.yaml``, the theme's static files, the clock a
 with its time stamp restored (cp -p, tar), a section folder that is a link to a folder
 elsewhere in the site, templates in templates/static/ or behind a link, a picture
 behind a link that is pointed at another, and editors' litter (backups, swap files,
-auto-saves, Emacs locks). After each edit it builds three ways: ``sitegen build`` (a
+auto-saves, Emacs locks); the built site changed by hand and the build caches
+damaged. After each edit it builds three ways: ``sitegen build`` (a
 new process with the build cache), a preview that keeps its warm state between
 rebuilds (``sitegen serve``), and a clean build of a copy of the hub without the
 litter; the three must make the same files, or fail with the same problems. In the
@@ -45,7 +46,7 @@ from sitegen.build import BuildOptions, build
 from sitegen.errors import SitegenError
 from sitegen.warm import Warm
 from sitegen.serve import PreviewServer, ServeOptions, changed_files
-from sitegen.write import mirror
+from sitegen.write import MARKER, mirror
 
 HUB = SITES / "stateful"
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
@@ -549,6 +550,59 @@ class StalePages(RuleBasedStateMachine):
         else:
             path.write_text(LITTER_TEXT, encoding="utf-8")
         self.litter_paths.add(rel)
+
+    # -- the output and the build cache, changed between builds --------------------------
+    @rule(data=st.data(), how=st.sampled_from(("edited", "emptied", "deleted", "stray file", "stray folder",
+                                                "folder deleted")))
+    def output_by_hand(self, data: st.DataObject, how: str) -> None:
+        """Someone changes the built site by hand: a file edited or deleted, a file or a
+        folder of their own put in, a folder deleted. The next `sitegen build` makes it
+        what a clean build makes again."""
+        output = self.root / "_site"
+        files = sorted(p.relative_to(output).as_posix() for p in output.rglob("*")
+                       if p.is_file() and p.name != MARKER) if output.is_dir() else []
+        if not files:
+            return
+        rel = data.draw(st.sampled_from(files), label="file")
+        path = output / rel
+        self.steps.append(f"_site/{rel}: {how} by hand")
+        if how == "edited":  # (in place: the same file, which a link may share)
+            with open(path, "ab") as f:
+                f.write(b"<!-- mine -->")
+        elif how == "emptied":
+            path.write_bytes(b"")
+        elif how == "deleted":
+            path.unlink()
+        elif how == "stray file":
+            path.with_name("mine.html").write_text("<p>mine</p>", encoding="utf-8")
+        elif how == "stray folder":
+            (path.parent / "mine").mkdir(exist_ok=True)
+            (path.parent / "mine/index.html").write_text("<p>mine</p>", encoding="utf-8")
+        elif path.parent != output:
+            shutil.rmtree(path.parent)
+
+    @rule(data=st.data(), whose=st.sampled_from(("build", "preview")),
+          how=st.sampled_from(("truncated", "a byte flipped", "deleted")))
+    def damaged_cache(self, data: st.DataObject, whose: str, how: str) -> None:
+        """A file of a build cache is damaged (a full disk, a crash, a hand): the next
+        build ignores what it cannot trust and makes what a clean build makes."""
+        folder = cache.store_for(self.root, self.root / "_site" if whose == "build" else self.server.output)
+        folder /= cache.FOLDER
+        names = sorted(p.name for p in folder.glob("*") if p.suffix in (".pickle", ".bin")) \
+            if folder.is_dir() else []
+        if not names:
+            return
+        name = data.draw(st.sampled_from(names), label="file")
+        path = folder / name
+        self.steps.append(f"{whose}'s cache file {name}: {how}")
+        raw = path.read_bytes()
+        if how == "deleted":
+            path.unlink()
+        elif how == "truncated":
+            path.write_bytes(raw[: len(raw) // 2])
+        elif raw:
+            middle = len(raw) // 2
+            path.write_bytes(raw[:middle] + bytes([raw[middle] ^ 0x20]) + raw[middle + 1:])
 
     def _put(self, rel: str, text: str | None) -> None:
         path = self.root / rel
