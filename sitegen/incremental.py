@@ -547,9 +547,12 @@ class Memo:
             self.changed = True
         if self.old is not None:
             self.new.shards = self.pages.shards(self.old.shards)
-        # The versions worked out in this process, of the static files as they are now.
-        self.new.versions = {cache.portable(Path(path), self.root): known for path, known in self.warm.versions.items()
-                             if self._static_stats.get(path) == known[0]}
+        # The versions worked out in this process, of the static files as they are now (the
+        # others are forgotten: files deleted, or saved since, in a preview that runs for hours).
+        versions = self.warm.versions
+        for path in [path for path, known in versions.items() if self._static_stats.get(path) != known[0]]:
+            del versions[path]
+        self.new.versions = {cache.portable(Path(path), self.root): known for path, known in versions.items()}
         if self.old is not None and self.old.versions != self.new.versions:
             self.changed = True
         if self.pages.unwritable or not (self.changed or self.pages.stashes or self.old is None
