@@ -2,27 +2,27 @@
 preview make exactly what a clean build makes, byte for byte.
 
 A hypothesis state machine edits the fixture hub ``tests/sites/stateful/`` at random:
-bodies and every front-matter field, content files added, deleted and renamed,
-pictures replaced by pictures of other sizes, captions beside a local video, static
-files that collide with a page's URL, template overrides and partials, interface
-strings, each section of ``sitegen.yaml``, the theme's static files, the clock and
-``--future``; and what tools do around them: a file replaced by one of the same size
-with its time stamp restored (cp -p, tar), a section folder that is a link to a folder
-elsewhere in the site, templates in templates/static/ or behind a link, a picture
-behind a link that is pointed at another, and editors' litter (backups, swap files,
-auto-saves, Emacs locks); the built site changed by hand and the build caches
-damaged. After each edit it builds three ways: ``sitegen build`` (a
-new process with the build cache), a preview that keeps its warm state between
-rebuilds (``sitegen serve``), and a clean build of a copy of the hub without the
-litter; the three must make the same files, or fail with the same problems. In the
-clean build, a read tracer (``tests/oracle.py``) checks that no render job read what
-it did not declare.
+bodies and every front-matter field, content files added, deleted and renamed, pictures
+replaced by pictures of other sizes, captions beside a local video, static files that
+collide with a page's URL, template overrides and partials, interface strings, each
+section of ``sitegen.yaml``, the theme's static files, the clock, ``--future``,
+``--drafts`` and ``--base-url``; and what tools do around them: a file replaced by one
+of the same size with its time stamp restored (cp -p, tar), a section folder that is a
+link to a folder elsewhere in the site, templates in templates/static/ or behind a link,
+a picture behind a link that is pointed at another, and editors' litter (backups, swap
+files, auto-saves, Emacs locks); the built site changed by hand and the build caches
+damaged. After each edit it builds three ways: ``sitegen build`` (a new process with the
+build cache), a preview that keeps its warm state between rebuilds (``sitegen serve``),
+and a clean build of a copy of the hub without the litter; the three must make the same
+files, or fail with the same problems. In the clean build, a read tracer
+(``tests/oracle.py``) checks that no render job read what it did not declare.
 
 CI runs a few examples; ``SITEGEN_STATEFUL_EXAMPLES=500`` runs more (docs/testing.md).
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
 import time
@@ -164,7 +164,10 @@ SETTINGS: dict[str, tuple[Any, ...]] = {
     "webmention": (None, "https://webmention.example.org/hub"),
     "private": (None, {"notes": "never published"}),
     "timezone": ("UTC", "Europe/Madrid"),
+    "base_url": ("https://example.org/hub/", "https://example.org/", "https://hub.example.net/a/b/"),
 }
+#: What --base-url can say instead of the settings' base_url (None: nothing).
+BASE_URLS = (None, "https://example.org/hub/", "http://localhost:8000/preview/")
 CLOCK = (NOW, NOW + timedelta(days=40), NOW + timedelta(days=60), NOW - timedelta(days=70))
 #: Dates of a scheduled interview: the clock crosses each (NOW + 40 days is 2027-01-01).
 SCHEDULED = (date(2026, 12, 24), date(2027, 1, 3))
@@ -223,7 +226,7 @@ class StalePages(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.clock.pause()  # (the hub was made long before its first build)
+        self.cache_clock.pause()  # (the hub was made long before its first build)
         self.root = self.tmp / f"hub{next(self.counter)}"
         shutil.copytree(HUB, self.root)
         self.pages = {rel.relative_to(self.root / "content").as_posix(): _front_matter(rel.read_text("utf-8"))
@@ -231,6 +234,8 @@ class StalePages(RuleBasedStateMachine):
         self.settings: dict[str, Any] = yaml.safe_load((self.root / "sitegen.yaml").read_text("utf-8"))
         self.now = NOW
         self.future = False
+        self.drafts = False
+        self.base_url: str | None = None  # given with --base-url
         self.section_linked = False  # content/stories -> ../shared/stories
         self.litter_paths: set[str] = set()  # the litter's paths: a clean build is of a copy without it
         self._start_preview()
@@ -242,12 +247,13 @@ class StalePages(RuleBasedStateMachine):
         self.preview = Process()
         # The preview's server, not started: it only lists the content files for each
         # rebuild from the changes it sees, as `sitegen serve` does between rebuilds.
-        self.server = PreviewServer(self.root, ServeOptions(port=0, future=self.future), lambda outcome: None)
+        self.server = PreviewServer(self.root, ServeOptions(port=0, future=self.future, drafts=self.drafts),
+                                    lambda outcome: None)
         self.server._theme_dirs = self.server._current_theme_dirs()
 
     tmp: Path
     counter: Iterator[int]
-    clock: PausedClock  # the build cache's, while the machine runs
+    cache_clock: PausedClock  # the build cache's, while the machine runs
 
     # -- how the hub is laid out ---------------------------------------------------------
     @initialize(section_link=st.booleans(), note=st.sampled_from((None, *sorted(NOTES))),
@@ -505,7 +511,7 @@ class StalePages(RuleBasedStateMachine):
         """The writer waits a while before the next edit: the files saved so far are older
         than the time-stamp tick when the next build looks at them."""
         self.steps.append("a pause")
-        self.clock.pause()
+        self.cache_clock.pause()
 
     @rule(on=st.booleans())
     def use_future(self, on: bool) -> None:
@@ -515,6 +521,24 @@ class StalePages(RuleBasedStateMachine):
         self.steps.append(f"future = {on}")
         self.future = on
         self._start_preview()
+
+    @rule(on=st.booleans())
+    def use_drafts(self, on: bool) -> None:
+        """Builds with --drafts (or without); the preview is started again with it."""
+        if on == self.drafts:
+            return
+        self.steps.append(f"drafts = {on}")
+        self.drafts = on
+        self._start_preview()
+
+    @rule(base_url=st.sampled_from(BASE_URLS))
+    def base_url_option(self, base_url: str | None) -> None:
+        """Builds with --base-url (or without); the preview is given it too (`sitegen serve`
+        gives its own address so)."""
+        if base_url == self.base_url:
+            return
+        self.steps.append(f"--base-url {base_url}")
+        self.base_url = base_url
 
     @rule(when=st.sampled_from(SCHEDULED), consent=st.booleans())
     def scheduled_interview(self, when: date, consent: bool) -> None:
@@ -622,7 +646,7 @@ class StalePages(RuleBasedStateMachine):
         # (links copied as links; the editors' litter left out: a build must never see it)
         litter = {Path(rel).name for rel in self.litter_paths}
         shutil.copytree(self.root, clean, symlinks=True, ignore=shutil.ignore_patterns(cache.FOLDER, "_site", *litter))
-        when = {"now": self.now, "future": self.future}
+        when = {"now": self.now, "future": self.future, "drafts": self.drafts, "base_url": self.base_url}
         with checked_declarations() as oracle:  # and no job of it read what it did not declare
             expected = _outcome(clean, BuildOptions(output=clean / "out", jobs=1, clean=True, **when), Process(),
                                 clean_warnings := [])
@@ -684,7 +708,16 @@ def machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> type[StalePages]
     counter = iter(range(1_000_000))
     clock = PausedClock()
     monkeypatch.setattr(cache, "time", clock)
-    return type("StalePagesHere", (StalePages,), {"tmp": tmp_path, "counter": counter, "clock": clock})
+    return type("StalePagesHere", (StalePages,), {"tmp": tmp_path, "counter": counter, "cache_clock": clock})
+
+
+def test_every_rule_is_a_step_of_the_machine(machine: type[StalePages]) -> None:
+    """No attribute the fixture gives the machine hides one of its rules (hypothesis
+    would silently never take that step)."""
+    def rules(cls: type) -> set[str]:
+        return {name for name, member in inspect.getmembers(cls) if hasattr(member, "hypothesis_stateful_rule")}
+    assert rules(machine) == rules(StalePages)
+    assert {"clock", "pause", "output_by_hand", "damaged_cache"} <= rules(machine)
 
 
 def test_random_edits_leave_no_stale_page(machine: type[StalePages]) -> None:
