@@ -10,8 +10,10 @@ section of ``sitegen.yaml``, the theme's static files, the clock, ``--future``,
 of the same size with its time stamp restored (cp -p, tar), a section folder that is a
 link to a folder elsewhere in the site, templates in templates/static/ or behind a link,
 a picture behind a link that is pointed at another, and editors' litter (backups, swap
-files, auto-saves, Emacs locks); the built site changed by hand and the build caches
-damaged. After each edit it builds three ways: ``sitegen build`` (a new process with the
+files, auto-saves, Emacs locks); the built site changed by hand, the build caches
+damaged, and a build killed at any change it makes to a file or folder (which must leave
+its output as it was, or as a clean build makes it). Builds use one process or a forked
+worker. After each edit it builds three ways: ``sitegen build`` (a new process with the
 build cache), a preview that keeps its warm state between rebuilds (``sitegen serve``),
 and a clean build of a copy of the hub without the litter; the three must make the same
 files, or fail with the same problems. In the clean build, a read tracer
@@ -41,7 +43,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import (RuleBasedStateMachine, initialize, invariant, precondition, rule,
                                  run_state_machine_as_test)
 
-from sitegen import cache
+from sitegen import cache, parallel, write
 from sitegen.build import BuildOptions, build
 from sitegen.errors import SitegenError
 from sitegen.warm import Warm
@@ -235,6 +237,7 @@ class StalePages(RuleBasedStateMachine):
         self.now = NOW
         self.future = False
         self.drafts = False
+        self.jobs = 1  # processes for `sitegen build` and the preview (the clean build: 1, traced)
         self.base_url: str | None = None  # given with --base-url
         self.section_linked = False  # content/stories -> ../shared/stories
         self.litter_paths: set[str] = set()  # the litter's paths: a clean build is of a copy without it
@@ -531,6 +534,14 @@ class StalePages(RuleBasedStateMachine):
         self.drafts = on
         self._start_preview()
 
+    @rule(jobs=st.sampled_from((1, 2)))
+    def use_workers(self, jobs: int) -> None:
+        """`sitegen build` and the preview parse and render in this process alone, or with
+        a forked worker (the fixture lets a hub this small use workers)."""
+        if jobs != self.jobs:
+            self.steps.append(f"--jobs {jobs}")
+            self.jobs = jobs
+
     @rule(base_url=st.sampled_from(BASE_URLS))
     def base_url_option(self, base_url: str | None) -> None:
         """Builds with --base-url (or without); the preview is given it too (`sitegen serve`
@@ -636,23 +647,66 @@ class StalePages(RuleBasedStateMachine):
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
 
-    # -- the three builds ---------------------------------------------------------------
-    @invariant()
-    def agree(self) -> None:
-        """A `sitegen build`, a preview rebuild and a clean build make the same files, and
-        report the same warnings and counts."""
+    # -- a build killed ---------------------------------------------------------------------
+    @rule(whose=st.sampled_from(("build", "preview")), at=st.integers(1, 320))
+    def killed_build(self, whose: str, at: int) -> None:
+        """`sitegen build`, or the preview, is killed (as by kill -9: no clean-up) just
+        before its ``at``-th change to a file or folder (a rename, link, unlink, folder
+        made or removed, the swap of two folders); the preview is then started again. Its
+        output is left whole: as it was, or as a clean build makes it. The next builds
+        (the invariant's) end what it began."""
+        output = self.root / "_site" if whose == "build" else self.server.output
+        before = tree_digest(output) if output.is_dir() else {}
+        options = BuildOptions(jobs=self.jobs, **self._when()) if whose == "build" else \
+            BuildOptions(output=output, jobs=self.jobs, defer_cache=True, **self._when())
+        process = Process() if whose == "build" else self.preview
+        pid = os.fork()
+        if pid == 0:  # (the child: it never returns)
+            status = 0
+            try:
+                _die_at(at)
+                build(self.root, options, warm=process.warm)
+                process.warm.flush()
+            except BaseException:
+                status = 1
+            os._exit(status)
+        _, status = os.waitpid(pid, 0)
+        self.steps.append(f"{'sitegen build' if whose == 'build' else 'the preview'} killed at its change {at}"
+                          + ("" if os.waitstatus_to_exitcode(status) == KILLED else " (it ended before)"))
+        if whose == "preview":
+            self._start_preview()
+        after = tree_digest(output) if output.is_dir() else {}
+        if after != before:
+            expected = self._clean()
+            steps = "\n  ".join(self.steps)
+            assert not isinstance(expected, tuple), f"a build of an invalid site changed its output, after:\n  {steps}"
+            assert _differences(output, expected) == [], f"the killed build left a half-new site, after:\n  {steps}"
+
+    def _when(self) -> dict[str, Any]:
+        """The options every build of this moment is given."""
+        return {"now": self.now, "future": self.future, "drafts": self.drafts, "base_url": self.base_url}
+
+    def _clean(self, warned: list[str] | None = None) -> dict[str, str] | tuple[str, ...]:
+        """What a clean build of a copy of the hub (without the editors' litter) makes."""
         clean = self.root.parent / f"{self.root.name}-clean"
         shutil.rmtree(clean, ignore_errors=True)
         # (links copied as links; the editors' litter left out: a build must never see it)
         litter = {Path(rel).name for rel in self.litter_paths}
         shutil.copytree(self.root, clean, symlinks=True, ignore=shutil.ignore_patterns(cache.FOLDER, "_site", *litter))
-        when = {"now": self.now, "future": self.future, "drafts": self.drafts, "base_url": self.base_url}
+        return _outcome(clean, BuildOptions(output=clean / "out", jobs=1, clean=True, **self._when()), Process(),
+                        warned)
+
+    # -- the three builds ---------------------------------------------------------------
+    @invariant()
+    def agree(self) -> None:
+        """A `sitegen build`, a preview rebuild and a clean build make the same files, and
+        report the same warnings and counts."""
         with checked_declarations() as oracle:  # and no job of it read what it did not declare
-            expected = _outcome(clean, BuildOptions(output=clean / "out", jobs=1, clean=True, **when), Process(),
-                                clean_warnings := [])
+            expected = self._clean(clean_warnings := [])
         assert oracle.undeclared == [], "\n".join(oracle.undeclared)
+        when = self._when()
         # `sitegen build`: a new process, with the build cache
-        built = _outcome(self.root, BuildOptions(jobs=1, **when), Process(), built_warnings := [])
+        built = _outcome(self.root, BuildOptions(jobs=self.jobs, **when), Process(), built_warnings := [])
         # `sitegen serve`: one process, rebuilding, given the content files as the server
         # lists them (its loop: snapshot, rebuild, then mirror the spare once it built)
         server = self.server
@@ -660,8 +714,8 @@ class StalePages(RuleBasedStateMachine):
         changed = changed_files(server._snapshot, seen, server.root)
         server._snapshot = seen
         sources = server._content_sources(changed)
-        previewed = _outcome(self.root, BuildOptions(output=server.output, jobs=1, defer_cache=True, sources=sources,
-                                                     **when), self.preview, previewed_warnings := [])
+        previewed = _outcome(self.root, BuildOptions(output=server.output, jobs=self.jobs, defer_cache=True,
+                                                     sources=sources, **when), self.preview, previewed_warnings := [])
         self.preview.warm.flush()
         server._theme_dirs = server._current_theme_dirs()
         if not isinstance(previewed, tuple) and self.preview.warm.spare is None:
@@ -676,6 +730,29 @@ class StalePages(RuleBasedStateMachine):
         # and what they warn about and say they made is what a clean build does
         assert built_warnings == clean_warnings, f"sitegen build's warnings are stale after:\n  {steps}"
         assert previewed_warnings == clean_warnings, f"the preview's warnings are stale after:\n  {steps}"
+
+
+#: The exit status of a build killed by ``_die_at``.
+KILLED = 137
+
+
+def _die_at(at: int) -> None:
+    """In a forked process: end it at once, as kill -9 would (nothing cleaned up, no
+    ``finally``), just before its ``at``-th change to a file or folder."""
+    count = 0
+
+    def dying(real: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            nonlocal count
+            count += 1
+            if count >= at:
+                os._exit(KILLED)
+            return real(*args, **kwargs)
+        return call
+
+    for name in ("rename", "replace", "link", "symlink", "unlink", "rmdir", "mkdir"):
+        setattr(os, name, dying(getattr(os, name)))
+    write._exchange = dying(write._exchange)
 
 
 def _outcome(root: Path, options: BuildOptions, process: Process,
@@ -704,10 +781,11 @@ def _differences(output: Path, expected: dict[str, str] | tuple[str, ...]) -> li
 @pytest.fixture
 def machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> type[StalePages]:
     """The state machine, making its hubs under ``tmp_path``, with the build cache's clock
-    stopped (see ``PausedClock``) until the test ends."""
+    stopped (see ``PausedClock``) and workers allowed for a few pages, until the test ends."""
     counter = iter(range(1_000_000))
     clock = PausedClock()
     monkeypatch.setattr(cache, "time", clock)
+    monkeypatch.setattr(parallel, "MIN_PARALLEL", 2)  # (so that --jobs 2 uses a worker on this small hub)
     return type("StalePagesHere", (StalePages,), {"tmp": tmp_path, "counter": counter, "cache_clock": clock})
 
 
@@ -717,7 +795,7 @@ def test_every_rule_is_a_step_of_the_machine(machine: type[StalePages]) -> None:
     def rules(cls: type) -> set[str]:
         return {name for name, member in inspect.getmembers(cls) if hasattr(member, "hypothesis_stateful_rule")}
     assert rules(machine) == rules(StalePages)
-    assert {"clock", "pause", "output_by_hand", "damaged_cache"} <= rules(machine)
+    assert {"clock", "pause", "output_by_hand", "damaged_cache", "killed_build", "use_workers"} <= rules(machine)
 
 
 def test_random_edits_leave_no_stale_page(machine: type[StalePages]) -> None:
