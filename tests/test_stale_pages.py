@@ -588,11 +588,11 @@ class StalePages(RuleBasedStateMachine):
 
     # -- the output and the build cache, changed between builds --------------------------
     @rule(data=st.data(), how=st.sampled_from(("edited", "emptied", "deleted", "stray file", "stray folder",
-                                                "folder deleted")))
+                                                "folder deleted", "all deleted")))
     def output_by_hand(self, data: st.DataObject, how: str) -> None:
         """Someone changes the built site by hand: a file edited or deleted, a file or a
-        folder of their own put in, a folder deleted. The next `sitegen build` makes it
-        what a clean build makes again."""
+        folder of their own put in, a folder or the whole site deleted. The next `sitegen
+        build` makes it what a clean build makes again."""
         output = self.root / "_site"
         files = sorted(p.relative_to(output).as_posix() for p in output.rglob("*")
                        if p.is_file() and p.name != MARKER) if output.is_dir() else []
@@ -600,7 +600,9 @@ class StalePages(RuleBasedStateMachine):
             return
         rel = data.draw(st.sampled_from(files), label="file")
         path = output / rel
-        self.steps.append(f"_site/{rel}: {how} by hand")
+        if how == "folder deleted" and path.parent == output:
+            return  # (the output folder itself: "all deleted")
+        self.steps.append("_site deleted by hand" if how == "all deleted" else f"_site/{rel}: {how} by hand")
         if how == "edited":  # (in place: the same file, which a link may share)
             with open(path, "ab") as f:
                 f.write(b"<!-- mine -->")
@@ -613,8 +615,8 @@ class StalePages(RuleBasedStateMachine):
         elif how == "stray folder":
             (path.parent / "mine").mkdir(exist_ok=True)
             (path.parent / "mine/index.html").write_text("<p>mine</p>", encoding="utf-8")
-        elif path.parent != output:
-            shutil.rmtree(path.parent)
+        else:
+            shutil.rmtree(output if how == "all deleted" else path.parent)
 
     @rule(data=st.data(), whose=st.sampled_from(("build", "preview")),
           how=st.sampled_from(("truncated", "a byte flipped", "deleted")))
