@@ -27,6 +27,7 @@ from __future__ import annotations
 import inspect
 import os
 import shutil
+import signal
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, UTC
@@ -56,6 +57,8 @@ EXAMPLES = int(os.environ.get("SITEGEN_STATEFUL_EXAMPLES", "15"))
 STEPS = int(os.environ.get("SITEGEN_STATEFUL_STEPS", "10"))
 #: Rules that make symbolic links run only where there are links (as other tests skip).
 CAN_LINK = hasattr(os, "symlink") and os.name != "nt"
+#: A build is killed in a forked process (where there is fork).
+CAN_FORK = hasattr(os, "fork")
 
 
 # -- One process's memory ----------------------------------------------------------------
@@ -650,6 +653,7 @@ class StalePages(RuleBasedStateMachine):
             path.write_text(text, encoding="utf-8")
 
     # -- a build killed ---------------------------------------------------------------------
+    @precondition(lambda self: CAN_FORK)
     @rule(whose=st.sampled_from(("build", "preview")), at=st.integers(1, 320))
     def killed_build(self, whose: str, at: int) -> None:
         """`sitegen build`, or the preview, is killed (as by kill -9: no clean-up) just
@@ -672,7 +676,7 @@ class StalePages(RuleBasedStateMachine):
             except BaseException:
                 status = 1
             os._exit(status)
-        _, status = os.waitpid(pid, 0)
+        status = _waited(pid)
         self.steps.append(f"{'sitegen build' if whose == 'build' else 'the preview'} killed at its change {at}"
                           + ("" if os.waitstatus_to_exitcode(status) == KILLED else " (it ended before)"))
         if whose == "preview":
@@ -755,6 +759,20 @@ def _die_at(at: int) -> None:
     for name in ("rename", "replace", "link", "symlink", "unlink", "rmdir", "mkdir"):
         setattr(os, name, dying(getattr(os, name)))
     write._exchange = dying(write._exchange)
+
+
+def _waited(pid: int, seconds: float = 300) -> int:
+    """The wait status of the forked process ``pid``, once it ended; it is killed, and the
+    step fails, if it runs longer than ``seconds`` (a build of this hub takes well under one)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        time.sleep(0.01)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    raise AssertionError(f"the build in a forked process did not end within {seconds} s")
 
 
 def _outcome(root: Path, options: BuildOptions, process: Process,
