@@ -336,7 +336,7 @@ class Memo:
         if self.full:
             copy = list(statics.values())
             self.warm.spare = None  # (the spare is about to become another output)
-        stray = bool(set(actual) - produced - set(statics))
+        stray = bool(set(actual) - produced - set(statics) - {MARKER})
         self.changed = self.changed or self.full or bool(todo or copy or stray)
         # The output changes when an entry's date passes: one left out as future appears, and
         # one published with --future gives its consent (see people.decide_consent).

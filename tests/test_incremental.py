@@ -115,6 +115,17 @@ def test_body_edit_renders_only_the_pages_that_show_it(hub: Path) -> None:
     assert "More clay." in soup(hub / "_site/interviews/bea/index.html").find("main").get_text()
 
 
+def test_the_output_deleted_by_hand_is_made_again_from_the_kept_pages(hub: Path, tmp_path: Path) -> None:
+    """`rm -rf _site`: every file is rendered again (the cache no longer describes the
+    output), but no content file is parsed again: the pages kept in the cache are as good."""
+    shutil.rmtree(hub / "_site")
+    report = build(hub, BuildOptions())
+    assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
+    assert "interviews/ana/index.html: rendered (the output folder is missing)" in report.explanation
+    assert not [line for line in report.explanation if ": parsed" in line]
+    assert build(hub, BuildOptions()).rendered == 0
+
+
 def test_output_changed_by_hand_is_repaired(hub: Path, tmp_path: Path) -> None:
     (hub / "_site/interviews/ana/index.html").write_text("broken")
     (hub / "_site/about/index.html").unlink()
@@ -462,6 +473,23 @@ def test_a_static_file_a_page_takes_the_place_of_is_warned_about_as_a_clean_buil
     assert _warned(hub, "not published") == _clean_warned(hub, tmp_path, "not published")  # (nothing changed)
     shadow.unlink()
     assert _warned(hub, "not published") == _clean_warned(hub, tmp_path, "not published") == []
+
+
+def test_a_build_with_nothing_to_write_leaves_the_output_folder_as_it_is(hub: Path, tmp_path: Path) -> None:
+    """A file that changes what the build says but not the site (here a .env file, never
+    published): nothing is rendered, copied or removed, so the output is not swapped for
+    a copy of itself (the folder and its files stay the same), and the build cache
+    still describes it (the next build has nothing to do)."""
+    site = hub / "_site"
+    before = (site.stat().st_ino, (site / "index.html").stat().st_ino, tree_digest(site))
+    (hub / "static/.env").write_text("TOKEN=x\n", encoding="utf-8")
+    report = build(hub, BuildOptions(jobs=1))
+    assert report.rendered == 0 and report.explanation == ()
+    assert any(".env" in p.message for p in report.warnings)
+    assert (site.stat().st_ino, (site / "index.html").stat().st_ino, tree_digest(site)) == before
+    assert tree_digest(site) == clean_digest(hub, tmp_path)
+    again = build(hub, BuildOptions(jobs=1))
+    assert again.rendered == 0 and any(".env" in p.message for p in again.warnings)
 
 
 def _warned(root: Path, about: str) -> list[str]:

@@ -107,7 +107,7 @@ PICTURES = ("static/images/p.png", "static/images/q.png", "themes/hubtheme/stati
 SIZES = ((40, 30), (400, 300), (41, 30), (40, 31), (24, 24))
 CAPTIONS = ("static/video/talk.vtt", "static/video/other.vtt", "themes/hubtheme/static/video/talk.vtt")
 COLLIDING = ("static/about/index.html", "static/interviews/ana/index.html", "static/index.html",
-             "static/feed.xml")
+             "static/feed.xml", "themes/hubtheme/static/about/index.html")
 ASSETS = {  # static files that pages link with a version, in the theme and over it
     "themes/hubtheme/static/favicon.svg": ('<svg xmlns="http://www.w3.org/2000/svg" width="32" height="32"/>\n',
                                            '<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16"/>\n'),
