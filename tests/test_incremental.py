@@ -328,6 +328,39 @@ def test_a_cache_that_cannot_be_written_does_not_stop_the_build(hub: Path, tmp_p
     assert any("cannot be written (Permission denied)" in line for line in report.explanation)
 
 
+@pytest.mark.parametrize("when", ["while pages are parsed", "while a shard is completed"])
+def test_a_disk_that_fills_up_while_the_cache_is_written_leaves_a_whole_site(
+        hub: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, when: str) -> None:
+    """The page bodies go to the build cache as pages are parsed, and a shard that changed
+    is completed with the bodies of its other pages. A disk that fills up at either
+    moment ends the cache's writing, not the build: the site is whole, the next build
+    (with room again) makes the same, and the one after that has nothing to do."""
+    shard = cache.shard_of("content/interviews/ana.md")
+    mate = next(f"content/stories/mate{n}.md" for n in range(10_000)
+                if cache.shard_of(f"content/stories/mate{n}.md") == shard)
+    (hub / mate).write_text("---\ntitle: In the same shard\ndate: 2026-03-01\n---\nIts text.\n", encoding="utf-8")
+    build(hub, BuildOptions(jobs=1))  # (its page is in ana's shard now, with its body)
+    real, written = cache.StashWriter.add, []
+
+    def add(self: cache.StashWriter, *args: object) -> object:
+        if len(written) == (2 if when == "while pages are parsed" else 1):
+            raise OSError(28, "No space left on device")
+        written.append(args[0])
+        return real(self, *args)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as patched:
+        patched.setattr(cache.StashWriter, "add", add)
+        _edit(hub / "content/interviews/ana.md", "More bread.", "More spelt.")
+        report = build(hub, BuildOptions(jobs=1, clean=when == "while pages are parsed"))
+    assert any("cannot be written (No space left on device)" in line for line in report.explanation)
+    assert written  # (the disk filled up after some bodies were written)
+    assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
+    _edit(hub / "content/interviews/ana.md", "More spelt.", "More rye.")
+    build(hub, BuildOptions(jobs=1))
+    assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
+    assert build(hub, BuildOptions(jobs=1)).rendered == 0
+
+
 def test_previews_and_builds_keep_a_cache_each(hub: Path, tmp_path: Path) -> None:
     """`sitegen serve` builds into .sitegen-cache/serve/ (for another address); a build
     for publishing in between must not make the next preview start from nothing."""
