@@ -64,7 +64,7 @@ from .errors import Problem
 from .model import Heading, Page
 from .themes import Theme
 from .warm import Warm
-from .write import folder_stamp, process_running
+from .write import another_build_runs, folder_stamp
 
 FOLDER = ".sitegen-cache"
 #: Bump when the records below (or the files' layout) change shape.
@@ -884,8 +884,7 @@ def remove_stale_stashes(root: Path, warm: Warm) -> None:
     build was killed while writing."""
     warm.flush()  # this process's own, put off, are still to be put in place
     for path in (root / FOLDER).glob(".*.*.tmp"):
-        pid = path.name.split(".")[-2]
-        if pid.isdigit() and int(pid) != os.getpid() and process_running(int(pid)):
+        if another_build_runs(path.name.split(".")[-2]):
             continue  # another build's, still running
         if path.is_symlink() or not path.is_dir():  # (never a folder of that name)
             path.unlink(missing_ok=True)

@@ -147,19 +147,15 @@ def _staging_name(output: Path, prefix: str) -> Path:
     return output.parent / f".{output.name}{prefix}{os.getpid()}"
 
 
-def _owner_alive(name: str) -> bool:
-    """Whether the build whose pid ends a staging folder's name is still running."""
-    pid = name.rsplit("-", 1)[-1]
-    return pid.isdigit() and int(pid) != os.getpid() and process_running(int(pid))
-
-
-def process_running(pid: int) -> bool:
-    """Whether a process ``pid`` runs (the pid in the name of a temporary file or folder a
-    build left: whatever number a name holds, never an error)."""
-    if pid <= 0:
-        return False  # (0 and below name process groups, never one build)
+def another_build_runs(pid: str) -> bool:
+    """Whether ``pid``, the text in the name of a temporary file or folder a build left,
+    is another process that still runs (then that build still uses it). This process's
+    own pid is not, nor text that is no pid (not a number, or one no process can have):
+    never an error, whatever the name holds."""
+    if not pid.isdigit() or int(pid) == os.getpid() or int(pid) == 0:
+        return False  # (0 names a process group, never one build)
     try:
-        os.kill(pid, 0)
+        os.kill(int(pid), 0)
     except (ProcessLookupError, OverflowError):  # (a number no process can have)
         return False
     except OSError:  # it exists but belongs to someone else
@@ -180,7 +176,8 @@ def remove_stale(output: Path) -> None:
     ours = re.compile(re.escape(f".{output.name}") + f"({kinds})[0-9]+")
     for entry in output.parent.iterdir():
         match = ours.fullmatch(entry.name)
-        if match is None or entry.is_symlink() or not entry.is_dir() or _owner_alive(entry.name):
+        if (match is None or entry.is_symlink() or not entry.is_dir()
+                or another_build_runs(entry.name.rsplit("-", 1)[-1])):
             continue
         if match.group(1) == _RETIRED and not os.path.lexists(output):
             entry.rename(output)  # killed between the two renames: put the old output back
