@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from collections.abc import Callable, Mapping
 
-from .cache import CacheChanged, key_problems, output_stats
+from .cache import CacheChanged, check_folder as check_cache_folder, key_problems, output_stats
 from .collect import collect_pages, with_made_pages
 from .config import load_config
 from .contact import form_warnings
@@ -107,6 +107,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None, warm: W
     started = time.perf_counter()
     config = load_config(root, base_url=options.base_url, output=options.output)
     check_output_folder(config.output, config.root)  # before any work: a folder sitegen may not replace
+    check_cache_folder(config.root, config.output)  # nor a cache folder it may not write in
     try:  # what killed builds left beside the output, also when this build has nothing to do
         remove_stale(config.output)
     except OSError:

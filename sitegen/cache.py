@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import copyreg
 import dataclasses
+import errno
 import functools
 import hashlib
 import hmac
@@ -59,8 +60,8 @@ from collections.abc import Callable, Iterable
 
 from . import __version__
 from .deps import LazyPages, Parsed, body_of, flat_reducer, plain_page
-from .discover import StaticFile
-from .errors import Problem
+from .discover import StaticFile, bound
+from .errors import Problem, SitegenError
 from .model import Heading, Page
 from .themes import Theme
 from .warm import Warm
@@ -175,10 +176,11 @@ def stat_of(path: Path) -> FileStat | None:
     return st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
-def _tree_files(top: Path, skip: Iterable[str] = ()) -> list[str]:
+def _tree_files(top: Path, inside: Path, skip: Iterable[str] = ()) -> list[str]:
     """Every file under ``top`` (relative path), sorted, as a template loader finds them:
     through links to folders too (each folder once), leaving out the folders named in
-    ``skip`` at the top only."""
+    ``skip`` at the top only, and what a link leads to out of ``inside`` (never read: see
+    ``discover.outside_link``)."""
     found: list[str] = []
     skipped = set(skip)
     seen: set[tuple[int, int]] = set()
@@ -188,14 +190,22 @@ def _tree_files(top: Path, skip: Iterable[str] = ()) -> list[str]:
         except OSError:
             dirnames[:] = []
             continue
+        if not _within(dirpath, inside):
+            dirnames[:] = []
+            continue
         if (st.st_dev, st.st_ino) in seen:  # a link back up the tree
             dirnames[:] = []
             continue
         seen.add((st.st_dev, st.st_ino))
         dirnames[:] = sorted(d for d in dirnames if not (dirpath == str(top) and d in skipped))
-        found.extend(os.path.relpath(os.path.join(dirpath, name), top).replace(os.sep, "/") for name in filenames)
+        found.extend(os.path.relpath(os.path.join(dirpath, name), top).replace(os.sep, "/") for name in filenames
+                     if _within(os.path.join(dirpath, name), inside))
     found.sort()
     return found
+
+
+def _within(path: str, inside: Path) -> bool:
+    return Path(os.path.realpath(path)).is_relative_to(inside)
 
 
 def settings_digest(root: Path, theme: Theme, config_repr: str, options: tuple[Any, ...]) -> bytes:
@@ -212,11 +222,11 @@ def settings_digest(root: Path, theme: Theme, config_repr: str, options: tuple[A
     for folder, skip in folders:
         h.update(portable(folder, root).encode() + b"\0")
         if folder.is_dir():
-            for rel in _tree_files(folder, skip):
+            for rel in _tree_files(folder, bound(folder, root), skip):
                 h.update(rel.encode() + b"\0" + _file_hash(folder / rel))
     for name in sorted(os.listdir(root)):  # sitegen.yaml and any other settings file beside it
         path = root / name
-        if path.is_file():
+        if path.is_file() and _within(str(path), root):
             h.update(name.encode() + b"\0" + _file_hash(path))
     return h.digest()
 
@@ -496,12 +506,66 @@ def bodies_file(root: Path, shard: int) -> Path:
     return root / FOLDER / f"bodies-{shard:02x}.bin"
 
 
+def check_folder(root: Path, output: Path) -> None:
+    """Refuse, before any work, a build cache folder (of a build of the site in ``root``
+    into ``output``) that is a link or a file, or lies under one: a change to the site can
+    add a link named ``.sitegen-cache``, and the cache would then be written, and the
+    files of old builds removed, wherever it points."""
+    folder = store_for(root, output) / FOLDER
+    path = root
+    for part in folder.relative_to(root).parts:
+        path /= part
+        if path.is_symlink():
+            reason, hint = f"a symbolic link (to {os.readlink(path)})", "remove the link"
+        elif os.path.lexists(path) and not path.is_dir():
+            reason, hint = "a file, not a folder", "remove that file"
+        else:
+            continue
+        shown = path.relative_to(root).as_posix()
+        raise SitegenError(f"refusing to use the build cache: {shown} is {reason}, and sitegen never "
+                           "writes its cache through a link or into a file",
+                           hint=f"{hint} (rm {shown}); the next build makes the folder and redoes everything")
+
+
+def read_file(path: Path) -> bytes:
+    """The bytes of a file of the cache, never read through a link nor from anything but a
+    plain file (a link planted in the cache could name /dev/zero, or a file elsewhere);
+    raises OSError otherwise."""
+    with open(_open_plain(path), "rb") as f:
+        return f.read()
+
+
+def _open_plain(path: Path) -> int:
+    """A descriptor of ``path`` open for reading, if it is a plain file (not a link)."""
+    if os.path.islink(path):  # (said plainly; O_NOFOLLOW below closes the race)
+        raise OSError(errno.ELOOP, "a link, not a plain file", str(path))
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(errno.EINVAL, "not a plain file", str(path))
+    return fd
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write a file of the cache atomically (a reader sees the old file or the new one,
+    never half), under a temporary name made anew: never written through a link."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.unlink(missing_ok=True)
+    try:
+        with open(temporary, "xb") as f:
+            f.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
 def _read(path: Path, role: str, lazy: LazyPages | None = None) -> Any:
     """The object in a cache file; raises CacheError when it is missing, damaged, of
     another format or not made with this user's key. Its pages are of ``lazy``'s
     class (plain pages without one)."""
     try:
-        raw = path.read_bytes()
+        raw = read_file(path)
     except FileNotFoundError:
         raise CacheError("no build cache yet") from None
     except OSError as exc:
@@ -567,12 +631,7 @@ class _Unpickler(pickle.Unpickler):
 
 
 def _write(path: Path, role: str, value: Any) -> None:
-    """Write a cache file atomically: a reader sees the old file or the new one, never half."""
-    sealed = seal(role, _dumps(value))
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "wb") as f:
-        f.write(sealed)
-    os.replace(temporary, path)
+    write_file(path, seal(role, _dumps(value)))
 
 
 class CacheError(Exception):
@@ -653,10 +712,13 @@ def bodies_intact(root: Path, shard: int, token: bytes, pages: dict[str, Parsed]
     head = _BODIES_MAGIC + token + b"\n"
     end = max((p.body_at[0] + p.body_at[1] for p in pages.values() if p.body_at), default=len(head))
     try:
-        with open(bodies_file(root, shard), "rb") as f:
-            return f.read(len(head)) == head and os.fstat(f.fileno()).st_size == end
+        fd = _open_plain(bodies_file(root, shard))
     except OSError:
         return False
+    try:
+        return os.pread(fd, len(head), 0) == head and os.fstat(fd).st_size == end
+    finally:
+        os.close(fd)
 
 
 def read_body(path: Path, token: bytes, at: tuple[int, int, int]) -> str:
@@ -665,7 +727,7 @@ def read_body(path: Path, token: bytes, at: tuple[int, int, int]) -> str:
     damaged or not written by this user's sitegen."""
     offset, length, check = at
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = _open_plain(path)
     except OSError:
         raise CacheError("the build cache is damaged (a bodies file is missing)") from None
     try:
@@ -720,7 +782,8 @@ class StashWriter:
         if shard not in self._open:
             token = os.urandom(8)
             temporary = make_folder(self.root) / f".bodies-{shard:02x}.{os.getpid()}.tmp"
-            f = open(temporary, "wb")
+            temporary.unlink(missing_ok=True)
+            f = open(temporary, "xb")  # (made anew: never written through a link)
             head = _BODIES_MAGIC + token + b"\n"
             f.write(head)
             self._open[shard] = (f, token, temporary)
@@ -895,7 +958,7 @@ def make_folder(root: Path) -> Path:
     folder = root / FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     ignore = folder / ".gitignore"
-    if not ignore.exists():
+    if not os.path.lexists(ignore):
         ignore.write_text("# sitegen's build cache: safe to delete, never commit it\n*\n", encoding="utf-8")
     return folder
 

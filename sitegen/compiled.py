@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib.util
 import marshal
-import os
 from pathlib import Path
 from types import CodeType
 
@@ -40,7 +39,7 @@ class CompiledTemplates(jinja2.BytecodeCache):
         """Put the template's kept code in ``bucket`` if there is a sealed copy of it for
         this very source; leave it empty (the template is compiled) otherwise."""
         try:
-            raw = self._file(bucket).read_bytes()
+            raw = cache.read_file(self._file(bucket))
             payload = cache.unseal(self._role(bucket), raw)  # first: marshal runs no check of its own
         except (OSError, cache.CacheError):
             return
@@ -59,11 +58,8 @@ class CompiledTemplates(jinja2.BytecodeCache):
         written (no key, a full disk) only means compiling it again next time."""
         if bucket.code is None:
             return
-        path = self._file(bucket)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
             payload = bucket.checksum.encode("ascii") + b"\n" + marshal.dumps(bucket.code)
-            temporary.write_bytes(cache.seal(self._role(bucket), payload))
-            os.replace(temporary, path)
+            cache.write_file(self._file(bucket), cache.seal(self._role(bucket), payload))
         except (OSError, cache.CacheKeyError):
-            temporary.unlink(missing_ok=True)
+            pass

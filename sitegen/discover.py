@@ -277,7 +277,29 @@ def _name_problem(name: str, path: str, root: Path) -> Problem | None:
     return None
 
 
-def _escaping_link(path: Path, root: Path, inside: Path | None = None) -> Problem | None:
+def outside_link(path: Path, root: Path, top: Path) -> Problem | None:
+    """A problem when the file ``path``, found in the folder ``top`` (of templates, of
+    interface strings), is reached through a symbolic link that leads out of the site, or
+    into a hidden file or folder of it (its .git, its build cache, a .env): the files a
+    build reads to render follow the rule of content files. A change to the site could
+    otherwise have a template include any file of the computer that builds it."""
+    problem = _escaping_link(path, root, bound(top, root), effect="sitegen does not read it")
+    if problem is None and top.is_relative_to(root):
+        real = path.resolve()
+        if real != path and any(part.startswith(".") for part in real.relative_to(root).parts):
+            return Problem("this symbolic link leads to a hidden file or folder of the site (such as .env); "
+                           "sitegen does not read it", path=_shown(path, root), hint="remove the link")
+    return problem
+
+
+def bound(top: Path, root: Path) -> Path:
+    """Where the links in the folder ``top`` may lead: anywhere in the site, for a folder
+    of the site; into itself, for a folder sitegen names outside it (its built-in themes)."""
+    return root if top.is_relative_to(root) else top.resolve()
+
+
+def _escaping_link(path: Path, root: Path, inside: Path | None = None,
+                   effect: str = "it is not published") -> Problem | None:
     """A problem when the symbolic link ``path`` leads out of ``inside`` (default: the
     site), into its .git, its settings or its build cache, or nowhere (a loop)."""
     inside = inside or root
@@ -285,7 +307,7 @@ def _escaping_link(path: Path, root: Path, inside: Path | None = None) -> Proble
     try:
         real = path.resolve()
     except (OSError, RuntimeError):  # a link loop (RuntimeError before Python 3.13)
-        return Problem("this symbolic link leads to itself (a loop); it is not published",
+        return Problem(f"this symbolic link leads to itself (a loop); {effect}",
                        path=shown, hint="remove the link, or point it at a file")
     if _in_git(real, root):
         return Problem("this symbolic link leads into the site's .git folder, which is never published",
@@ -296,7 +318,7 @@ def _escaping_link(path: Path, root: Path, inside: Path | None = None) -> Proble
                        path=shown, hint="remove the link")
     if real != inside and inside not in real.parents:
         where = _bound_name(real, root, inside)
-        return Problem(f"this symbolic link points outside {where}; it is not published",
+        return Problem(f"this symbolic link points outside {where}; {effect}",
                        path=shown, hint=f"copy the file into {where} instead of linking to it")
     return None
 

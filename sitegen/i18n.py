@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from collections.abc import Mapping
 
-from .discover import is_litter
+from .discover import is_litter, outside_link
 from .errors import SitegenError
 from .frontmatter import load_yaml
 
@@ -84,6 +84,9 @@ def load_catalogs(folders: tuple[Path, ...], root: Path) -> Catalogs:
             if path.name.startswith(".") or is_litter(path.name) or not path.is_file():
                 continue  # an editor's lock or backup, not a catalog
             shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
+            problem = outside_link(path, root, folder)
+            if problem is not None:
+                raise SitegenError(problem.message, path=problem.path, hint=problem.hint)
             raw = path.read_bytes()
             try:
                 text = raw.decode("utf-8-sig")

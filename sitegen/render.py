@@ -34,6 +34,7 @@ from .membership import SLUG as MEMBERSHIP_SLUG, Membership, minor_unit
 from .model import Config, Heading, Page, Person, QuestionGroup, Site
 from .contact import Channel
 from .deps import Reads
+from .discover import outside_link
 from .shows import Declaring, ShowPlan, plan, reachable_pages, template_shows
 from .people import introduction_pairs, question_key, split_answers
 from .themes import Theme, undecodable_template
@@ -41,6 +42,26 @@ from .slugs import slugify
 from .urls import (PEOPLE_PATH, QUESTIONS_PATH, Urls, entry_path, mailto, output_file, page_number_path,
                    section_path)
 from .video import captions_file, page_policy, page_video
+
+
+class _Loader(jinja2.FileSystemLoader):
+    """Jinja's loader of template files, which never reads one through a symbolic link
+    that leads out of its templates folder (see ``discover.outside_link``)."""
+
+    def __init__(self, folders: list[str], root: Path) -> None:
+        super().__init__(folders)
+        self.root = root
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        pieces = jinja2.loaders.split_template_path(template)
+        for top in self.searchpath:  # the file Jinja reads: the first found, checked before it is read
+            path = Path(top, *pieces)
+            if path.is_file():
+                problem = outside_link(path, self.root, Path(top))
+                if problem is not None:
+                    raise SitegenError(problem.message, path=problem.path, hint=problem.hint)
+                break
+        return super().get_source(environment, template)
 
 
 class _Context(jinja2.runtime.Context):
@@ -242,9 +263,10 @@ class Renderer:
     def _make_env(self) -> jinja2.Environment:
         dirs = [str(d) for d in self.theme.template_dirs]
         # theme/: what the chosen theme renders (the default theme's template where it has none).
-        prefixed = {"theme": jinja2.FileSystemLoader([str(folder / "templates") for folder in self.theme.folders]),
-                    "default": jinja2.FileSystemLoader(str(self.theme.folders[-1] / "templates"))}
-        loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(dirs), jinja2.PrefixLoader(prefixed)])
+        root = self.config.root
+        prefixed = {"theme": _Loader([str(folder / "templates") for folder in self.theme.folders], root),
+                    "default": _Loader([str(self.theme.folders[-1] / "templates")], root)}
+        loader = jinja2.ChoiceLoader([_Loader(dirs, root), jinja2.PrefixLoader(prefixed)])
         env = jinja2.Environment(
             loader=loader,
             autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),

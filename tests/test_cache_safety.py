@@ -14,13 +14,15 @@ import os
 import pickle
 import shutil
 import stat
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 from typing import Any
 from collections.abc import Callable
 
 import pytest
-from conftest import INTERVIEW, make_old, SMALL_HUB, tree_digest
+from conftest import INTERVIEW, make_old, REPO, SMALL_HUB, tree_digest
 
 from sitegen import cache
 from sitegen.build import BuildOptions, BuildReport, build
@@ -77,6 +79,7 @@ def sealed_elsewhere(role: str, payload: bytes, tmp_path: Path, monkeypatch: pyt
         monkeypatch.setenv("XDG_CACHE_HOME", mine)
 
 
+STORY = (REPO / "themes/default/templates/story.html").read_text(encoding="utf-8")
 HEADER = len(b"sitegen build cache %d\n" % cache.FORMAT) + 32  # format line and MAC
 
 #: The ways a file can be forged without the key, and with it (a key that leaked: the
@@ -403,3 +406,104 @@ def test_a_page_without_text_reads_back_from_the_cache(hub: Path, tmp_path: Path
     report = build(hub, BuildOptions(jobs=1))
     assert report.rendered > 5 and not any("--clean" in line for line in report.explanation)
     assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
+
+
+def _listing(folder: Path) -> dict[str, bytes | str]:
+    """Every entry under ``folder`` (hidden ones too): a file's bytes, a folder's "folder"."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() if p.is_file() else "folder"
+            for p in sorted(folder.rglob("*"))}
+
+
+@pytest.mark.parametrize("planted", [".sitegen-cache as a link", "serve-state as a link", ".sitegen-cache as a file"])
+def test_a_cache_folder_that_is_a_link_or_a_file_is_refused(hub: Path, tmp_path: Path, cli: Any,
+                                                            planted: str) -> None:
+    """A change to the site can add a link named .sitegen-cache (git keeps links). The
+    cache would then be written wherever it points, and what builds clean up there (the
+    compiled templates of other versions, the temporary files of builds no longer
+    running, an old spare output) would be deleted. The build refuses before any work,
+    says which link and how to fix it, and the folder it points to is left as it was."""
+    elsewhere = tmp_path / "my-folder"
+    for rel, text in {"templates-old/notes.txt": "mine", ".draft.999999.tmp": "mine", "output-spare/a.txt": "mine",
+                      "serve/index.html": "mine", "serve-state/.sitegen-cache/index.pickle": "mine"}.items():
+        (elsewhere / rel).parent.mkdir(parents=True, exist_ok=True)
+        (elsewhere / rel).write_text(text, encoding="utf-8")
+    before, output = _listing(elsewhere), tree_digest(hub / "_site")
+    folder = hub / cache.FOLDER
+    shutil.rmtree(folder)
+    if planted == ".sitegen-cache as a link":
+        folder.symlink_to(elsewhere)
+    elif planted == ".sitegen-cache as a file":
+        folder.write_text("not a folder", encoding="utf-8")
+    else:
+        folder.mkdir()
+        (folder / "serve-state").symlink_to(elsewhere)
+    edit(hub)
+    if planted == "serve-state as a link":  # the preview's build, which keeps its cache there
+        with pytest.raises(SitegenError) as raised:
+            build(hub, BuildOptions(jobs=1, output=folder / "serve", base_url="http://127.0.0.1:8000/"))
+        message, hint = raised.value.problems[0].message, raised.value.problems[0].hint or ""
+    else:
+        result = cli("build", hub)
+        assert result.exit_code == 1 and "Traceback" not in result.stderr
+        message = hint = result.stderr
+    shown = ".sitegen-cache/serve-state" if planted == "serve-state as a link" else ".sitegen-cache"
+    assert f"refusing to use the build cache: {shown} is a" in message
+    assert ("symbolic link" if "link" in planted else "a file, not a folder") in message
+    assert f"rm {shown}" in hint
+    assert _listing(elsewhere) == before
+    assert tree_digest(hub / "_site") == output
+    if planted != "serve-state as a link":
+        folder.unlink()
+        assert cli("build", hub).exit_code == 0
+        assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
+        assert folder.is_dir() and not folder.is_symlink()
+
+
+@pytest.mark.parametrize("which", ["index", "a shard", "a bodies file", "compiled templates"])
+def test_a_link_planted_in_the_cache_is_never_read_through(hub: Path, tmp_path: Path, which: str) -> None:
+    """A cache file replaced by a link (to /dev/zero, which never ends) is damaged: it is
+    not read through, the build succeeds (in a process whose memory is limited, so that
+    reading the link would fail it) and the file is written anew."""
+    folder = hub / cache.FOLDER
+    shard = cache.shard_of("content/interviews/bea.md")
+    paths = {"index": [cache.cache_file(hub)], "a shard": [folder / f"pages-{shard:02x}.pickle"],
+             "a bodies file": [cache.bodies_file(hub, shard)],
+             "compiled templates": sorted(folder.glob("templates-*/*.code"))}[which]
+    assert paths and all(path.is_file() for path in paths)
+    for path in paths:
+        path.unlink()
+        path.symlink_to("/dev/zero")
+    edit(hub)
+    (hub / "templates").mkdir(exist_ok=True)  # a template of the site's own: every page rendered again
+    (hub / "templates/story.html").write_text(STORY + "\n", encoding="utf-8")
+    script = ("import resource, sys; resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30)); "
+              "from sitegen.cli import main; sys.argv = ['sitegen', 'build', '--jobs', '1', sys.argv[1]]; main()")
+    done = subprocess.run([sys.executable, "-c", script, str(hub)], cwd=REPO, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
+    replaced = [path.is_file() and not path.is_symlink() for path in paths]  # written anew
+    # (but the theme's story template, which the site's own replaces now, is not read)
+    assert all(replaced) if which != "compiled templates" else replaced.count(False) == 1
+
+
+def test_the_cache_never_writes_through_a_link_at_a_temporary_name(hub: Path, tmp_path: Path) -> None:
+    """A cache file is written under a temporary name, then put in place. A link planted at
+    that name (a compiled template's, which this build's pid makes) is replaced, never
+    written through."""
+    story = hub / "templates/story.html"
+    story.parent.mkdir(exist_ok=True)
+    story.write_text(STORY, encoding="utf-8")
+    build(hub, BuildOptions(jobs=1))
+    victim = tmp_path / "victim.txt"
+    victim.write_text("mine", encoding="utf-8")
+    compiled = sorted((hub / cache.FOLDER).glob("templates-*/*.code"))
+    assert compiled
+    for path in compiled:
+        path.with_name(f".{path.name}.{os.getpid()}.tmp").symlink_to(victim)
+    story.write_text(STORY + "\n", encoding="utf-8")  # compiled again, and kept
+    build(hub, BuildOptions(jobs=1))
+    assert victim.read_text(encoding="utf-8") == "mine"
+    assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
+    assert all(path.is_file() and not path.is_symlink() for path in compiled)

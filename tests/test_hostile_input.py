@@ -387,3 +387,84 @@ def test_init_refuses_a_malformed_or_secret_base_url(base_url, message, tmp_path
     assert result.exit_code == 1
     assert message in result.stderr and "hunter2" not in result.output + result.stderr
     assert not (tmp_path / "hub").exists()
+
+
+REPO = Path(__file__).resolve().parent.parent
+BASE = (REPO / "themes/default/templates/base.html").read_text(encoding="utf-8")
+
+
+@can_link
+@pytest.mark.parametrize("target", ["a file outside the site", "the site's .env", "the site's .git",
+                                    "through a templates folder that links out", "from a theme's templates"])
+def test_a_template_linked_out_of_the_site_is_never_read(make_site, cli, tmp_path: Path, target: str) -> None:
+    """A change to a hub can add a symbolic link (git keeps them) as a template, and a
+    template that includes it. Were it read, a build would publish whatever it points to:
+    a file of the computer that builds, the hub's .env or its .git/config (which may hold
+    a token). The build stops and names the link; no page is written."""
+    root = make_site({"content/stories/bread.md": story(), ".env": "TOKEN=SECRET-1\n"})
+    outside = tmp_path / "elsewhere"
+    (outside / "partials").mkdir(parents=True)
+    (outside / "partials/sig.html").write_text("SECRET-1", encoding="utf-8")
+    (root / ".git").mkdir()
+    (root / ".git/config").write_text("url = https://SECRET-1@example.org/\n", encoding="utf-8")
+    templates = root / ("themes/mine/templates" if target == "from a theme's templates" else "templates")
+    if target == "from a theme's templates":
+        (root / "sitegen.yaml").write_text(MINIMAL_CONFIG + "theme: mine\n", encoding="utf-8")
+    if target == "through a templates folder that links out":
+        (outside / "base.html").write_text(BASE.replace("</footer>", '{% include "partials/sig.html" %}</footer>'),
+                                           encoding="utf-8")
+        templates.symlink_to(outside, target_is_directory=True)
+        shown = "templates/base.html"  # (the first template read through the link)
+    else:
+        (templates / "partials").mkdir(parents=True)
+        (templates / "base.html").write_text(BASE.replace("</footer>", '{% include "partials/sig.html" %}</footer>'),
+                                             encoding="utf-8")
+        (templates / "partials/sig.html").symlink_to({
+            "a file outside the site": outside / "partials/sig.html", "the site's .env": root / ".env",
+            "the site's .git": root / ".git/config", "from a theme's templates": outside / "partials/sig.html"}[target])
+        shown = f"{templates.relative_to(root).as_posix()}/partials/sig.html"
+    result = cli("build", root)
+    assert_reported(result, f"{shown}:", "leads into the site's .git" if target == "the site's .git" else
+                    "sitegen does not read it",
+                    "remove the link" if target in ("the site's .env", "the site's .git") else "instead of linking")
+    assert not [p for p in root.rglob("*") if "_site" in p.parts and p.is_file() and b"SECRET" in p.read_bytes()]
+
+
+@can_link
+def test_a_template_linked_elsewhere_in_the_site_is_read(make_site, cli) -> None:
+    root = make_site({"content/stories/bread.md": story(), "shared/sig.html": "<p>Signed, the baker.</p>"})
+    (root / "templates/partials").mkdir(parents=True)
+    (root / "templates/base.html").write_text(
+        BASE.replace("</footer>", '{% include "partials/sig.html" %}</footer>'), encoding="utf-8")
+    (root / "templates/partials/sig.html").symlink_to("../../shared/sig.html")
+    assert cli("build", root).exit_code == 0
+    assert "Signed, the baker." in soup(root / "_site/stories/bread/index.html").find("footer").get_text()
+
+
+@can_link
+def test_interface_strings_linked_out_of_the_site_are_never_read(make_site, cli, tmp_path: Path) -> None:
+    root = make_site({"content/stories/bread.md": story()})
+    (tmp_path / "en.yaml").write_text("read_more: SECRET-2\n", encoding="utf-8")
+    (root / "i18n").mkdir()
+    (root / "i18n/en.yaml").symlink_to(tmp_path / "en.yaml")
+    result = cli("build", root)
+    assert_reported(result, "i18n/en.yaml:", "points outside the site folder; sitegen does not read it",
+                    "instead of linking")
+    assert "SECRET-2" not in result.stderr + result.output
+
+
+@can_link
+def test_links_in_templates_to_devices_and_the_whole_disk_are_not_followed(make_site) -> None:
+    """The build's digest of the templates (which decides whether every page is made again)
+    reads every file under templates/: a link to /dev/zero (which never ends) or to / (the
+    whole disk) must not be read, in a process whose memory and time are limited."""
+    root = make_site({"content/stories/bread.md": story()})
+    (root / "templates").mkdir()
+    (root / "templates/zero.html").symlink_to("/dev/zero")
+    (root / "templates/disk").symlink_to("/", target_is_directory=True)
+    script = ("import resource, sys; resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30)); "
+              "from sitegen.cli import main; sys.argv = ['sitegen', 'build', '--jobs', '1', sys.argv[1]]; main()")
+    done = subprocess.run([sys.executable, "-c", script, str(root)], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 0, done.stderr
+    assert soup(root / "_site/stories/bread/index.html").find("h1").get_text(strip=True) == "Bread"
