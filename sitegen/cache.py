@@ -13,9 +13,9 @@ What it remembers, and how a build uses it (see ``build.py``):
 
 * for each content file: its size and time stamp, a digest of its bytes, and the parsed
   page with digests of its metadata and body (pages in 64 shard files beside the index,
-  each with a bodies file holding their HTML, read only for the pages whose body a
-  build uses, and checked by a digest keyed like the MACs: ``body_check``). Unchanged
-  files are not parsed again; when no file changed at all, none is read.
+  each page's HTML in a file of its own named by a digest keyed like the MACs, read only
+  for the pages whose body a build uses: ``read_body``). Unchanged files are not parsed
+  again; when no file changed at all, none is read.
 * for each render job (``Renderer.jobs()``): what it read last time (``deps.py``): the
   page bodies (with their digests), the pages whose metadata it read, the static files
   it linked and the files it looked for. A job is skipped when none of those changed,
@@ -44,6 +44,7 @@ import importlib.resources
 import importlib.util
 import os
 import pickle
+import re
 import stat
 import sys
 import time
@@ -69,9 +70,8 @@ from .write import another_build_runs, folder_stamp
 
 FOLDER = ".sitegen-cache"
 #: Bump when the records below (or the files' layout) change shape.
-FORMAT = 13
+FORMAT = 14
 _MAGIC = b"sitegen build cache %d\n" % FORMAT
-_BODIES_MAGIC = b"sitegen page bodies %d\n" % FORMAT
 _LIBRARIES = ("jinja2", "markdown_it", "mdit_py_plugins", "babel", "yaml")
 KEY_BYTES = 32
 _MAC_BYTES = 32  # HMAC-SHA256
@@ -501,11 +501,6 @@ def _shard_file(root: Path, shard: int) -> Path:
     return root / FOLDER / f"pages-{shard:02x}.pickle"
 
 
-def bodies_file(root: Path, shard: int) -> Path:
-    """Where the bodies of a shard's pages are kept."""
-    return root / FOLDER / f"bodies-{shard:02x}.bin"
-
-
 def check_folder(root: Path, output: Path) -> None:
     """Refuse, before any work, a build cache folder (of a build of the site in ``root``
     into ``output``) that is a link or a file, or lies under one: a change to the site can
@@ -706,217 +701,128 @@ def _identity(path: Path) -> tuple[int, int, int]:
     return st.st_ino, st.st_size, st.st_mtime_ns
 
 
-def bodies_intact(root: Path, shard: int, token: bytes, pages: dict[str, Parsed]) -> bool:
-    """Whether the bodies file of a shard is the one its pages were stored with and as
-    long as they say (a damaged or planted body is still caught, by its check, when it is read)."""
-    head = _BODIES_MAGIC + token + b"\n"
-    end = max((p.body_at[0] + p.body_at[1] for p in pages.values() if p.body_at), default=len(head))
-    try:
-        fd = _open_plain(bodies_file(root, shard))
-    except OSError:
-        return False
-    try:
-        return os.pread(fd, len(head), 0) == head and os.fstat(fd).st_size == end
-    finally:
-        os.close(fd)
+# -- Page bodies -----------------------------------------------------------------------
+# A page's body (its HTML: most of its bytes) is kept in a file of its own in bodies/,
+# named by a digest of its bytes keyed with the cache key (``body_name``): written once and
+# never changed, named by the sealed shards of every build whose pages have it, and never
+# taken for another (a file planted or damaged there does not match its name). The pages
+# are kept without their bodies; a body is read back where a job that shows it runs.
+
+BODIES = "bodies"
 
 
-def read_body(path: Path, token: bytes, at: tuple[int, int, int]) -> str:
-    """A page's ``body_html``, kept at ``at`` (offset, length, check: see ``body_check``)
-    in the bodies file ``path`` of its shard; raises CacheError when that file is missing,
-    damaged or not written by this user's sitegen."""
-    offset, length, check = at
+def body_name(raw: bytes) -> str:
+    """The name of the file that keeps the page body ``raw`` (UTF-8); raises
+    CacheKeyError without a usable key."""
+    return hmac.digest(cache_key(), b"body\0" + raw, "sha256")[:16].hex()
+
+
+def write_body(root: Path, body: str) -> str:
+    """Keep ``body`` in the cache of the site in ``root`` (anew, should a file of its
+    name be damaged); its name."""
+    raw = body.encode("utf-8")
+    name = body_name(raw)
+    write_file(root / FOLDER / BODIES / name, raw)
+    return name
+
+
+def read_body(root: Path, name: str) -> str:
+    """The page body kept under ``name`` in the cache of the site in ``root``; raises
+    CacheError when it is missing, damaged or not written by this user's sitegen."""
     try:
-        fd = _open_plain(path)
-    except OSError:
-        raise CacheError("the build cache is damaged (a bodies file is missing)") from None
-    try:
-        head = _BODIES_MAGIC + token + b"\n"
-        whole = os.pread(fd, len(head), 0) == head
-        raw = os.pread(fd, length, offset) if whole else b""
-    finally:
-        os.close(fd)
-    if not whole or len(raw) != length or body_check(raw) != check:
+        raw = read_file(root / FOLDER / BODIES / name)
+        whole = hmac.compare_digest(body_name(raw), name)
+    except (OSError, CacheKeyError):
+        raise CacheError("the build cache is damaged (a page body is missing)") from None
+    if not whole:
         raise CacheError("the build cache is damaged (a page body does not match)")
     return raw.decode("utf-8")
 
 
-def body_check(raw: bytes) -> int:
-    """What a page body is checked by when read back: a digest keyed with the cache key,
-    so that a bodies file planted in the site cannot pass for one sitegen wrote (its pages'
-    offsets and lengths are in a shard, sealed like every cache file). Without a usable
-    key no cache is written, and the bodies live only as long as the build: unkeyed."""
-    if not raw:
-        return 0  # (a page with no text: its length, from the sealed shard, says it all)
-    try:
-        key = cache_key()
-    except CacheKeyError:
-        key = b""
-    return int.from_bytes(hmac.digest(key, raw, "sha256")[:8], "big")  # (OpenSSL's, in one call: fast)
-
-
-@dataclass(frozen=True, slots=True)
-class Stash:
-    """A shard's pages, stored without their bodies, and the bodies file written for them
-    under a temporary name (``save`` puts it in place)."""
-
-    token: bytes
-    temporary: Path
-    pages: dict[str, Parsed]
-
-
-class StashWriter:
-    """Writes the bodies of pages to temporary bodies files, one per shard, as the pages
-    come (so that a build never holds every body at once), and keeps the pages without
-    them, each knowing where its body is (see ``read_body``)."""
-
-    def __init__(self, root: Path, lazy: LazyPages) -> None:
-        self.root = root
-        self.lazy = lazy  # the pages kept are of its class
-        self._open: dict[int, tuple[BinaryIO, bytes, Path]] = {}
-        self._ends: dict[int, int] = {}
-        self.pages: dict[int, dict[str, Parsed]] = {}
-
-    def touch(self, shard: int) -> None:
-        """Make sure ``shard`` is written, even with no pages (its pages were deleted)."""
-        if shard not in self._open:
-            token = os.urandom(8)
-            temporary = make_folder(self.root) / f".bodies-{shard:02x}.{os.getpid()}.tmp"
-            temporary.unlink(missing_ok=True)
-            f = open(temporary, "xb")  # (made anew: never written through a link)
-            head = _BODIES_MAGIC + token + b"\n"
-            f.write(head)
-            self._open[shard] = (f, token, temporary)
-            self._ends[shard] = len(head)
-            self.pages[shard] = {}
-
-    def add(self, rel: str, parsed: Parsed, body: str) -> tuple[Parsed, Path, bytes]:
-        """Write ``body`` for the page of ``rel``; returns the page without it, and the
-        file and token to read it back from (once ``finish`` was called)."""
-        shard = shard_of(rel)
-        self.touch(shard)
-        f, token, temporary = self._open[shard]
-        raw = body.encode("utf-8")
-        at = (self._ends[shard], len(raw), body_check(raw))
-        f.write(raw)
-        self._ends[shard] += len(raw)
-        assert parsed.page is not None
-        stored = Parsed(self.lazy.adopt(parsed.page, body=False), parsed.problems, parsed.meta_digest,
-                        parsed.body_digest, at)
-        self.pages[shard][rel] = stored
-        return stored, temporary, token
-
-    def has(self, rel: str) -> bool:
-        """Whether the page of ``rel`` was written."""
-        return rel in self.pages.get(shard_of(rel), {})
-
-    def finish(self) -> dict[int, Stash]:
-        """Close the files: the shards written, for ``save``."""
-        stashes = {}
-        for shard, (f, token, temporary) in self._open.items():
-            f.close()
-            stashes[shard] = Stash(token, temporary, self.pages[shard])
-        self._open.clear()
-        return stashes
-
-
 class PageStore:
     """One build's use of the parsed pages of the cache: the last build's, loaded without
-    their bodies, and those parsed now, whose bodies are written to new bodies files as
-    they come (so a build never holds every body at once, and the workers forked to render
-    do not start with them). ``body`` reads a body back where it is used; ``close``
-    completes the shards that changed, for ``save`` to put in place."""
+    their bodies, and those parsed now, whose bodies are written to the cache as they come
+    (so a build never holds every body at once, and the workers forked to render do not
+    start with them). ``body`` reads a body back where it is used; ``close`` gathers the
+    shards that changed, for ``save`` to write."""
 
     def __init__(self, root: Path, warm: Warm, explain: Callable[[str, str], None]) -> None:
         self.root = root
         self.warm = warm
         self.explain = explain  # told why the cache cannot be written
         self.unwritable = ""  # why the cache cannot be written, if it cannot
-        self.stashes: dict[int, Stash] = {}  # the shards to write (see close)
-        # The last build's shards: each one's bodies file, its token and its pages.
-        self._old: dict[int, tuple[Path, bytes, dict[str, Parsed]]] = {}
-        # The bodies written by this build: bodies file, its token, (offset, length, crc).
-        self._new: dict[str, tuple[Path, bytes, tuple[int, int, int]]] = {}
-        self._writer: StashWriter | None = None
+        self.writing = False  # whether bodies are written to the cache (see open)
+        self.stashes: dict[int, dict[str, Parsed]] = {}  # the shards to write, with their pages (see close)
+        self.bodies: set[str] = set()  # the bodies the pages of this build have, by name (see close)
+        self._old: dict[int, dict[str, Parsed]] = {}  # the last build's shards
+        self._new: dict[str, str] = {}  # the bodies written by this build, by source
         self._dirty: set[int] = set()
         self.reused = False  # whether this build's pages are those of the last build's shards
 
     def load(self, shards: dict[int, bytes]) -> dict[str, Parsed]:
-        """The last build's pages, by source (a shard whose bodies file is not the one its
-        pages were stored with is left out: its pages are parsed again). Raises CacheError
-        when a shard is damaged."""
-        pages: dict[str, Parsed] = {}
-        try:
-            for shard, token in shards.items():
-                found = load_shard(self.root, shard, token, self.warm)
-                if bodies_intact(self.root, shard, token, found):
-                    pages.update(found)
-                    self._old[shard] = (bodies_file(self.root, shard), token, found)
-        except CacheError:
-            self._old.clear()
-            raise
-        self.reused = bool(pages)
-        return pages
+        """The last build's pages, by source; raises CacheError when a shard is damaged."""
+        for shard, token in shards.items():
+            self._old[shard] = load_shard(self.root, shard, token, self.warm)
+        self.reused = bool(self._old)
+        return {rel: page for pages in self._old.values() for rel, page in pages.items()}
 
     def open(self) -> None:
-        """Start writing (after removing what failed or killed builds left)."""
+        """Start writing (after removing what failed or killed builds left); without a
+        usable cache key, the pages keep their bodies."""
         try:
+            cache_key()
             remove_stale_stashes(self.root, self.warm)
+            (make_folder(self.root) / BODIES).mkdir(exist_ok=True)
+        except CacheKeyError:
+            return
         except OSError as exc:
             self._cannot_write(exc)
             return
-        self._writer = StashWriter(self.root, self.warm.lazy_pages)
+        self.writing = True
 
     def _cannot_write(self, exc: OSError) -> None:
-        """Go on without a cache (a site folder we may not write in, a full disk)."""
+        """Go on without a cache (a site folder we may not write in, a full disk): the
+        bodies written stay readable."""
         self.unwritable = f"the build cache cannot be written ({exc.strerror})"
         self.explain(FOLDER, self.unwritable)
-        if self._writer is not None:
-            self._writer.finish()  # what it wrote stays readable; the next build removes it
-            self._writer = None
+        self.writing = False
 
-    def keep(self, rel: str, parsed: Parsed, body: str | None = None) -> Parsed:
-        """What to keep in memory of the page of ``rel``: without its body once that is
-        written (``body``: its text, when the page holds none)."""
+    def keep(self, rel: str, parsed: Parsed) -> Parsed:
+        """What to keep in memory of the page of ``rel`` just parsed: without its body
+        once that is written."""
         lazy = self.warm.lazy_pages
         if parsed.page is None:
             return parsed
-        if self._writer is None:
-            return dataclasses.replace(parsed, page=lazy.adopt(parsed.page))
-        text = body_of(parsed.page) if body is None else body
-        assert text is not None  # (a page just parsed holds its body)
-        try:
-            stored, where, token = self._writer.add(rel, parsed, text)
-        except OSError as exc:
-            self._cannot_write(exc)
-            return dataclasses.replace(parsed, page=lazy.adopt(parsed.page))
-        self._new[rel] = (where, token, stored.body_at or (0, 0, 0))
-        return stored
+        if self.writing:
+            text = body_of(parsed.page)
+            assert text is not None  # (a page just parsed holds its body)
+            try:
+                name = self._new[rel] = write_body(self.root, text)
+            except OSError as exc:
+                self._cannot_write(exc)
+            else:
+                return Parsed(lazy.adopt(parsed.page, body=False), parsed.problems, parsed.meta_digest,
+                              parsed.body_digest, name)
+        return dataclasses.replace(parsed, page=lazy.adopt(parsed.page))
 
     def changed(self, rel: str) -> None:
         """The page of ``rel`` was parsed again, added or removed: its shard is written anew."""
         self._dirty.add(shard_of(rel))
 
     def close(self, parsed: dict[str, Parsed]) -> None:
-        """Complete the shards that changed with their unchanged pages (bodies copied from
-        the last build's files) and close them; ``parsed``: every page of this build (all
-        of them are written when the last build's shards were not used)."""
-        if self._writer is None:
+        """Gather the shards that changed, with all their pages, and the bodies of every
+        page; ``parsed``: every page of this build (all of them are written when the last
+        build's shards were not used)."""
+        if not self.writing:
             return
-        if not self.reused:
-            self._dirty = set(range(SHARDS))
-        kept = [rel for shard in self._dirty if shard in self._old for rel in self._old[shard][2]] \
-            if self.reused else list(parsed)
-        for rel in kept:
+        dirty = self._dirty if self.reused else range(SHARDS)
+        self.stashes = {shard: {} for shard in dirty}
+        kept = [rel for shard in self._dirty for rel in self._old.get(shard, ())] if self.reused else parsed
+        for rel in (*kept, *self._new):
             page = parsed.get(rel)
-            if page is not None and not self._writer.has(rel):
-                parsed[rel] = self.keep(rel, page, self.body(rel))
-                if self._writer is None:
-                    return
-        for shard in self._dirty:
-            self._writer.touch(shard)
-        self.stashes = self._writer.finish()
-        self._writer = None
+            if page is not None:
+                self.stashes[shard_of(rel)][rel] = page
+        self.bodies = {page.body_at for page in parsed.values() if page.body_at is not None}
 
     def shards(self, old: dict[int, bytes]) -> dict[int, bytes]:
         """The shards the index is to name: those of the last build when they were used
@@ -924,33 +830,26 @@ class PageStore:
         return dict(old) if self.reused else {}
 
     def body(self, rel: str) -> str:
-        """The body of a page kept without it, from the bodies file of its shard; raises
-        CacheChanged when that file no longer holds it."""
-        kept = self._new.get(rel)
-        if kept is None:  # (a KeyError for a page the cache does not hold)
-            where, token, pages = self._old[shard_of(rel)]
-            kept = (where, token, pages[rel].body_at or (0, 0, 0))
-        where, token, at = kept
+        """The body of a page kept without it; raises CacheChanged when it no longer reads back."""
+        name = self._new.get(rel) or self._old[shard_of(rel)][rel].body_at  # (a KeyError for a page not kept)
+        assert name is not None
         try:
-            return read_body(where, token, at)
-        except CacheError:
-            pass
-        try:  # a bodies file written by this build, put in place since (the same token)
-            return read_body(bodies_file(self.root, shard_of(rel)), token, at)
+            return read_body(self.root, name)
         except CacheError as exc:
             raise CacheChanged(str(exc)) from None
 
 
 def remove_stale_stashes(root: Path, warm: Warm) -> None:
     """Remove the temporary files of builds that failed or were killed (this process's
-    earlier builds, or processes that no longer run): bodies files, and cache files a
-    build was killed while writing."""
+    earlier builds, or processes that no longer run): the cache files, page bodies
+    included, that a build was killed while writing."""
     warm.flush()  # this process's own, put off, are still to be put in place
-    for path in (root / FOLDER).glob(".*.*.tmp"):
-        if another_build_runs(path.name.split(".")[-2]):
-            continue  # another build's, still running
-        if path.is_symlink() or not path.is_dir():  # (never a folder of that name)
-            path.unlink(missing_ok=True)
+    for folder in (root / FOLDER, root / FOLDER / BODIES):
+        for path in folder.glob(".*.*.tmp"):
+            if another_build_runs(path.name.split(".")[-2]):
+                continue  # another build's, still running
+            if path.is_symlink() or not path.is_dir():  # (never a folder of that name)
+                path.unlink(missing_ok=True)
 
 
 def make_folder(root: Path) -> Path:
@@ -963,39 +862,49 @@ def make_folder(root: Path) -> Path:
     return folder
 
 
-def save(root: Path, data: CacheData, stashes: dict[int, Stash], warm: Warm, defer: bool = False) -> None:
-    """Put the bodies files of the shards stashed in place and write their pages (with
-    new tokens), then the index that names them; ``warm`` keeps what was written. With
-    ``defer``, only when ``warm.flush`` is called (by the caller, or by the next build
-    with ``warm``, which calls it first): `sitegen serve` has the browser reload before
-    the cache is written."""
+def save(root: Path, data: CacheData, stashes: dict[int, dict[str, Parsed]], bodies: set[str], warm: Warm,
+         defer: bool = False) -> None:
+    """Write the shards stashed (with new tokens), then the index that names them, then
+    remove the bodies no page has any longer (``bodies``: those the pages have); ``warm``
+    keeps what was written. With ``defer``, only when ``warm.flush`` is called (by the
+    caller, or by the next build with ``warm``, which calls it first): `sitegen serve` has
+    the browser reload before the cache is written."""
     if defer:
-        warm.pending.append(lambda: _save(root, data, stashes, warm))
+        warm.pending.append(lambda: _save(root, data, stashes, bodies, warm))
         return
     warm.flush()
-    _save(root, data, stashes, warm)
+    _save(root, data, stashes, bodies, warm)
 
 
-def _save(root: Path, data: CacheData, stashes: dict[int, Stash], warm: Warm) -> None:
+def _save(root: Path, data: CacheData, stashes: dict[int, dict[str, Parsed]], bodies: set[str],
+          warm: Warm) -> None:
     try:
         cache_key()
     except CacheKeyError:  # no cache without a key (the build warned, see key_problems)
-        for stashed in stashes.values():
-            stashed.temporary.unlink(missing_ok=True)
         return
     make_folder(root)
-    for shard, stashed in stashes.items():
-        os.replace(stashed.temporary, bodies_file(root, shard))
+    for shard, pages in stashes.items():
+        token = os.urandom(8)
         path = _shard_file(root, shard)
-        _write(path, path.name, (stashed.token, stashed.pages))
-        warm.shards[str(path)] = (stashed.token, _identity(path), stashed.pages)
-        data.shards[shard] = stashed.token
+        _write(path, path.name, (token, pages))
+        warm.shards[str(path)] = (token, _identity(path), pages)
+        data.shards[shard] = token
     path = cache_file(root)
     warm.index.pop(str(path), None)
     # The jobs (the largest part) are pickled apart: a build with nothing to do never reads them.
     jobs = seal(_JOBS, _dumps(jobs_of(data)))
     _write(path, INDEX, dataclasses.replace(data, jobs={}, jobs_pickle=jobs))
     warm.index[str(path)] = (_identity(path), data)
+    if stashes:  # (else the pages, and so their bodies, are those of the last build)
+        with os.scandir(root / FOLDER / BODIES) as entries:
+            for entry in entries:
+                if entry.name not in bodies and _BODY_NAME.fullmatch(entry.name):
+                    os.unlink(entry.path)
+        for old in (root / FOLDER).glob("bodies-??.bin"):  # (where bodies were kept before format 14)
+            old.unlink()
+
+
+_BODY_NAME = re.compile(r"[0-9a-f]{32}")
 
 
 def content_digest(data: bytes) -> bytes:

@@ -47,7 +47,7 @@ class Parsed:
     problems: tuple[Problem, ...]
     meta_digest: bytes = b""
     body_digest: bytes = b""
-    body_at: tuple[int, int, int] | None = None  # in the build cache: where its body_html is kept
+    body_at: str | None = None  # in the build cache: the name of the file that keeps its body_html
 
 
 @dataclass(slots=True)

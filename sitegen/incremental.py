@@ -561,7 +561,7 @@ class Memo:
                                          or self.new.sources.keys() != self.old.sources.keys()):
             return
         try:
-            cache.save(self.store, self.new, self.pages.stashes, self.warm, defer)
+            cache.save(self.store, self.new, self.pages.stashes, self.pages.bodies, self.warm, defer)
         except OSError as exc:  # the output is made; the next build just redoes more
             self.explain(cache.FOLDER, f"the build cache cannot be written ({exc.strerror})")
 

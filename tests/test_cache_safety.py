@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 import pytest
 from conftest import INTERVIEW, make_old, REPO, SMALL_HUB, tree_digest
+from test_incremental import body_file
 
 from sitegen import cache
 from sitegen.build import BuildOptions, BuildReport, build
@@ -385,7 +386,6 @@ def test_a_body_that_no_longer_reads_back_starts_the_build_again_without_the_cac
         raise cache.CacheError("the build cache is damaged (a page body does not match)")
 
     monkeypatch.setattr(cache, "read_body", always_damaged)
-    monkeypatch.setattr(cache, "bodies_intact", lambda *args: True)
     path = hub / "content/interviews/bea.md"
     path.write_text(path.read_text(encoding="utf-8").replace("More bread.", "More clay."), encoding="utf-8")
     with pytest.raises(SitegenError, match="changed while this build used it"):
@@ -459,7 +459,7 @@ def test_a_cache_folder_that_is_a_link_or_a_file_is_refused(hub: Path, tmp_path:
         assert folder.is_dir() and not folder.is_symlink()
 
 
-@pytest.mark.parametrize("which", ["index", "a shard", "a bodies file", "compiled templates"])
+@pytest.mark.parametrize("which", ["index", "a shard", "a page body", "compiled templates"])
 def test_a_link_planted_in_the_cache_is_never_read_through(hub: Path, tmp_path: Path, which: str) -> None:
     """A cache file replaced by a link (to /dev/zero, which never ends) is damaged: it is
     not read through, the build succeeds (in a process whose memory is limited, so that
@@ -467,7 +467,7 @@ def test_a_link_planted_in_the_cache_is_never_read_through(hub: Path, tmp_path: 
     folder = hub / cache.FOLDER
     shard = cache.shard_of("content/interviews/bea.md")
     paths = {"index": [cache.cache_file(hub)], "a shard": [folder / f"pages-{shard:02x}.pickle"],
-             "a bodies file": [cache.bodies_file(hub, shard)],
+             "a page body": [body_file(hub, "content/stories/first.md")],
              "compiled templates": sorted(folder.glob("templates-*/*.code"))}[which]
     assert paths and all(path.is_file() for path in paths)
     for path in paths:

@@ -6,9 +6,9 @@ import importlib
 import importlib.util
 import os
 import shutil
-import zlib
 from datetime import datetime, UTC
 from pathlib import Path
+from typing import Any
 from collections.abc import Callable
 
 import pytest
@@ -156,88 +156,75 @@ def test_a_damaged_cache_is_rebuilt_not_trusted(hub: Path, tmp_path: Path, damag
     assert cache.load(hub, cache.code_digest(), Warm())[0] is not None  # written again, whole
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "flipped byte", "other format", "missing"])
-def test_a_damaged_bodies_file_is_never_trusted(hub: Path, tmp_path: Path, damage: str) -> None:
+def body_file(hub: Path, rel: str) -> Path:
+    """The file in which the build cache keeps the body of the page of ``rel``."""
+    index = cache.load(hub, cache.code_digest(), Warm())[0]
+    assert index is not None
+    shard = cache.shard_of(rel)
+    name = cache.load_shard(hub, shard, index.shards[shard], Warm())[rel].body_at
+    assert name is not None
+    return hub / cache.FOLDER / cache.BODIES / name
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "flipped byte", "another page's body", "missing"])
+def test_a_damaged_body_is_never_trusted(hub: Path, tmp_path: Path, damage: str) -> None:
     """Pages come from the cache without their bodies; a body that cannot be read back
-    exactly is made again from its source, and the next build finds a whole cache."""
-    shard = cache.shard_of("content/interviews/bea.md")
-    path = hub / cache.FOLDER / f"bodies-{shard:02x}.bin"
+    exactly starts the build again without the cache, and the next build finds a whole cache."""
+    path = body_file(hub, "content/stories/first.md")  # (a text no other page has: a body file of its own)
     raw = path.read_bytes()
-    (hub / "content/interviews/bea.md").touch()  # so that the feeds, which carry its body, are checked
+    (hub / "content/stories/first.md").touch()  # so that the feeds, which carry its body, are checked
     if damage == "missing":
         path.unlink()
     else:
         path.write_bytes({
-            "garbage": b"\x00\xff not a cache",
+            "garbage": b"\x00\xff not a body",
             "truncated": raw[: len(raw) // 2],
             "flipped byte": raw[:-10] + bytes([raw[-10] ^ 0xFF]) + raw[-9:],
-            "other format": raw.replace(b"bodies %d\n" % cache.FORMAT, b"bodies 0\n", 1),
+            "another page's body": body_file(hub, "content/interviews/ana.md").read_bytes(),
         }[damage])
     # A front-matter edit renders every page, so every body is read back.
     _edit(hub / "content/interviews/ana.md", "title: ", "title: New ")
-    build(hub, BuildOptions())
+    report = build(hub, BuildOptions())
+    assert any("--clean" in line for line in report.explanation)
     assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
-    assert path.read_bytes().startswith(b"sitegen page bodies %d\n" % cache.FORMAT)
+    assert path.read_bytes() == raw  # written again, whole
     report = build(hub, BuildOptions())
     assert report.rendered == 0
 
 
-def _same_crc32(original: bytes, text: bytes) -> bytes:
-    """Bytes as long as ``original``, with the same CRC-32, starting with ``text`` (printable
-    ASCII throughout): what a planted file needs to pass a CRC. The last four bytes are
-    worked out backwards through the CRC's table; the filler before them is varied until
-    those four are printable."""
-    table = []
-    for n in range(256):
-        c = n
-        for _ in range(8):
-            c = (c >> 1) ^ 0xEDB88320 if c & 1 else c >> 1
-        table.append(c)
-    by_top = {entry >> 24: n for n, entry in enumerate(table)}
-    wanted = zlib.crc32(original) ^ 0xFFFFFFFF
-    steps = []
-    register = wanted
-    for _ in range(4):  # the table entries the last four bytes must pick, last first
-        n = by_top[register >> 24]
-        steps.append(n)
-        register = ((register ^ table[n]) << 8) & 0xFFFFFFFF
-    steps.reverse()
-    for attempt in range(100_000):
-        head = text + f" {attempt} ".encode()
-        head += b"x" * (len(original) - 4 - len(head))
-        register = zlib.crc32(head) ^ 0xFFFFFFFF
-        tail = bytearray()
-        for n in steps:
-            byte = (register ^ n) & 0xFF
-            tail.append(byte)
-            register = (register >> 8) ^ table[(register ^ byte) & 0xFF]
-        if all(0x20 <= b < 0x7F and b not in b"<>&" for b in tail):
-            forged = head + bytes(tail)
-            assert len(forged) == len(original) and zlib.crc32(forged) == zlib.crc32(original)
-            return forged
-    raise AssertionError("no printable forgery found")
-
-
 def test_a_planted_page_body_is_never_published(hub: Path, tmp_path: Path) -> None:
-    """A page body in the cache is checked with the cache's key, not only by its length and
-    a CRC: a bodies file planted in the site (same header, same length, same CRC, other
-    text) is damaged, and the pages are made from their sources."""
-    rel = "content/interviews/ana.md"
-    shard = cache.shard_of(rel)
-    index = cache.load(hub, cache.code_digest(), Warm())[0]
-    assert index is not None
-    at = cache.load_shard(hub, shard, index.shards[shard], Warm())[rel].body_at
-    assert at is not None
-    path = cache.bodies_file(hub, shard)
-    raw = path.read_bytes()
-    offset, length, _ = at
-    planted = _same_crc32(raw[offset:offset + length], b"PLANTED in the cache")
-    path.write_bytes(raw[:offset] + planted + raw[offset + length:])
+    """A page body in the cache is named by a digest keyed with the cache's key: a body
+    planted in the site, under the name of a page's body, is damaged, and the pages are
+    made from their sources."""
+    path = body_file(hub, "content/interviews/ana.md")
+    path.write_bytes(b"<p>PLANTED in the cache</p>")
     # A template edit renders every page again from the pages in the cache.
     _edit(hub / "templates/story.html", "{% block content %}", "{% block content %}<p>New.</p>")
     build(hub, BuildOptions(jobs=1))
     assert not [name for name, _ in tree_digest(hub / "_site").items()
                 if b"PLANTED" in (hub / "_site" / name).read_bytes()]
+    assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
+
+
+def test_bodies_no_page_has_are_removed(hub: Path, tmp_path: Path) -> None:
+    """A body is written once and named by its bytes: the bodies of old texts, and of pages
+    deleted, are removed when the cache is written (those still used stay, and nothing
+    else in the folder is touched)."""
+    folder = hub / cache.FOLDER / cache.BODIES
+    old = body_file(hub, "content/stories/first.md")
+    gone = body_file(hub, "content/pages/about.md")
+    shared = body_file(hub, "content/interviews/ana.md")  # (bea's too: the same text)
+    mine = folder / "notes.txt"
+    mine.write_text("not a body", encoding="utf-8")
+    before = hub / cache.FOLDER / "bodies-0a.bin"  # (where sitegen kept bodies before)
+    before.write_bytes(b"sitegen page bodies 13\n")
+    _edit(hub / "content/stories/first.md", "It began.", "It began again.")
+    (hub / "content/pages/about.md").unlink()
+    build(hub, BuildOptions(jobs=1))
+    assert not old.exists() and not gone.exists() and not before.exists() and shared.exists() and mine.exists()
+    names = {p.name for p in folder.iterdir()} - {mine.name}
+    assert names == {body_file(hub, rel).name for rel in ("content/interviews/ana.md", "content/interviews/bea.md",
+                                                           "content/stories/first.md", "content/stories/draft.md")}
     assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
 
 
@@ -321,39 +308,36 @@ def test_a_cache_that_cannot_be_written_does_not_stop_the_build(hub: Path, tmp_p
     def refuse(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(cache.StashWriter, "touch", refuse)
+    monkeypatch.setattr(cache, "write_body", refuse)
     _edit(hub / "content/interviews/ana.md", "More bread.", "More spelt.")
     report = build(hub, BuildOptions())
     assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
     assert any("cannot be written (Permission denied)" in line for line in report.explanation)
 
 
-@pytest.mark.parametrize("when", ["while pages are parsed", "while a shard is completed"])
+@pytest.mark.parametrize("clean", [True, False])
 def test_a_disk_that_fills_up_while_the_cache_is_written_leaves_a_whole_site(
-        hub: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, when: str) -> None:
-    """The page bodies go to the build cache as pages are parsed, and a shard that changed
-    is completed with the bodies of its other pages. A disk that fills up at either
-    moment ends the cache's writing, not the build: the site is whole, the next build
-    (with room again) makes the same, and the one after that has nothing to do."""
-    shard = cache.shard_of("content/interviews/ana.md")
-    mate = next(f"content/stories/mate{n}.md" for n in range(10_000)
-                if cache.shard_of(f"content/stories/mate{n}.md") == shard)
-    (hub / mate).write_text("---\ntitle: In the same shard\ndate: 2026-03-01\n---\nIts text.\n", encoding="utf-8")
-    build(hub, BuildOptions(jobs=1))  # (its page is in ana's shard now, with its body)
-    real, written = cache.StashWriter.add, []
+        hub: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean: bool) -> None:
+    """The page bodies go to the build cache as pages are parsed. A disk that fills up
+    then ends the cache's writing, not the build: the site is whole, the next build (with
+    room again) makes the same, and the one after that has nothing to do."""
+    real, written = cache.write_body, []
 
-    def add(self: cache.StashWriter, *args: object) -> object:
-        if len(written) == (2 if when == "while pages are parsed" else 1):
+    def write_body(*args: Any) -> str:
+        if len(written) == 2:
             raise OSError(28, "No space left on device")
-        written.append(args[0])
-        return real(self, *args)  # type: ignore[arg-type]
+        written.append(args[1])
+        return real(*args)
 
     with monkeypatch.context() as patched:
-        patched.setattr(cache.StashWriter, "add", add)
+        patched.setattr(cache, "write_body", write_body)
         _edit(hub / "content/interviews/ana.md", "More bread.", "More spelt.")
-        report = build(hub, BuildOptions(jobs=1, clean=when == "while pages are parsed"))
+        _edit(hub / "content/interviews/bea.md", "More bread.", "More spelt.")
+        (hub / "content/stories/new.md").write_text("---\ntitle: New\ndate: 2026-03-01\n---\nIts text.\n",
+                                                   encoding="utf-8")
+        report = build(hub, BuildOptions(jobs=1, clean=clean))
     assert any("cannot be written (No space left on device)" in line for line in report.explanation)
-    assert written  # (the disk filled up after some bodies were written)
+    assert len(written) == 2  # (the disk filled up after some bodies were written)
     assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
     _edit(hub / "content/interviews/ana.md", "More spelt.", "More rye.")
     build(hub, BuildOptions(jobs=1))

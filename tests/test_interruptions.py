@@ -259,7 +259,7 @@ def test_cache_files_a_killed_build_was_writing_are_removed(make_site, cli) -> N
     assert cli("build", root).exit_code == 0
     cache = root / ".sitegen-cache"
     dead = [cache / ".index.pickle.999999999.tmp", cache / ".pages-0a.pickle.999999999.tmp",
-            cache / ".bodies-0a.999999999.tmp"]
+            cache / "bodies/.0a1b2c3d.999999999.tmp"]
     live = cache / f".index.pickle.{os.getppid()}.tmp"  # a running process: another build
     folder = cache / ".notes.999999999.tmp"
     for path in (*dead, live):

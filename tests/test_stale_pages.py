@@ -628,8 +628,8 @@ class StalePages(RuleBasedStateMachine):
         build ignores what it cannot trust and makes what a clean build makes."""
         folder = cache.store_for(self.root, self.root / "_site" if whose == "build" else self.server.output)
         folder /= cache.FOLDER
-        names = sorted(p.name for p in folder.glob("*") if p.suffix in (".pickle", ".bin")) \
-            if folder.is_dir() else []
+        names = sorted(p.relative_to(folder).as_posix() for p in (*folder.glob("*.pickle"), *folder.glob("bodies/*"))
+                       if p.is_file())
         if not names:
             return
         name = data.draw(st.sampled_from(names), label="file")
