@@ -530,11 +530,16 @@ def read_file(path: Path) -> bytes:
         return f.read()
 
 
+#: How a cache file is opened: not through a link, without waiting (for a named pipe), in
+#: binary (on Windows; there, and elsewhere without them, flags a system lacks are left out).
+_PLAIN = os.O_RDONLY | sum(getattr(os, flag, 0) for flag in ("O_NOFOLLOW", "O_NONBLOCK", "O_CLOEXEC", "O_BINARY"))
+
+
 def _open_plain(path: Path) -> int:
     """A descriptor of ``path`` open for reading, if it is a plain file (not a link)."""
     if os.path.islink(path):  # (said plainly; O_NOFOLLOW below closes the race)
         raise OSError(errno.ELOOP, "a link, not a plain file", str(path))
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    fd = os.open(path, _PLAIN)
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
         raise OSError(errno.EINVAL, "not a plain file", str(path))
