@@ -46,7 +46,7 @@ from .video import captions_file, page_policy, page_video
 
 class _Loader(jinja2.FileSystemLoader):
     """Jinja's loader of template files, which never reads one through a symbolic link
-    that leads out of its templates folder (see ``discover.outside_link``)."""
+    that leads out of the site or into a hidden part of it (see ``discover.outside_link``)."""
 
     def __init__(self, folders: list[str], root: Path) -> None:
         super().__init__(folders)
