@@ -464,6 +464,11 @@ def refresh(root: Path) -> Refreshed:
                            "sitegen pin path/to/hub")
     pin = decide()
     path = root / REQUIREMENTS
+    if path.is_symlink():  # (a change to the hub can add one: it could lead to any file of yours)
+        raise SitegenError(f"it is a symbolic link (to {os.readlink(path)}), and sitegen pin writes only a file "
+                           "of the hub's own", path=REQUIREMENTS,
+                           hint="put a copy of the file it points to in its place, or remove it (sitegen makes "
+                                "one), then run the command again")
     try:
         text = path.read_bytes().decode("utf-8") if path.exists() else None  # its line endings kept
     except (OSError, UnicodeDecodeError) as exc:

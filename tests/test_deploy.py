@@ -129,6 +129,20 @@ def test_pin_never_writes_or_removes_wheels_through_a_link(cli, tmp_path):
     assert sorted(p.name for p in elsewhere.iterdir()) == [theirs.name]
 
 
+def test_pin_never_writes_requirements_through_a_link(cli, tmp_path):
+    """A change to the hub can make requirements.txt a link to any file of the person who
+    runs 'sitegen pin' (their ~/.bashrc): pin refuses it, and that file stays as it was."""
+    hub = _init(cli, tmp_path)
+    theirs = tmp_path / "bashrc"
+    theirs.write_text("export EDITOR=vi\n", encoding="utf-8")
+    (hub / "requirements.txt").unlink()
+    (hub / "requirements.txt").symlink_to(theirs)
+    result = cli("pin", hub)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "requirements.txt: it is a symbolic link" in result.output and "hint:" in result.output
+    assert theirs.read_text(encoding="utf-8") == "export EDITOR=vi\n"
+
+
 def test_pin_outside_a_hub_is_explained(cli, tmp_path):
     result = cli("pin", tmp_path)
     assert result.exit_code == 1
