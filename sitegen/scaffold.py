@@ -106,8 +106,20 @@ def init_hub(root: Path, title: str | None = None, base_url: str | None = None, 
     files = skeleton_files()
     targets = [target for target, _ in files] + ([pin.wheel] if pin.wheel else [])
     conflicts: list[Problem] = []
+    links: set[Path] = set()
     for target in targets:
         path = root / target
+        # A link (which a change to the hub can add) would have init write, or extend, a file
+        # of yours wherever it leads: never written through.
+        link = next((p for p in (path, *path.parents) if p.is_relative_to(root) and p != root and p.is_symlink()),
+                    None)
+        if link is not None:
+            if link not in links:
+                links.add(link)
+                conflicts.append(Problem("this is a symbolic link, and sitegen init never writes through one",
+                                         path=link.relative_to(root).as_posix(),
+                                         hint="remove the link, or init the hub in a new folder"))
+            continue
         if (target == ".gitignore" or target in KEPT) and path.is_file():
             continue
         if path.is_dir():

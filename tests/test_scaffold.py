@@ -155,6 +155,25 @@ def test_init_force_replaces_only_its_own_files(cli, tmp_path):
     assert {"_site/", ".sitegen-cache/"} <= set((hub / ".gitignore").read_text(encoding="utf-8").splitlines())
 
 
+def test_init_never_writes_through_a_link(cli, tmp_path):
+    """A change to a hub can add links; 'sitegen init --force' run there again must not
+    replace (or extend) a file of yours wherever they lead. It writes nothing at all."""
+    hub, elsewhere = tmp_path / "hub", tmp_path / "elsewhere"
+    (elsewhere / "workflows").mkdir(parents=True)
+    (elsewhere / "workflows/pages.yml").write_text("mine", encoding="utf-8")
+    (elsewhere / "gitignore").write_text("mine\n", encoding="utf-8")
+    hub.mkdir()
+    (hub / ".github").symlink_to(elsewhere, target_is_directory=True)
+    (hub / ".gitignore").symlink_to(elsewhere / "gitignore")
+    result = cli("init", hub, "--force")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    for name in (".github", ".gitignore"):
+        assert f"{name}: this is a symbolic link, and sitegen init never writes through one" in result.output
+    assert (elsewhere / "workflows/pages.yml").read_text(encoding="utf-8") == "mine"
+    assert (elsewhere / "gitignore").read_text(encoding="utf-8") == "mine\n"
+    assert sorted(p.name for p in hub.iterdir()) == [".github", ".gitignore"]
+
+
 def test_init_in_an_existing_repository_extends_gitignore(cli, tmp_path):
     hub = tmp_path / "repo"
     hub.mkdir()
