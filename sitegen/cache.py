@@ -66,7 +66,7 @@ from .errors import Problem, SitegenError
 from .model import Heading, Page
 from .themes import Theme
 from .warm import Warm
-from .write import another_build_runs, folder_stamp
+from .write import another_build_runs, folder_stamp, not_a_folder
 
 FOLDER = ".sitegen-cache"
 #: Bump when the records below (or the files' layout) change shape.
@@ -506,20 +506,12 @@ def check_folder(root: Path, output: Path) -> None:
     into ``output``) that is a link or a file, or lies under one: a change to the site can
     add a link named ``.sitegen-cache``, and the cache would then be written, and the
     files of old builds removed, wherever it points."""
-    folder = store_for(root, output) / FOLDER
-    path = root
-    for part in folder.relative_to(root).parts:
-        path /= part
-        if path.is_symlink():
-            reason, hint = f"a symbolic link (to {os.readlink(path)})", "remove the link"
-        elif os.path.lexists(path) and not path.is_dir():
-            reason, hint = "a file, not a folder", "remove that file"
-        else:
-            continue
-        shown = path.relative_to(root).as_posix()
-        raise SitegenError(f"refusing to use the build cache: {shown} is {reason}, and sitegen never "
+    found = not_a_folder(root, store_for(root, output) / FOLDER)
+    if found is not None:
+        shown = found[0].relative_to(root).as_posix()
+        raise SitegenError(f"refusing to use the build cache: {shown} is {found[1]}, and sitegen never "
                            "writes its cache through a link or into a file",
-                           hint=f"{hint} (rm {shown}); the next build makes the folder and redoes everything")
+                           hint=f"remove it (rm {shown}); the next build makes the folder and redoes everything")
 
 
 def read_file(path: Path) -> bytes:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Literal
 from . import __version__
 from .urls import split_url
 from .errors import Problem, SitegenError
+from .write import not_a_folder
 
 if TYPE_CHECKING:
     from importlib import metadata
@@ -264,12 +265,12 @@ def _source_tree_info() -> tuple[str, str]:
 def check_wheels_folder(root: Path) -> None:
     """Refuse a wheels folder that is a link (or lies under one): sitegen writes and removes
     its wheels there, and never through a link that may lead out of the hub."""
-    for folder in (root / WHEELS.split("/")[0], root / WHEELS):
-        if folder.is_symlink() or (os.path.lexists(folder) and not folder.is_dir()):
-            raise SitegenError(f"{folder.relative_to(root).as_posix()} is a link or a file, and sitegen writes "
-                               "and removes its wheels only in a folder of the hub's own",
-                               path=folder.relative_to(root).as_posix(),
-                               hint="remove it (sitegen makes the folder), then run the command again")
+    found = not_a_folder(root, root / WHEELS)
+    if found is not None:
+        shown = found[0].relative_to(root).as_posix()
+        raise SitegenError(f"{shown} is a link or a file, and sitegen writes and removes its wheels only in a "
+                           "folder of the hub's own", path=shown,
+                           hint="remove it (sitegen makes the folder), then run the command again")
 
 
 def write_wheel(target: Path) -> Path:

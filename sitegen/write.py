@@ -147,6 +147,21 @@ def _staging_name(output: Path, prefix: str) -> Path:
     return output.parent / f".{output.name}{prefix}{os.getpid()}"
 
 
+def not_a_folder(root: Path, folder: Path) -> tuple[Path, str] | None:
+    """The first of the folders from ``root`` down to ``folder`` that is there but is not
+    a real folder, with what it is (a symbolic link, wherever it leads, or a file); None
+    when each is a real folder or missing. sitegen writes in, and removes from, only
+    folders of the hub's own: a change to the hub can add a link anywhere."""
+    path = root
+    for part in folder.relative_to(root).parts:
+        path /= part
+        if path.is_symlink():
+            return path, f"a symbolic link (to {os.readlink(path)})"
+        if os.path.lexists(path) and not path.is_dir():
+            return path, "a file, not a folder"
+    return None
+
+
 def another_build_runs(pid: str) -> bool:
     """Whether ``pid``, the text in the name of a temporary file or folder a build left,
     is another process that still runs (then that build still uses it). This process's

@@ -507,3 +507,19 @@ def test_the_cache_never_writes_through_a_link_at_a_temporary_name(hub: Path, tm
     assert victim.read_text(encoding="utf-8") == "mine"
     assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
     assert all(path.is_file() and not path.is_symlink() for path in compiled)
+
+
+def test_a_compiled_templates_folder_that_is_a_link_is_not_written_through(hub: Path, tmp_path: Path) -> None:
+    """The folder of this sitegen's compiled templates, replaced by a link, is made again
+    as a real folder: no compiled code is written where the link leads."""
+    folder = next((hub / cache.FOLDER).glob("templates-*"))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.rmtree(folder)
+    folder.symlink_to(elsewhere, target_is_directory=True)
+    (hub / "templates").mkdir(exist_ok=True)  # a template of the site's own: compiled, and kept
+    (hub / "templates/story.html").write_text(STORY, encoding="utf-8")
+    build(hub, BuildOptions(jobs=1))
+    assert list(elsewhere.iterdir()) == []
+    assert folder.is_dir() and not folder.is_symlink() and list(folder.glob("*.code"))
+    assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
