@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .contact import EMAIL_RE, parse_contact
-from .errors import BuildError, Problem, SitegenError, did_you_mean, shown
+from .errors import BuildError, Problem, SitegenError, did_you_mean, not_utf8, shown
 from .frontmatter import load_yaml
 from .membership import parse_membership
 from .model import Author, Config, Connections, Link
@@ -86,9 +86,7 @@ def load_config(root: Path, base_url: str | None = None, output: str | Path | No
         raw = path.read_bytes()
         text = raw.decode("utf-8-sig").replace("\r\n", "\n")
     except UnicodeDecodeError as exc:
-        raise SitegenError(f"this file is not UTF-8 text (byte {exc.start} is 0x{raw[exc.start]:02x})",
-                           path=CONFIG_FILE, line=raw.count(b"\n", 0, exc.start) + 1,
-                           hint="re-save the file as UTF-8 in your editor (Save with Encoding: UTF-8)") from None
+        raise not_utf8(raw, exc, CONFIG_FILE) from None
     except OSError as exc:
         raise SitegenError(f"cannot read this file: {exc.strerror}", path=CONFIG_FILE,
                            hint=f"give yourself read permission, e.g. chmod u+r {CONFIG_FILE}") from None

@@ -117,6 +117,14 @@ def format_problems(problems: Iterable[Problem], limit: int = MAX_SHOWN) -> str:
     return "\n".join(shown)
 
 
+def not_utf8(raw: bytes, exc: UnicodeDecodeError, path: str, what: str = "file") -> SitegenError:
+    """The error for the file at ``path`` (shown as given) whose bytes ``raw`` failed to
+    decode as UTF-8 with ``exc``: the line and the first bad byte."""
+    return SitegenError(f"this {what} is not UTF-8 text (byte {exc.start} is 0x{raw[exc.start]:02x})",
+                        path=path, line=raw.count(b"\n", 0, exc.start) + 1,
+                        hint="re-save the file as UTF-8 in your editor (Save with Encoding: UTF-8)")
+
+
 def did_you_mean(key: str, known: Iterable[str]) -> str:
     """``" (did you mean 'title'?)"`` for a close match of ``key`` among ``known``, else ``""``."""
     close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)

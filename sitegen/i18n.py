@@ -15,7 +15,7 @@ from typing import Any
 from collections.abc import Mapping
 
 from .discover import is_litter, outside_link
-from .errors import SitegenError
+from .errors import SitegenError, not_utf8
 from .frontmatter import load_yaml
 
 FALLBACK = "en"
@@ -91,10 +91,7 @@ def load_catalogs(folders: tuple[Path, ...], root: Path) -> Catalogs:
             try:
                 text = raw.decode("utf-8-sig")
             except UnicodeDecodeError as exc:
-                raise SitegenError(f"this file is not UTF-8 text (byte {exc.start} is 0x{raw[exc.start]:02x})",
-                                   path=shown, line=raw.count(b"\n", 0, exc.start) + 1,
-                                   hint="re-save the file as UTF-8 in your editor "
-                                        "(Save with Encoding: UTF-8)") from None
+                raise not_utf8(raw, exc, shown) from None
             data, lines = load_yaml(text.replace("\r\n", "\n").replace("\r", "\n"), shown)
             if not isinstance(data, dict):
                 raise SitegenError("a catalog must be 'key: text' lines", path=shown, line=1)

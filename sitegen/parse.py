@@ -19,7 +19,7 @@ from .config import LANG_RE, check_url
 from .contact import CHANNELS, Channel, channel
 from .safety import INVISIBLE, invisible_values, unsafe_url_values
 from .discover import Source
-from .errors import Problem, SitegenError, did_you_mean
+from .errors import Problem, SitegenError, did_you_mean, not_utf8
 from .frontmatter import FrontMatter, split_front_matter
 from .model import Config, Link, Page, Person
 from .slugs import slugify
@@ -61,12 +61,7 @@ def read_source(source: Source, raw: bytes | None = None) -> str:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise SitegenError(
-            f"this file is not UTF-8 text (byte {exc.start} is 0x{raw[exc.start]:02x})",
-            path=source.rel, line=line,
-            hint="re-save the file as UTF-8 in your editor (Save with Encoding: UTF-8)",
-        ) from None
+        raise not_utf8(raw, exc, source.rel) from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 

@@ -27,7 +27,7 @@ from markupsafe import Markup
 from .collect import MADE
 from .cache import CacheChanged, FileStat, trusted_stat
 from .compiled import CompiledTemplates
-from .errors import SitegenError
+from .errors import SitegenError, not_utf8
 from .i18n import FALLBACK, Catalogs
 from .l10n import format_date, format_number, format_price, language_name, text_direction
 from .membership import SLUG as MEMBERSHIP_SLUG, Membership, minor_unit
@@ -37,7 +37,7 @@ from .deps import Reads
 from .discover import outside_link
 from .shows import Declaring, ShowPlan, plan, reachable_pages, template_shows
 from .people import introduction_pairs, question_key, split_answers
-from .themes import Theme, undecodable_template
+from .themes import Theme
 from .slugs import slugify
 from .urls import (PEOPLE_PATH, QUESTIONS_PATH, Urls, entry_path, mailto, output_file, page_number_path,
                    section_path)
@@ -46,7 +46,8 @@ from .video import captions_file, page_policy, page_video
 
 class _Loader(jinja2.FileSystemLoader):
     """Jinja's loader of template files, which never reads one through a symbolic link
-    that leads out of the site or into a hidden part of it (see ``discover.outside_link``)."""
+    that leads out of the site or into a hidden part of it (see ``discover.outside_link``),
+    and names the file and line of a template that is not UTF-8 text."""
 
     def __init__(self, folders: list[str], root: Path) -> None:
         super().__init__(folders)
@@ -54,14 +55,19 @@ class _Loader(jinja2.FileSystemLoader):
 
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
         pieces = jinja2.loaders.split_template_path(template)
+        found = template
         for top in self.searchpath:  # the file Jinja reads: the first found, checked before it is read
             path = Path(top, *pieces)
             if path.is_file():
                 problem = outside_link(path, self.root, Path(top))
                 if problem is not None:
                     raise SitegenError(problem.message, path=problem.path, hint=problem.hint)
+                found = _template_location(str(path), self.root)
                 break
-        return super().get_source(environment, template)
+        try:
+            return super().get_source(environment, template)
+        except UnicodeDecodeError as exc:  # (the bytes of the file found above: Jinja reads it whole)
+            raise not_utf8(bytes(exc.object), exc, found, what="template") from None
 
 
 class _Context(jinja2.runtime.Context):
@@ -475,14 +481,6 @@ class Renderer:
         except jinja2.TemplateNotFound as exc:
             raise SitegenError(f"there is no template named {exc.name!r}", path=source,
                                hint="templates are looked up in templates/ and the theme's templates/") from None
-        except UnicodeDecodeError:  # Jinja read a template file that is not UTF-8
-            found = undecodable_template(self.theme)
-            if found is None:
-                raise
-            path, line, byte = found
-            raise SitegenError(f"this template is not UTF-8 text ({byte})",
-                               path=_template_location(str(path), self.config.root), line=line,
-                               hint="re-save the file as UTF-8 in your editor (Save with Encoding: UTF-8)") from None
         except (SitegenError, CacheChanged):  # a mistake located already (an interface string), or
             raise                                 # the cache changed under the build (it starts again)
         except Exception as exc:  # only errors raised inside a template are ours to report

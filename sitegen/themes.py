@@ -54,21 +54,6 @@ class Theme:
         return tuple(folder / "i18n" for folder in reversed(self.folders) if (folder / "i18n").is_dir())
 
 
-def undecodable_template(theme: Theme) -> tuple[Path, int, str] | None:
-    """The first template file of ``theme`` that is not UTF-8 text: its path, the line
-    of the first bad byte and a description of that byte; None when all are UTF-8."""
-    for folder in theme.template_dirs:
-        for path in sorted(folder.rglob("*")):
-            if not path.is_file():
-                continue
-            raw = path.read_bytes()
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                return path, raw.count(b"\n", 0, exc.start) + 1, f"byte {exc.start} is 0x{raw[exc.start]:02x}"
-    return None
-
-
 def available_themes(root: Path) -> list[str]:
     """The names of the themes a site can use: its own ``themes/`` and the built-in ones."""
     names: set[str] = set()

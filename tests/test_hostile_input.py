@@ -468,3 +468,33 @@ def test_links_in_templates_to_devices_and_the_whole_disk_are_not_followed(make_
                           env={**os.environ, "PYTHONPATH": str(REPO)})
     assert done.returncode == 0, done.stderr
     assert soup(root / "_site/stories/bread/index.html").find("h1").get_text(strip=True) == "Bread"
+
+
+@can_link
+def test_a_template_not_utf8_in_a_folder_linked_in_is_named(make_site, cli) -> None:
+    """A folder of partials kept elsewhere in the site and linked into templates/ is read
+    by the loader like any other; a partial there that is not UTF-8 is named with its line
+    and byte, not reported as a traceback."""
+    root = make_site({"content/stories/bread.md": story()})
+    (root / "shared").mkdir()
+    (root / "shared/sig.html").write_bytes(b"<p>Signed</p>\n<p>caf\xe9</p>\n")
+    (root / "templates").mkdir()
+    (root / "templates/partials").symlink_to("../shared", target_is_directory=True)
+    (root / "templates/base.html").write_text(
+        BASE.replace("</footer>", '{% include "partials/sig.html" %}</footer>'), encoding="utf-8")
+    assert_reported(cli("build", root), "templates/partials/sig.html:2:",
+                    "this template is not UTF-8 text (byte 20 is 0xe9)", "re-save the file as UTF-8")
+
+
+@can_link
+def test_a_template_not_utf8_is_named_without_reading_links_out_of_the_site(make_site, cli, tmp_path) -> None:
+    """Only the template Jinja read is looked at for the bad byte: a link out of the site
+    among the templates (never read to render) is not read to report a mistake either."""
+    root = make_site({"content/stories/bread.md": story()})
+    (tmp_path / "outside.html").write_bytes(b"\xff SECRET-3\n")
+    (root / "templates").mkdir()
+    (root / "templates/a-link.html").symlink_to(tmp_path / "outside.html")
+    (root / "templates/base.html").write_bytes(BASE.encode("utf-8").replace(b"</footer>", b"caf\xe9</footer>"))
+    result = cli("build", root)
+    assert_reported(result, "templates/base.html:", "this template is not UTF-8 text", "re-save the file as UTF-8")
+    assert "a-link.html" not in result.stderr + result.output
