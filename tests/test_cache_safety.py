@@ -523,3 +523,19 @@ def test_a_compiled_templates_folder_that_is_a_link_is_not_written_through(hub: 
     assert list(elsewhere.iterdir()) == []
     assert folder.is_dir() and not folder.is_symlink() and list(folder.glob("*.code"))
     assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
+
+
+def test_the_cache_folder_s_gitignore_is_never_written_through_a_link(hub: Path, tmp_path: Path) -> None:
+    """The cache folder is made with a .gitignore. A link planted in its place (even one
+    that leads nowhere yet) is left as it is: nothing is written where it points."""
+    target = tmp_path / "not-yet" / "profile"
+    target.parent.mkdir()
+    folder = hub / cache.FOLDER
+    for path in list(folder.iterdir()):  # the folder as a change to the site could leave it
+        shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+    (folder / ".gitignore").symlink_to(target)
+    edit(hub)
+    build(hub, BuildOptions(jobs=1))
+    assert not os.path.lexists(target)
+    assert (folder / ".gitignore").is_symlink()
+    assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)

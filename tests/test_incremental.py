@@ -533,3 +533,17 @@ def test_a_file_discovery_leaves_out_is_warned_about_as_a_clean_build_does(hub: 
         "static/.env: not published: static/.env (.env files hold secrets for tools)"]
     secret.unlink()
     assert _warned(hub, ".env") == _clean_warned(hub, tmp_path, ".env") == []
+
+
+def test_render_jobs_of_one_name_keep_a_record_each() -> None:
+    """The cache keys a job's record on its name. Collecting refuses two pages at one
+    address, so no hub is known to make two jobs of one name; should one, each still gets
+    a name of its own (in order, the first unchanged), so neither record replaces the other."""
+    from sitegen.incremental import _unique
+
+    first, second, third, other = (lambda: [], lambda: [], lambda: [], lambda: [])
+    jobs = [("a/index.html", first), ("b.xml", other), ("a/index.html", second), ("a/index.html", third)]
+    assert _unique(jobs) == [("a/index.html", first), ("b.xml", other), ("a/index.html#2", second),
+                             ("a/index.html#3", third)]
+    distinct = [("a/index.html", first), ("b.xml", other)]
+    assert _unique(distinct) is distinct
