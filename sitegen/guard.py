@@ -27,7 +27,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 from collections.abc import Iterable, Mapping
 
-from .discover import is_litter
+from .discover import is_litter, outside_link
 from .errors import Problem
 from .urls import split_url
 
@@ -830,7 +830,9 @@ class SiteGuard:
         self.templates: list[tuple[str, Path]] = []
         for folder in theme.template_dirs:
             for path in sorted(folder.rglob("*.html")):
-                if not is_litter(path.name) and path.is_file():  # (an editor's lock: a link to nothing)
+                # Not an editor's lock (a link to nothing), nor a link out of the site, which
+                # no build reads (see ``render._Loader``): its text would be quoted in the log.
+                if not is_litter(path.name) and path.is_file() and outside_link(path, config.root, folder) is None:
                     self.templates.append((_shown_path(path, config.root), path))
         self._found: dict[tuple[str, str, str | None, int | None], list[str]] = {}
         self._order: list[tuple[Finding, str | None, int | None]] = []

@@ -498,3 +498,19 @@ def test_a_template_not_utf8_is_named_without_reading_links_out_of_the_site(make
     result = cli("build", root)
     assert_reported(result, "templates/base.html:", "this template is not UTF-8 text", "re-save the file as UTF-8")
     assert "a-link.html" not in result.stderr + result.output
+
+
+@can_link
+def test_the_privacy_guard_never_reads_a_template_linked_out_of_the_site(make_site, cli, tmp_path) -> None:
+    """The guard reads every template of the site and theme for counts it would render,
+    and to say which template a finding came from. A template that is a link out of the
+    site is never read to render a page, and is not read for the guard either: its text
+    would be quoted in the build's log, and a file that never ends would hold the build."""
+    root = make_site({"content/stories/bread.md": story()})
+    (tmp_path / "outside.html").write_text("<p>{{ n }} followers</p>\n", encoding="utf-8")
+    (root / "templates").mkdir()
+    (root / "templates/counts.html").symlink_to(tmp_path / "outside.html")
+    result = cli("build", root)
+    assert result.exit_code == 0, result.stderr
+    assert "counts.html" not in result.stderr + result.output
+    assert soup(root / "_site/stories/bread/index.html").find("h1").get_text(strip=True) == "Bread"
