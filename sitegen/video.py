@@ -14,6 +14,7 @@ loads, and nothing else.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -101,7 +102,9 @@ def captions_file(value: str) -> str | None:
     for: the ``.vtt`` beside it, as a path in the site folder (``static/video/talk.vtt``);
     None for a video that is not a file of the site."""
     if value.startswith("/") and not value.startswith("//") and value.lower().endswith(_VIDEO_FILES):
-        return "static/" + PurePosixPath(value).with_suffix(".vtt").as_posix().lstrip("/")
+        # Normalised, and only inside static/: ".." never leads the lookup out of the site.
+        found = posixpath.normpath("static/" + PurePosixPath(value).with_suffix(".vtt").as_posix().lstrip("/"))
+        return found if found.startswith("static/") else None
     return None
 
 

@@ -138,3 +138,18 @@ def test_the_facade_script_is_tiny_and_local() -> None:
     assert JS.stat().st_size < 2048
     text = JS.read_text(encoding="utf-8")
     assert "http" not in text.replace("data-embed", "")  # it never names an origin itself
+
+
+@pytest.mark.parametrize("video", ["/../../outside/talk.mp4", "/video/../../../outside/talk.mp4"])
+def test_captions_are_never_looked_for_outside_the_site(make_site, cli, tmp_path: Path, video: str) -> None:
+    """The captions of a local video are the .vtt beside it in static/. A path that climbs
+    out with ".." has none: the build does not look for (and so cannot tell a page about)
+    files outside the site, such as a file of the computer that builds it."""
+    root = make_site({"content/interviews/bread.md": page(video), "static/video/intro.mp4": b"\x00"}, config=CONFIG)
+    outside = root.parent / "outside"
+    outside.mkdir(exist_ok=True)
+    (outside / "talk.vtt").write_text("WEBVTT\n", encoding="utf-8")
+    assert (root / "static" / video.lstrip("/")).with_suffix(".vtt").resolve() == outside / "talk.vtt"
+    result = cli("build", root)
+    assert result.exit_code == 0, result.output
+    assert soup(root / "_site/interviews/bread/index.html").select_one("figure.video-file video track") is None
