@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .contact import EMAIL_RE, parse_contact
-from .discover import outside_link
 from .errors import BuildError, Problem, SitegenError, did_you_mean, not_utf8, shown
 from .frontmatter import load_yaml
 from .membership import parse_membership
@@ -77,10 +76,6 @@ def load_config(root: Path, base_url: str | None = None, output: str | Path | No
     Raises :class:`BuildError` with every problem found in the file.
     """
     path = root / CONFIG_FILE
-    site = root.resolve()
-    problem = outside_link(site / CONFIG_FILE, site, site) if path.is_symlink() else None
-    if problem is not None:  # (the rule of templates: its text would be quoted in the problems found)
-        raise SitegenError(problem.message, path=problem.path, hint=problem.hint)
     if not path.is_file():
         raise SitegenError(
             f"no {CONFIG_FILE} in {root}",

@@ -514,32 +514,3 @@ def test_the_privacy_guard_never_reads_a_template_linked_out_of_the_site(make_si
     assert result.exit_code == 0, result.stderr
     assert "counts.html" not in result.stderr + result.output
     assert soup(root / "_site/stories/bread/index.html").find("h1").get_text(strip=True) == "Bread"
-
-
-@can_link
-@pytest.mark.parametrize("target", ["a file outside the site", "a device", "a hidden file of the site",
-                                    "a file of the site"])
-def test_settings_linked_out_of_the_site_are_never_read(make_site, cli, tmp_path, target: str) -> None:
-    """sitegen.yaml replaced by a link (a change to the hub can make one) is read only when
-    it leads to a file of the site that is not hidden: the problems found in a file are
-    quoted in the build's log (a key it does not know, a value of the wrong kind), and a
-    device such as /dev/zero is no settings file."""
-    root = make_site({"content/stories/bread.md": story()})
-    settings = (root / "sitegen.yaml").read_text(encoding="utf-8")
-    (tmp_path / "outside.yaml").write_text("SECRET_KEY_5: x\n", encoding="utf-8")
-    (root / ".private.yaml").write_text("SECRET_KEY_5: x\n", encoding="utf-8")
-    (root / "settings.yaml").write_text(settings, encoding="utf-8")
-    (root / "sitegen.yaml").unlink()
-    (root / "sitegen.yaml").symlink_to({"a file outside the site": str(tmp_path / "outside.yaml"),
-                                        "a device": "/dev/zero", "a hidden file of the site": ".private.yaml",
-                                        "a file of the site": "settings.yaml"}[target])
-    result = cli("build", root)
-    if target == "a file of the site":
-        assert result.exit_code == 0, result.stderr
-        assert soup(root / "_site/stories/bread/index.html").find("h1").get_text(strip=True) == "Bread"
-        return
-    hidden = target == "a hidden file of the site"
-    assert_reported(result, "sitegen.yaml:", "leads to a hidden file" if hidden else "points outside the site folder",
-                    "remove the link" if hidden else "instead of linking")
-    assert "SECRET_KEY_5" not in result.stderr + result.output
-    assert not (root / "_site").exists()
