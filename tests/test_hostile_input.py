@@ -505,7 +505,7 @@ def test_the_privacy_guard_never_reads_a_template_linked_out_of_the_site(make_si
     """The guard reads every template of the site and theme for counts it would render,
     and to say which template a finding came from. A template that is a link out of the
     site is never read to render a page, and is not read for the guard either: its text
-    would be quoted in the build's log, and a file that never ends would hold the build."""
+    would be quoted in the build's log, and a very large file would be read whole."""
     root = make_site({"content/stories/bread.md": story()})
     (tmp_path / "outside.html").write_text("<p>{{ n }} followers</p>\n", encoding="utf-8")
     (root / "templates").mkdir()
