@@ -768,8 +768,8 @@ class PageStore:
         usable cache key, the pages keep their bodies."""
         try:
             cache_key()
+            own_folder(make_folder(self.root) / BODIES)  # first: stale stashes are removed from it
             remove_stale_stashes(self.root, self.warm)
-            (make_folder(self.root) / BODIES).mkdir(exist_ok=True)
         except CacheKeyError:
             return
         except OSError as exc:
@@ -857,6 +857,16 @@ def make_folder(root: Path) -> Path:
     if not os.path.lexists(ignore):
         ignore.write_text("# sitegen's build cache: safe to delete, never commit it\n*\n", encoding="utf-8")
     return folder
+
+
+def own_folder(path: Path) -> Path:
+    """``path``, a folder inside the cache folder, made a real folder of its own: a link
+    or a file in its place (which a change to the site can plant) is damage, removed and
+    never followed, so that nothing is written or removed wherever it leads."""
+    if path.is_symlink() or (os.path.lexists(path) and not path.is_dir()):
+        path.unlink()
+    path.mkdir(exist_ok=True)
+    return path
 
 
 def save(root: Path, data: CacheData, stashes: dict[int, dict[str, Parsed]], bodies: set[str], warm: Warm,

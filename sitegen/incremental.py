@@ -106,11 +106,9 @@ class Memo:
             for old in folder.glob("templates-*"):
                 if old != mine:
                     shutil.rmtree(old, ignore_errors=True)
-            if mine.is_symlink():  # (planted: the compiled code is never written through it)
-                mine.unlink()
             if self.old is None and self.why_full == "--clean":
                 shutil.rmtree(mine, ignore_errors=True)
-            mine.mkdir(exist_ok=True)
+            cache.own_folder(mine)  # (never a link: the compiled code is never written through one)
         except OSError:
             return None
         return mine

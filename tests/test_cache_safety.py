@@ -539,3 +539,23 @@ def test_the_cache_folder_s_gitignore_is_never_written_through_a_link(hub: Path,
     assert not os.path.lexists(target)
     assert (folder / ".gitignore").is_symlink()
     assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
+
+
+def test_a_bodies_folder_that_is_a_link_is_never_written_or_cleaned_through(hub: Path, tmp_path: Path) -> None:
+    """Page bodies are kept in .sitegen-cache/bodies/, where a build removes the bodies no
+    page has any longer (files named by 32 hex digits) and the temporary files of killed
+    builds. That folder replaced by a link is made again as a real folder: nothing is
+    written where the link leads, and nothing of what is there is removed."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    mine = {"0123456789abcdef0123456789abcdef": "mine", ".notes.999999.tmp": "mine too"}
+    for name, text in mine.items():
+        (elsewhere / name).write_text(text, encoding="utf-8")
+    bodies = hub / cache.FOLDER / cache.BODIES
+    shutil.rmtree(bodies)
+    bodies.symlink_to(elsewhere, target_is_directory=True)
+    edit(hub)
+    build(hub, BuildOptions(jobs=1))
+    assert {p.name: p.read_text(encoding="utf-8") for p in elsewhere.iterdir()} == mine
+    assert bodies.is_dir() and not bodies.is_symlink() and list(bodies.iterdir())
+    assert tree_digest(hub / "_site") == clean_digest(hub, tmp_path)
